@@ -1,0 +1,38 @@
+# The two commands: `make lab` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO   := data/demo.duckdb
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test test-fast lint format setup demo clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(DEMO): $(STAMP)
+	$(BIN)/dunning-analytics demo --ledger $(DEMO) --quiet
+
+demo: $(DEMO)
+
+lab: $(STAMP) $(DEMO)
+	DUNNING_LEDGER=$(abspath $(DEMO)) $(BIN)/jupyter lab --notebook-dir=notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/python -m pytest -m "not browser"
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache .ruff_cache

@@ -1,0 +1,164 @@
+"""The `dunning-analytics` command: load, demo, aging.
+
+Every sub-command takes the ledger path with --ledger. Dates default to the
+ledger's latest date, never silently to today's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from .ledger import LedgerError
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date as yyyy-mm-dd") from exc
+
+
+def _mapping_pairs(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field or not column:
+            raise LedgerError(f"--map takes field=SourceColumn, not {pair!r}")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from .loading import load, read_mapping_file
+
+    mapping = read_mapping_file(args.mapping) if args.mapping else {}
+    mapping.update(_mapping_pairs(args.map or []))
+    result = load(
+        args.ledger,
+        args.file,
+        kind=args.kind,
+        mapping=mapping,
+        date_format=args.date_format,
+        decimal=args.decimal,
+        skip_bad_rows=args.skip_bad_rows,
+        sheet=args.sheet,
+        progress=not args.quiet,
+        force=args.force,
+    )
+    print(result.summary())
+    if result.rejections:
+        print(f"Refused rows (kept in rejected_rows, load {result.load_id}):")
+        for rejection in result.rejections[:50]:
+            print(f"  {rejection}")
+        if len(result.rejections) > 50:
+            print(f"  ... and {len(result.rejections) - 50} more")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import write_demo_ledger
+
+    path = Path(args.ledger)
+    if path.exists() and not args.replace:
+        print(f"{path} exists; use --replace to build it again.", file=sys.stderr)
+        return 1
+    if path.exists():
+        path.unlink()
+    counts = write_demo_ledger(
+        path,
+        clients=args.clients,
+        seed=args.seed,
+        end=args.end,
+        invoices=args.invoices,
+        progress=not args.quiet,
+    )
+    print(
+        f"Demo ledger {path}: {counts['clients']} clients, {counts['invoices']} invoices, "
+        f"{counts['payments']} payments, {counts['contacts']} contacts, up to {args.end}."
+    )
+    return 0
+
+
+def _cmd_aging(args: argparse.Namespace) -> int:
+    from .aging import aging
+    from .formatting import format_eur
+    from .ledger import connected, ledger_end_date
+
+    with connected(args.ledger, read_only=True) as con:
+        as_of = args.as_of or ledger_end_date(con) or dt.date.today()
+        frame = aging(con, as_of, buckets=args.buckets, basis=args.basis, by=args.by)
+    money = [
+        c
+        for c in frame.columns
+        if frame[c].dtype == object and c not in ("client_id", "name", "kind")
+    ]
+    shown = frame.copy()
+    for column in money:
+        shown[column] = shown[column].map(lambda v: format_eur(v) if v is not None else "")
+    print(f"Aging as of {as_of} ({args.basis} date basis)")
+    print(shown.to_string(index=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the `dunning-analytics` command."""
+    parser = argparse.ArgumentParser(
+        prog="dunning-analytics",
+        description="Debtor aging, payment behaviour and prepayment flags on a DuckDB ledger.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("load", help="load invoice history, invoices, payments, contacts or clients")
+    p.add_argument("file", help="CSV (comma or semicolon), .xlsx or .parquet")
+    p.add_argument("--ledger", required=True, help="the ledger file (created when missing)")
+    p.add_argument(
+        "--kind",
+        default="history",
+        choices=["history", "invoices", "payments", "contacts", "clients"],
+        help="what the file holds (default: history = one row per invoice with its paid date)",
+    )
+    p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="column mapping (repeat)")
+    p.add_argument("--mapping", metavar="FILE", help='TOML file of field = "Column" lines')
+    p.add_argument("--date-format", help="strptime format of the dates, e.g. %%m/%%d/%%Y")
+    p.add_argument("--decimal", choices=[",", "."], help="decimal separator (default: detected)")
+    p.add_argument("--sheet", help="Excel sheet name (default: the first)")
+    p.add_argument("--skip-bad-rows", action="store_true", help="load good rows, record bad ones")
+    p.add_argument("--force", action="store_true", help="load again even if already loaded")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_load)
+
+    p = sub.add_parser("demo", help="build a deterministic demo ledger")
+    p.add_argument("--ledger", required=True)
+    p.add_argument("--clients", type=int, default=150)
+    p.add_argument("--invoices", type=int, help="scale to about this many invoices (benchmarks)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--end", type=_date, default=dt.date(2026, 10, 31), help="last day of history")
+    p.add_argument("--replace", action="store_true", help="replace an existing file")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("aging", help="print the aging as of a date")
+    p.add_argument("--ledger", required=True)
+    p.add_argument("--as-of", type=_date, help="default: the ledger's latest date")
+    p.add_argument("--buckets", type=lambda s: [int(x) for x in s.split(",")], default=[30, 60, 90])
+    p.add_argument("--basis", choices=["due", "invoice"], default="due")
+    p.add_argument("--by", choices=["client", "invoice"], default="client")
+    p.set_defaults(func=_cmd_aging)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (1 with a clear message on a ledger error)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LedgerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""The ledger: one DuckDB file holding the tables and the SQL models.
+
+`open_ledger(path)` creates or upgrades the file (tables from ``sql/schema.sql``,
+models from ``sql/core`` and ``sql/marts``) and returns a DuckDB connection;
+`open_ledger(path, read_only=True)` is for notebooks and reports that only read.
+`transaction(con)` wraps a block so it commits whole or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+# Bump when a table or model changes; an older file gets the new models on
+# its next writable open.
+MODELS_VERSION = "1"
+
+TABLES = ("clients", "invoices", "payments", "contacts", "loads", "rejected_rows")
+
+
+class LedgerError(Exception):
+    """A ledger problem explained in words a user can act on."""
+
+
+class LedgerLockedError(LedgerError):
+    """Another process holds the ledger file open for writing."""
+
+
+def _sql_files() -> list[str]:
+    """Return the SQL texts of the schema and the models, in dependency order."""
+    root = resources.files("dunning_analytics") / "sql"
+    texts = [(root / "schema.sql").read_text(encoding="utf-8")]
+    for layer in ("core", "marts"):
+        folder = root / layer
+        for name in sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql")):
+            texts.append((folder / name).read_text(encoding="utf-8"))
+    return texts
+
+
+def _model_sql(temporary: bool) -> list[str]:
+    texts = _sql_files()[1:]
+    if temporary:
+        texts = [
+            re.sub(r"CREATE OR REPLACE (MACRO|VIEW)", r"CREATE OR REPLACE TEMP \1", t)
+            for t in texts
+        ]
+    return texts
+
+
+def _models_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    try:
+        row = con.execute("SELECT value FROM ledger_meta WHERE key = 'models_version'").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return row[0][0] if row else None
+
+
+def _install(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables and (re)create the models in the file."""
+    for text in _sql_files():
+        con.execute(text)
+    con.execute("DELETE FROM ledger_meta WHERE key = 'models_version'")
+    con.execute("INSERT INTO ledger_meta VALUES ('models_version', ?)", [MODELS_VERSION])
+
+
+def _friendly(path: Path, exc: duckdb.Error) -> LedgerError:
+    text = str(exc)
+    if "lock" in text.lower():
+        pid = re.search(r"PID (\d+)", text)
+        holder = f"process {pid.group(1)}" if pid else "another process"
+        return LedgerLockedError(
+            f"The ledger {path} is open for writing in {holder} (often a running notebook "
+            "or another dunning-analytics command). Shut down that notebook's kernel "
+            "(Kernel > Shut Down Kernel) or wait for the command to finish, then try "
+            "again. Notebooks that only read open the ledger read-only and do not block "
+            "each other."
+        )
+    return LedgerError(f"Cannot open the ledger {path}: {text}")
+
+
+def open_ledger(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and when writable, create or upgrade) the ledger at `path`.
+
+    In: the file path; `read_only=True` to only read (the file must exist).
+    Out: a DuckDB connection with the tables and models available.
+    Raises LedgerLockedError when another process holds the file for writing,
+    LedgerError when a read-only ledger does not exist.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise LedgerError(
+            f"The ledger {path} does not exist. Create it with "
+            "`dunning-analytics demo --ledger PATH` or `dunning-analytics load FILE --ledger PATH`."
+        )
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise _friendly(path, exc) from exc
+    if read_only:
+        if _models_version(con) != MODELS_VERSION:
+            for text in _model_sql(temporary=True):
+                con.execute(text)
+    elif _models_version(con) != MODELS_VERSION:
+        with transaction(con):
+            _install(con)
+    return con
+
+
+def memory_ledger() -> duckdb.DuckDBPyConnection:
+    """Return an empty in-memory ledger (for tests and quick experiments)."""
+    con = duckdb.connect(":memory:")
+    _install(con)
+    return con
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run the block as one transaction: commit at the end, roll back on any error."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def connected(
+    ledger: str | Path | duckdb.DuckDBPyConnection, read_only: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a connection for `ledger`: a path is opened (and closed after),
+    an existing connection is used as it is."""
+    if isinstance(ledger, duckdb.DuckDBPyConnection):
+        yield ledger
+        return
+    con = open_ledger(ledger, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ledger_end_date(con: duckdb.DuckDBPyConnection):
+    """Return the latest date in the ledger (invoice, payment or contact), or None.
+
+    Notebooks use it as the default as-of date, so a demo ledger shows its own
+    "today" and not the calendar's.
+    """
+    row = con.execute(
+        """
+        SELECT max(d) FROM (
+            SELECT max(invoice_date) AS d FROM invoices
+            UNION ALL SELECT max(paid_date) FROM payments
+            UNION ALL SELECT max(contact_at)::DATE FROM contacts
+        )
+        """
+    ).fetchall()
+    return row[0][0]

@@ -1,0 +1,933 @@
+"""Load a user's invoice history (or invoices, payments, contacts, clients) into the ledger.
+
+`load(ledger, source, kind=..., mapping=..., date_format=..., skip_bad_rows=...)`
+reads the source as text (reading.py), maps its columns to the ledger's
+fields, parses and validates every value in DuckDB, and writes the good rows
+in one transaction. By default a load is all or nothing: any bad row raises
+LoadError listing every refused row with file, line, column, value and
+reason, and the ledger stays as it was. With skip_bad_rows the good rows are
+loaded and every refused row is kept in `rejected_rows`.
+
+A simple invoice history (one row per invoice with a paid date and
+optionally a paid amount) becomes invoices plus one payment per paid invoice
+(payment_id 'paid:' + invoice_id). Loading the same file again changes
+nothing; a newer export of the same invoices updates them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from .ledger import LedgerError, connected, transaction
+from .reading import RawTable, SourceError, read_source
+
+KINDS = ("history", "invoices", "payments", "contacts", "clients")
+CONTACT_KINDS = (
+    "service_call",
+    "reminder",
+    "call",
+    "formal_notice",
+    "fourteen_day_letter",
+    "collection",
+    "promise_to_pay",
+    "payment_plan",
+    "dispute",
+)
+CHANNELS = ("email", "phone", "letter", "post")
+DEFAULT_TERM_DAYS = 30  # art. 6:119a lid 2 BW: the B2B term when none was agreed
+
+# field -> (type, required, words for messages)
+_INVOICE_FIELDS = {
+    "invoice_id": ("text", True, "invoice id"),
+    "client_id": ("text", True, "client id"),
+    "invoice_date": ("date", True, "invoice date"),
+    "due_date": ("date", False, "due date"),
+    "amount": ("money", True, "amount"),
+    "client_name": ("text", False, "client name"),
+    "client_kind": ("client_kind", False, "client kind"),
+    "payment_term_days": ("int", False, "payment term"),
+    "disputed": ("bool", False, "disputed"),
+    "currency": ("text", False, "currency"),
+    "credits_invoice_id": ("text", False, "credited invoice id"),
+}
+FIELDS: dict[str, dict[str, tuple[str, bool, str]]] = {
+    "history": {
+        **_INVOICE_FIELDS,
+        "paid_date": ("date", False, "paid date"),
+        "paid_amount": ("money", False, "paid amount"),
+    },
+    "invoices": _INVOICE_FIELDS,
+    "payments": {
+        "payment_id": ("text", False, "payment id"),
+        "client_id": ("text", False, "client id"),
+        "invoice_id": ("text", False, "invoice id"),
+        "paid_date": ("date", True, "paid date"),
+        "amount": ("money", True, "amount"),
+    },
+    "contacts": {
+        "contact_id": ("text", False, "contact id"),
+        "client_id": ("text", False, "client id"),
+        "invoice_id": ("text", False, "invoice id"),
+        "contact_at": ("timestamp", True, "contact time"),
+        "channel": ("channel", False, "channel"),
+        "kind": ("contact_kind", True, "contact kind"),
+        "promised_date": ("date", False, "promised date"),
+        "promised_amount": ("money", False, "promised amount"),
+        "note": ("text", False, "note"),
+    },
+    "clients": {
+        "client_id": ("text", True, "client id"),
+        "name": ("text", False, "name"),
+        "kind": ("client_kind", False, "client kind"),
+        "payment_term_days": ("int", False, "payment term"),
+        "since": ("date", False, "client since"),
+        "credit_limit": ("money", False, "credit limit"),
+    },
+}
+
+DEFAULT_DATE_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d"]
+_TIME_SUFFIXES = [" %H:%M:%S", " %H:%M", "T%H:%M:%S"]
+
+_BOOL_TRUE = ("yes", "true", "ja", "j", "y", "1", "waar")
+_BOOL_FALSE = ("no", "false", "nee", "n", "0", "onwaar")
+_CLIENT_KIND_WORDS = {
+    "business": "business",
+    "zakelijk": "business",
+    "b2b": "business",
+    "company": "business",
+    "bedrijf": "business",
+    "consumer": "consumer",
+    "particulier": "consumer",
+    "b2c": "consumer",
+    "private": "consumer",
+}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One refused value: where it stood, what it was, and why."""
+
+    file: str
+    line: int
+    column: str | None
+    value: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        what = f" column {self.column!r}" if self.column else ""
+        value = f" value {self.value!r}" if self.value is not None else ""
+        return f"{where}:{what}{value}: {self.reason}"
+
+
+@dataclass
+class LoadResult:
+    """What a load did. `rejections` lists every refused value."""
+
+    file_name: str
+    sha256: str
+    kind: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_rejected: int = 0
+    load_id: int | None = None
+    already_loaded: bool = False
+    due_dates_derived: dict[str, int] = field(default_factory=dict)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One paragraph for a person: the counts, and what was derived."""
+        if self.already_loaded:
+            return (
+                f"{self.file_name} was already loaded (load {self.load_id}, same sha256); "
+                "nothing changed."
+            )
+        text = (
+            f"{self.file_name}: {self.rows_read} rows read, {self.rows_loaded} loaded, "
+            f"{self.rows_updated} updated, {self.rows_unchanged} unchanged, "
+            f"{self.rows_rejected} rejected."
+        )
+        derived = {k: v for k, v in self.due_dates_derived.items() if v}
+        if derived:
+            parts = ", ".join(
+                f"{n} from the client's payment term"
+                if k == "client_term"
+                else f"{n} with the {DEFAULT_TERM_DAYS}-day default term"
+                for k, n in derived.items()
+            )
+            text += f" Due dates derived (missing in the file): {parts}."
+        return text
+
+
+class LoadError(LedgerError):
+    """The load was refused; the ledger is unchanged. `rejections` says why, row by row."""
+
+    def __init__(self, message: str, rejections: list[Rejection] | None = None):
+        self.rejections = rejections or []
+        shown = "\n".join(f"  {r}" for r in self.rejections[:50])
+        more = len(self.rejections) - 50
+        if more > 0:
+            shown += f"\n  ... and {more} more"
+        super().__init__(message + ("\n" + shown if shown else ""))
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def _normal(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def read_mapping_file(path: str | Path) -> dict[str, str]:
+    """Read a mapping file: TOML with `field = "SourceColumn"` lines (optionally under [map])."""
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    data = data.get("map", data)
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def resolve_mapping(
+    kind: str, columns: list[str], mapping: dict[str, str] | None
+) -> dict[str, str]:
+    """Return field -> source column for this kind.
+
+    Explicit `mapping` entries win; other fields match a column with the same
+    name (ignoring case, spaces, '_' and '-'). Raises LoadError naming the
+    expected and found columns when a mapped column is absent or a required
+    field has no column.
+    """
+    fields = FIELDS[kind]
+    mapping = dict(mapping or {})
+    unknown = sorted(set(mapping) - set(fields))
+    if unknown:
+        raise LoadError(
+            f"Unknown field(s) in the mapping: {', '.join(unknown)}. "
+            f"Fields for {kind}: {', '.join(fields)}."
+        )
+    missing_columns = sorted(src for src in mapping.values() if src not in columns)
+    if missing_columns:
+        raise LoadError(
+            f"The mapping names column(s) not in the file: {', '.join(missing_columns)}. "
+            f"Columns found: {', '.join(columns)}."
+        )
+    by_normal = {_normal(c): c for c in columns}
+    used = set(mapping.values())
+    for name in fields:
+        if name not in mapping and _normal(name) in by_normal:
+            column = by_normal[_normal(name)]
+            if column not in used:
+                mapping[name] = column
+                used.add(column)
+    required = [f for f, (_, req, _) in fields.items() if req and f not in mapping]
+    if (
+        kind in ("payments", "contacts")
+        and "client_id" not in mapping
+        and "invoice_id" not in mapping
+    ):
+        required.append("client_id or invoice_id")
+    if required:
+        raise LoadError(
+            f"No column for required field(s) {', '.join(required)} ({kind}). "
+            f"Columns found: {', '.join(columns)}. Map them with --map field=Column."
+        )
+    return mapping
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+_PARSE_MACROS = r"""
+CREATE OR REPLACE TEMP MACRO da_money(s, dec) AS (
+    WITH cleaned AS (
+        SELECT regexp_replace(upper(s), '(€|EUR|\s)', '', 'g') AS c
+    ), signed AS (
+        SELECT CASE
+            WHEN c LIKE '(%)' THEN '-' || c[2:-2]
+            WHEN c LIKE '%-' AND c NOT LIKE '-%' THEN '-' || c[1:-2]
+            ELSE c END AS c
+        FROM cleaned
+    )
+    SELECT CASE
+        WHEN dec = ',' AND regexp_full_match(c, '[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d{1,2}0*)?')
+            THEN replace(replace(c, '.', ''), ',', '.')::DECIMAL(18, 2)
+        WHEN dec = '.' AND regexp_full_match(c, '[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2}0*)?')
+            THEN replace(c, ',', '')::DECIMAL(18, 2)
+        END
+    FROM signed
+);
+CREATE OR REPLACE TEMP MACRO da_date(s, formats) AS (
+    CASE WHEN year(try_strptime(s, formats)) BETWEEN 1900 AND 2199
+         THEN try_strptime(s, formats)::DATE END
+);
+CREATE OR REPLACE TEMP MACRO da_timestamp(s, formats) AS (
+    CASE WHEN year(try_strptime(s, formats)) BETWEEN 1900 AND 2199
+         THEN try_strptime(s, formats) END
+);
+"""
+
+
+def _date_formats(date_format: str | None) -> tuple[list[str], list[str]]:
+    """Return the date formats and the timestamp formats to try, in order."""
+    base = [date_format, "%Y-%m-%d"] if date_format else list(DEFAULT_DATE_FORMATS)
+    timestamps = [f + s for f in base for s in _TIME_SUFFIXES] + base
+    dates = base + [f + s for f in base for s in _TIME_SUFFIXES[:1]]
+    return dates, timestamps
+
+
+def _parse_expr(kind: str, raw: str) -> str:
+    """SQL turning the trimmed text column `raw` into a value of `kind` (NULL when invalid)."""
+    if kind == "text":
+        return raw
+    if kind == "date":
+        return f"da_date({raw}, $date_formats)"
+    if kind == "timestamp":
+        return f"da_timestamp({raw}, $timestamp_formats)"
+    if kind == "money":
+        return f"da_money({raw}, $decimal)"
+    if kind == "int":
+        return f"TRY_CAST({raw} AS INTEGER)"
+    if kind == "bool":
+        return (
+            f"CASE WHEN lower({raw}) IN {_BOOL_TRUE} THEN true "
+            f"WHEN lower({raw}) IN {_BOOL_FALSE} THEN false END"
+        )
+    if kind == "client_kind":
+        cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in _CLIENT_KIND_WORDS.items())
+        return f"CASE lower({raw}) {cases} END"
+    if kind == "channel":
+        return f"CASE WHEN lower({raw}) IN {CHANNELS} THEN lower({raw}) END"
+    if kind == "contact_kind":
+        return f"CASE WHEN lower({raw}) IN {CONTACT_KINDS} THEN lower({raw}) END"
+    raise ValueError(kind)
+
+
+def _invalid_reason(kind: str, date_format: str | None, decimal: str) -> str:
+    if kind in ("date", "timestamp"):
+        if date_format:
+            return f"not a date in the format {date_format} (or yyyy-mm-dd)"
+        return "not a date (expected dd-mm-yyyy or yyyy-mm-dd; give --date-format for others)"
+    if kind == "money":
+        example = "1.234,56" if decimal == "," else "1,234.56"
+        return f"not an amount in euros and cents (this file writes amounts like {example})"
+    if kind == "int":
+        return "not a whole number"
+    if kind == "bool":
+        return "not yes/no, true/false or ja/nee"
+    if kind == "client_kind":
+        return "client kind must be business or consumer (zakelijk/particulier)"
+    if kind == "channel":
+        return f"channel must be one of {', '.join(CHANNELS)}"
+    if kind == "contact_kind":
+        return f"contact kind must be one of {', '.join(CONTACT_KINDS)}"
+    return "invalid value"
+
+
+def _detect_decimal(con: duckdb.DuckDBPyConnection, money_fields: list[str], default: str) -> str:
+    """Return ',' or '.': the decimal separator the file's amounts use."""
+    if not money_fields:
+        return default
+    values = " UNION ALL ".join(f'SELECT "{f}" AS v FROM da_raw' for f in money_fields)
+    comma, dot = con.execute(
+        f"""
+        SELECT
+            count(*) FILTER (WHERE regexp_matches(v, ',\\d{{1,2}}\\s*$')),
+            count(*) FILTER (WHERE regexp_matches(v, '\\.\\d{{1,2}}\\s*$'))
+        FROM ({values})
+        """
+    ).fetchall()[0]
+    if comma > dot:
+        return ","
+    if dot > comma:
+        return "."
+    return default
+
+
+# --------------------------------------------------------------------------- the load
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    raw: RawTable,
+    kind: str,
+    mapping: dict[str, str],
+    date_format: str | None,
+    decimal: str | None,
+) -> tuple[dict, str]:
+    """Create temp table da_staged (parsed fields + `<field>__raw` text) and da_errors.
+
+    Returns the query parameters used and the decimal separator.
+    """
+    import pyarrow as pa
+
+    fields = FIELDS[kind]
+    columns = {"_line": pa.array(raw.lines)}
+    for name in fields:
+        if name in mapping:
+            columns[name] = raw.table.column(mapping[name])
+        else:
+            columns[name] = pa.nulls(raw.table.num_rows, type=pa.string())
+    con.register("da_raw_arrow", pa.table(columns))
+    con.execute("CREATE OR REPLACE TEMP TABLE da_raw AS SELECT * FROM da_raw_arrow")
+    con.unregister("da_raw_arrow")
+    con.execute(_PARSE_MACROS)
+
+    money = [f for f, (t, _, _) in fields.items() if t == "money" and f in mapping]
+    default_decimal = "," if raw.delimiter == ";" else "."
+    decimal = decimal or _detect_decimal(con, money, default_decimal)
+    date_formats, timestamp_formats = _date_formats(date_format)
+    params = {
+        "date_formats": date_formats,
+        "timestamp_formats": timestamp_formats,
+        "decimal": decimal,
+    }
+    selects = ["_line"]
+    for name, (ftype, _, _) in fields.items():
+        text = f"nullif(trim(\"{name}\"), '')"
+        selects.append(f'{text} AS "{name}__raw"')
+        selects.append(f'{_parse_expr(ftype, text)} AS "{name}"')
+    used = {k: v for k, v in params.items() if any(f"${k}" in s for s in selects)}
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE da_staged AS SELECT {', '.join(selects)} FROM da_raw",
+        used,
+    )
+    con.execute("DROP TABLE da_raw")
+    return params, decimal
+
+
+def _collect_errors(
+    con: duckdb.DuckDBPyConnection, kind: str, mapping: dict[str, str], reasons: dict[str, str]
+) -> None:
+    """Fill temp table da_errors(line, field, value, reason) with every refused value."""
+    fields = FIELDS[kind]
+    checks = []
+    for name, (_, required, words) in fields.items():
+        if required:
+            checks.append(
+                f"SELECT _line, '{name}', NULL, 'missing {words}' FROM da_staged "
+                f'WHERE "{name}__raw" IS NULL'
+            )
+        checks.append(
+            f"SELECT _line, '{name}', \"{name}__raw\", '{reasons[name]}' FROM da_staged "
+            f'WHERE "{name}__raw" IS NOT NULL AND "{name}" IS NULL'
+        )
+    if kind in ("history", "invoices"):
+        checks += [
+            "SELECT _line, 'due_date', due_date__raw, "
+            "'due date ' || strftime(due_date, '%d-%m-%Y') || ' is before invoice date ' || "
+            "strftime(invoice_date, '%d-%m-%Y') FROM da_staged WHERE due_date < invoice_date",
+            # the same invoice id twice with different contents: refuse every such row
+            """
+            SELECT s._line, 'invoice_id', s.invoice_id,
+                'invoice id ' || s.invoice_id || ' appears ' || d.n || ' times in this file '
+                || 'with different contents (lines ' || d.lines || ')'
+            FROM da_staged AS s
+            JOIN (
+                SELECT invoice_id, count(*) AS n, string_agg(_line::VARCHAR, ', ' ORDER BY _line)
+                    AS lines
+                FROM da_staged
+                WHERE invoice_id IS NOT NULL
+                GROUP BY invoice_id
+                HAVING count(DISTINCT row({parsed})) > 1
+            ) AS d USING (invoice_id)
+            """.replace("{parsed}", ", ".join(fields)),
+            # a credit note must name an invoice that exists (in the file or the ledger)
+            """
+            SELECT _line, 'credits_invoice_id', credits_invoice_id,
+                'credit note for unknown invoice ' || credits_invoice_id
+            FROM da_staged AS s
+            WHERE credits_invoice_id IS NOT NULL
+              AND credits_invoice_id NOT IN (SELECT invoice_id FROM da_staged WHERE invoice_id IS NOT NULL)
+              AND credits_invoice_id NOT IN (SELECT invoice_id FROM invoices)
+            """,
+        ]
+    if kind == "history":
+        checks.append(
+            "SELECT _line, 'paid_amount', paid_amount__raw, 'paid amount given but no paid date' "
+            "FROM da_staged WHERE paid_amount__raw IS NOT NULL AND paid_date__raw IS NULL"
+        )
+    if kind in ("payments", "contacts"):
+        checks += [
+            """
+            SELECT _line, 'invoice_id', s.invoice_id, 'unknown invoice ' || s.invoice_id
+            FROM da_staged AS s
+            WHERE s.invoice_id IS NOT NULL
+              AND s.invoice_id NOT IN (SELECT invoice_id FROM invoices)
+            """,
+            """
+            SELECT _line, 'client_id', s.client_id,
+                'invoice ' || s.invoice_id || ' belongs to client ' || i.client_id
+                || ', not to ' || s.client_id
+            FROM da_staged AS s JOIN invoices AS i USING (invoice_id)
+            WHERE s.client_id IS NOT NULL AND s.client_id <> i.client_id
+            """,
+            """
+            SELECT _line, 'client_id', NULL, 'missing client id (and no invoice id to find it by)'
+            FROM da_staged WHERE client_id__raw IS NULL AND invoice_id__raw IS NULL
+            """,
+            """
+            SELECT _line, 'client_id', s.client_id, 'unknown client ' || s.client_id
+            FROM da_staged AS s
+            WHERE s.client_id IS NOT NULL AND s.client_id NOT IN (SELECT client_id FROM clients)
+            """,
+        ]
+    if kind == "payments" and "payment_id" in mapping:
+        checks.append(
+            """
+            SELECT s._line, 'payment_id', s.payment_id,
+                'payment id ' || s.payment_id || ' appears more than once with different contents'
+            FROM da_staged AS s
+            JOIN (
+                SELECT payment_id FROM da_staged WHERE payment_id IS NOT NULL GROUP BY payment_id
+                HAVING count(DISTINCT row(client_id, invoice_id, paid_date, amount)) > 1
+            ) USING (payment_id)
+            """
+        )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE da_errors AS "
+        "SELECT * FROM (" + " UNION ALL ".join(checks) + ") AS e(line, field, value, reason)"
+    )
+
+
+def _write_invoices(con, kind: str, mapping: dict[str, str], load_id: int) -> dict[str, int]:
+    """Upsert clients, invoices (and for a history its paid-date payments).
+
+    Returns counts: loaded, updated, unchanged, and due dates derived by source.
+    """
+    has = set(mapping)
+    _write_clients_from_invoices(con, has, load_id)
+
+    def incoming(field_name: str, existing: str, default: str) -> str:
+        if field_name in has:
+            return f"coalesce(s.{field_name}, {default})"
+        return f"coalesce({existing}, {default})"
+
+    term = (
+        "coalesce(s.payment_term_days, c.payment_term_days)"
+        if "payment_term_days" in has
+        else ("c.payment_term_days")
+    )
+    paid = (
+        "s.paid_date AS paid_date, CASE WHEN s.paid_date IS NOT NULL "
+        "THEN coalesce(s.paid_amount, s.amount) END AS paid_amount"
+        if kind == "history"
+        else "p.paid_date AS paid_date, p.amount AS paid_amount"
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE da_incoming AS
+        WITH
+        good AS (
+            SELECT * FROM da_staged WHERE _line NOT IN (SELECT line FROM da_errors)
+            QUALIFY row_number() OVER (PARTITION BY invoice_id ORDER BY _line) = 1
+        ),
+        final AS (
+            SELECT
+                s.invoice_id,
+                s.client_id,
+                s.invoice_date,
+                coalesce(s.due_date, s.invoice_date + coalesce({term}, {
+            DEFAULT_TERM_DAYS
+        })::INTEGER)
+                    AS due_date,
+                CASE
+                    WHEN s.due_date IS NOT NULL THEN 'file'
+                    WHEN {term} IS NOT NULL THEN 'client_term'
+                    ELSE 'default_30_days'
+                END AS due_date_source,
+                s.amount,
+                {
+            incoming("credits_invoice_id", "e.credits_invoice_id", "NULL")
+        } AS credits_invoice_id,
+                {incoming("currency", "e.currency", "'EUR'")} AS currency,
+                {incoming("disputed", "e.disputed", "false")} AS disputed,
+                {paid},
+                e.invoice_id IS NOT NULL AS existed,
+                e.invoice_id IS NOT NULL AND (
+                    row(e.client_id, e.invoice_date, e.due_date, e.amount, e.credits_invoice_id,
+                        e.currency, e.disputed)
+                    IS DISTINCT FROM
+                    row(s.client_id, s.invoice_date, coalesce(s.due_date, e.due_date), s.amount,
+                        {incoming("credits_invoice_id", "e.credits_invoice_id", "NULL")},
+                        {incoming("currency", "e.currency", "'EUR'")},
+                        {incoming("disputed", "e.disputed", "false")})
+                    {
+            "OR row(p.paid_date, p.amount) IS DISTINCT FROM row(s.paid_date, "
+            "CASE WHEN s.paid_date IS NOT NULL THEN coalesce(s.paid_amount, s.amount) END)"
+            if kind == "history"
+            else ""
+        }
+                ) AS changed
+            FROM good AS s
+            LEFT JOIN invoices AS e USING (invoice_id)
+            LEFT JOIN clients AS c ON c.client_id = s.client_id
+            LEFT JOIN payments AS p ON p.payment_id = 'paid:' || s.invoice_id
+        )
+        SELECT * FROM final
+        """
+    )
+    # An existing invoice keeps its due date when the newer file has none.
+    con.execute(
+        """
+        UPDATE da_incoming AS n SET due_date = e.due_date, due_date_source = e.due_date_source
+        FROM invoices AS e
+        WHERE e.invoice_id = n.invoice_id AND n.due_date_source <> 'file'
+        """
+    )
+    counts = dict(
+        zip(
+            ("loaded", "updated", "unchanged", "client_term", "default_30_days"),
+            con.execute(
+                """
+                SELECT
+                    count(*) FILTER (WHERE NOT existed),
+                    count(*) FILTER (WHERE changed),
+                    count(*) FILTER (WHERE existed AND NOT changed),
+                    count(*) FILTER (WHERE NOT existed AND due_date_source = 'client_term'),
+                    count(*) FILTER (WHERE NOT existed AND due_date_source = 'default_30_days')
+                FROM da_incoming
+                """
+            ).fetchall()[0],
+            strict=True,
+        )
+    )
+    con.execute(
+        "DELETE FROM invoices WHERE invoice_id IN "
+        "(SELECT invoice_id FROM da_incoming WHERE changed)"
+    )
+    con.execute(
+        """
+        INSERT INTO invoices BY NAME
+        SELECT invoice_id, client_id, invoice_date, due_date, due_date_source, amount,
+               credits_invoice_id, currency, disputed, ? AS source_load
+        FROM da_incoming WHERE changed OR NOT existed
+        """,
+        [load_id],
+    )
+    if kind == "history":
+        con.execute(
+            "DELETE FROM payments WHERE payment_id IN "
+            "(SELECT 'paid:' || invoice_id FROM da_incoming WHERE changed)"
+        )
+        con.execute(
+            """
+            INSERT INTO payments BY NAME
+            SELECT 'paid:' || invoice_id AS payment_id, client_id, invoice_id, paid_date,
+                   paid_amount AS amount, ? AS source_load
+            FROM da_incoming WHERE (changed OR NOT existed) AND paid_date IS NOT NULL
+            """,
+            [load_id],
+        )
+    con.execute("DROP TABLE da_incoming")
+    return counts
+
+
+def _write_clients_from_invoices(con, has: set[str], load_id: int) -> None:
+    """Insert clients first seen in this file; update name, kind and term where given."""
+    name = "arg_max(client_name, _line) FILTER (WHERE client_name IS NOT NULL)"
+    kind = "arg_max(client_kind, _line) FILTER (WHERE client_kind IS NOT NULL)"
+    term = "arg_max(payment_term_days, _line) FILTER (WHERE payment_term_days IS NOT NULL)"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE da_clients AS
+        SELECT client_id, {name} AS name, {kind} AS kind, {term} AS payment_term_days,
+               min(invoice_date) AS since
+        FROM da_staged
+        WHERE _line NOT IN (SELECT line FROM da_errors)
+        GROUP BY client_id
+        """
+    )
+    con.execute(
+        """
+        UPDATE clients AS c SET
+            name = coalesce(n.name, c.name),
+            kind = coalesce(n.kind, c.kind),
+            payment_term_days = coalesce(n.payment_term_days, c.payment_term_days),
+            since = least(c.since, n.since)
+        FROM da_clients AS n
+        WHERE n.client_id = c.client_id
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO clients BY NAME
+        SELECT client_id, coalesce(name, client_id) AS name, coalesce(kind, 'business') AS kind,
+               payment_term_days, since, ? AS source_load
+        FROM da_clients WHERE client_id NOT IN (SELECT client_id FROM clients)
+        """,
+        [load_id],
+    )
+    con.execute("DROP TABLE da_clients")
+
+
+def _write_keyed(con, table: str, key: str, columns: list[str], load_id: int) -> dict[str, int]:
+    """Upsert da_keyed (key + columns) into `table`; return loaded/updated/unchanged counts."""
+    cols = ", ".join(columns)
+    e_cols = ", ".join(f"e.{c}" for c in columns)
+    n_cols = ", ".join(f"n.{c}" for c in columns)
+    loaded, updated, unchanged = con.execute(
+        f"""
+        SELECT
+            count(*) FILTER (WHERE e.{key} IS NULL),
+            count(*) FILTER (WHERE e.{key} IS NOT NULL AND row({e_cols}) IS DISTINCT FROM row({n_cols})),
+            count(*) FILTER (WHERE e.{key} IS NOT NULL AND row({e_cols}) IS NOT DISTINCT FROM row({n_cols}))
+        FROM da_keyed AS n LEFT JOIN {table} AS e USING ({key})
+        """
+    ).fetchall()[0]
+    con.execute(
+        f"""
+        DELETE FROM {table} AS e USING da_keyed AS n
+        WHERE e.{key} = n.{key} AND row({e_cols}) IS DISTINCT FROM row({n_cols})
+        """
+    )
+    con.execute(
+        f"""
+        INSERT INTO {table} BY NAME
+        SELECT {key}, {cols}, ? AS source_load FROM da_keyed AS n
+        WHERE {key} NOT IN (SELECT {key} FROM {table})
+        """,
+        [load_id],
+    )
+    con.execute("DROP TABLE da_keyed")
+    return {"loaded": loaded, "updated": updated, "unchanged": unchanged}
+
+
+def _write_payments(con, load_id: int) -> dict[str, int]:
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE da_keyed AS
+        WITH
+        good AS (
+            SELECT s.*, coalesce(s.client_id, i.client_id) AS client
+            FROM da_staged AS s LEFT JOIN invoices AS i USING (invoice_id)
+            WHERE _line NOT IN (SELECT line FROM da_errors)
+        ),
+        numbered AS (
+            SELECT *, row_number() OVER (
+                PARTITION BY client, invoice_id, paid_date, amount ORDER BY _line) AS nth
+            FROM good
+        ),
+        final AS (
+            SELECT
+                coalesce(payment_id, 'p:' || md5(concat_ws('|', client, invoice_id, paid_date,
+                    amount, nth))) AS payment_id,
+                client AS client_id, invoice_id, paid_date, amount
+            FROM numbered
+            QUALIFY row_number() OVER (PARTITION BY payment_id ORDER BY _line) = 1
+        )
+        SELECT * FROM final
+        """
+    )
+    return _write_keyed(
+        con, "payments", "payment_id", ["client_id", "invoice_id", "paid_date", "amount"], load_id
+    )
+
+
+def _write_contacts(con, load_id: int) -> dict[str, int]:
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE da_keyed AS
+        WITH
+        good AS (
+            SELECT s.*, coalesce(s.client_id, i.client_id) AS client
+            FROM da_staged AS s LEFT JOIN invoices AS i USING (invoice_id)
+            WHERE _line NOT IN (SELECT line FROM da_errors)
+        ),
+        numbered AS (
+            SELECT *, row_number() OVER (
+                PARTITION BY client, invoice_id, contact_at, kind ORDER BY _line) AS nth
+            FROM good
+        ),
+        final AS (
+            SELECT
+                coalesce(contact_id, 'c:' || md5(concat_ws('|', client, invoice_id, contact_at,
+                    kind, nth))) AS contact_id,
+                client AS client_id, invoice_id, contact_at, channel, kind, promised_date,
+                promised_amount, note
+            FROM numbered
+            QUALIFY row_number() OVER (PARTITION BY contact_id ORDER BY _line) = 1
+        )
+        SELECT * FROM final
+        """
+    )
+    return _write_keyed(
+        con,
+        "contacts",
+        "contact_id",
+        [
+            "client_id",
+            "invoice_id",
+            "contact_at",
+            "channel",
+            "kind",
+            "promised_date",
+            "promised_amount",
+            "note",
+        ],
+        load_id,
+    )
+
+
+def _write_clients(con, mapping: dict[str, str], load_id: int) -> dict[str, int]:
+    def keep(name: str, default: str = "NULL") -> str:
+        return f"s.{name}" if name in mapping else f"coalesce(e.{name}, {default})"
+
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE da_keyed AS
+        SELECT s.client_id, coalesce({keep("name")}, s.client_id) AS name,
+               coalesce({keep("kind")}, 'business') AS kind,
+               {keep("payment_term_days")} AS payment_term_days, {keep("since")} AS since,
+               {keep("credit_limit")} AS credit_limit
+        FROM da_staged AS s LEFT JOIN clients AS e USING (client_id)
+        WHERE _line NOT IN (SELECT line FROM da_errors)
+        QUALIFY row_number() OVER (PARTITION BY s.client_id ORDER BY _line DESC) = 1
+        """
+    )
+    return _write_keyed(
+        con,
+        "clients",
+        "client_id",
+        ["name", "kind", "payment_term_days", "since", "credit_limit"],
+        load_id,
+    )
+
+
+def load(
+    ledger,
+    source,
+    kind: str = "history",
+    mapping: dict[str, str] | None = None,
+    date_format: str | None = None,
+    decimal: str | None = None,
+    skip_bad_rows: bool = False,
+    sheet: str | None = None,
+    progress: bool = False,
+    force: bool = False,
+) -> LoadResult:
+    """Load `source` into `ledger` as one transaction.
+
+    In: a ledger path or open writable connection; a file path (.csv, .xlsx,
+    .parquet) or DataFrame; `kind` one of history/invoices/payments/contacts/
+    clients; `mapping` field -> source column; `date_format` (strptime, e.g.
+    '%m/%d/%Y') when dates are not dd-mm-yyyy or ISO; `decimal` ',' or '.'
+    when the amounts' decimal separator should not be detected.
+    Out: a LoadResult with the counts. Raises LoadError (ledger unchanged)
+    when any row is bad and `skip_bad_rows` is False, or when the columns do
+    not fit. A file already loaded (same sha256 and kind) changes nothing
+    unless `force`.
+    """
+    if kind not in KINDS:
+        raise LoadError(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.")
+    if decimal not in (None, ",", "."):
+        raise LoadError("decimal must be ',' or '.'")
+    try:
+        raw = read_source(source, sheet=sheet, progress=progress)
+    except SourceError as exc:
+        raise LoadError(str(exc)) from exc
+    file_name = raw.name if raw.name == "<DataFrame>" else Path(raw.name).name
+    result = LoadResult(
+        file_name=file_name,
+        sha256=raw.sha256,
+        kind=kind,
+        rows_read=raw.table.num_rows + len(raw.problems),
+    )
+    mapping = resolve_mapping(kind, raw.table.column_names, mapping)
+
+    with connected(ledger, read_only=False) as con:
+        previous = con.execute(
+            "SELECT load_id FROM loads WHERE sha256 = ? AND kind = ? ORDER BY load_id DESC LIMIT 1",
+            [raw.sha256, kind],
+        ).fetchall()
+        if previous and not force:
+            result.already_loaded = True
+            result.load_id = previous[0][0]
+            return result
+        try:
+            _, decimal_used = _stage(con, raw, kind, mapping, date_format, decimal)
+            reasons = {
+                name: _invalid_reason(ftype, date_format, decimal_used).replace("'", "''")
+                for name, (ftype, _, _) in FIELDS[kind].items()
+            }
+            _collect_errors(con, kind, mapping, reasons)
+            result.rejections = _rejections(con, raw, mapping, file_name)
+            bad_lines = {r.line for r in result.rejections}
+            result.rows_rejected = len(bad_lines)
+            if result.rejections and not skip_bad_rows:
+                raise LoadError(
+                    f"{file_name}: {result.rows_rejected} of {result.rows_read} rows refused; "
+                    "nothing was loaded. Fix them, or load the good rows with --skip-bad-rows "
+                    "(the refused rows are then kept in the table rejected_rows).",
+                    result.rejections,
+                )
+            with transaction(con):
+                load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[
+                    0
+                ][0]
+                if kind in ("history", "invoices"):
+                    counts = _write_invoices(con, kind, mapping, load_id)
+                    result.due_dates_derived = {
+                        "client_term": counts.pop("client_term"),
+                        "default_30_days": counts.pop("default_30_days"),
+                    }
+                elif kind == "payments":
+                    counts = _write_payments(con, load_id)
+                elif kind == "contacts":
+                    counts = _write_contacts(con, load_id)
+                else:
+                    counts = _write_clients(con, mapping, load_id)
+                result.rows_loaded = counts["loaded"]
+                result.rows_updated = counts["updated"]
+                result.rows_unchanged = (
+                    result.rows_read
+                    - result.rows_rejected
+                    - result.rows_loaded
+                    - result.rows_updated
+                )
+                result.load_id = load_id
+                con.execute(
+                    "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        load_id,
+                        file_name,
+                        raw.sha256,
+                        kind,
+                        result.rows_read,
+                        result.rows_loaded,
+                        result.rows_updated,
+                        result.rows_unchanged,
+                        result.rows_rejected,
+                        dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    ],
+                )
+                if result.rejections:
+                    con.executemany(
+                        "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)",
+                        [
+                            [load_id, r.file, r.line, r.column, r.value, r.reason]
+                            for r in result.rejections
+                        ],
+                    )
+        finally:
+            for temp in ("da_staged", "da_errors"):
+                con.execute(f"DROP TABLE IF EXISTS {temp}")
+    return result
+
+
+def _rejections(con, raw: RawTable, mapping: dict[str, str], file_name: str) -> list[Rejection]:
+    rows = con.execute(
+        "SELECT DISTINCT line, field, value, reason FROM da_errors ORDER BY line, field"
+    ).fetchall()
+    found = [
+        Rejection(file_name, int(line), mapping.get(fld, fld), value, reason)
+        for line, fld, value, reason in rows
+    ]
+    found += [
+        Rejection(file_name, line, col, value, reason) for line, col, value, reason in raw.problems
+    ]
+    return sorted(found, key=lambda r: (r.line, r.column or ""))

@@ -1,0 +1,236 @@
+"""Read a user's file (CSV, Excel, Parquet) or a pandas DataFrame as text.
+
+Every value arrives as a string (or None), so nothing is guessed before the
+loader validates it: invoice numbers keep their leading zeros, and a bad
+value can be reported exactly as it stood in the file.
+
+`read_source(source)` returns a `RawTable`: an Arrow table of strings, the
+file's line number of every row, its sha256, and rows the reader itself
+could not split (wrong number of fields) as problems.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+
+@dataclass
+class RawTable:
+    """A source read as text. `lines[i]` is the file line (or sheet row) of row i."""
+
+    name: str
+    sha256: str
+    table: pa.Table
+    lines: np.ndarray
+    delimiter: str | None = None
+    problems: list[tuple[int, str | None, str | None, str]] = field(default_factory=list)
+
+
+class SourceError(Exception):
+    """The source cannot be read at all (missing file, unknown type, no header)."""
+
+
+def file_sha256(path: Path) -> str:
+    """Return the hex sha256 of the file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (";", ",", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _read_csv(path: Path, progress: bool) -> RawTable:
+    raw = path.read_bytes()[:65536]
+    encoding = "utf-8"
+    try:
+        head = raw.decode("utf-8-sig", errors="strict")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(raw) - 4:  # not just a character cut at the buffer end
+            encoding = "cp1252"
+        head = raw.decode(encoding if encoding != "utf-8" else "utf-8-sig", errors="replace")
+    lines = head.splitlines()
+    if not lines:
+        raise SourceError(f"{path}: the file is empty")
+    delimiter = _sniff_delimiter(lines[0])
+    header = next(csv.reader([lines[0]], delimiter=delimiter))
+    if not any(h.strip() for h in header):
+        raise SourceError(f"{path}: the first line must name the columns")
+
+    problems: list[tuple[int, str | None, str | None, str]] = []
+    skipped_lines: list[int] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        line = row.number if row.number is not None else -1
+        skipped_lines.append(line)
+        if row.text.strip():
+            problems.append(
+                (
+                    line,
+                    None,
+                    row.text[:200],
+                    f"expected {row.expected_columns} fields separated by "
+                    f"'{delimiter}', found {row.actual_columns}",
+                )
+            )
+        return "skip"
+
+    size = path.stat().st_size
+    with (
+        open(path, "rb") as fh,
+        tqdm.wrapattr(
+            fh,
+            "read",
+            total=size,
+            desc=f"reading {path.name}",
+            unit="B",
+            unit_scale=True,
+            disable=not progress,
+        ) as stream,
+    ):
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(encoding=encoding, block_size=8 << 20),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        table = reader.read_all()
+    row_lines = np.arange(table.num_rows, dtype=np.int64) + 2
+    for line in sorted(x for x in skipped_lines if x > 0):
+        row_lines[row_lines >= line] += 1
+    return RawTable(
+        name=str(path),
+        sha256=file_sha256(path),
+        table=table,
+        lines=row_lines,
+        delimiter=delimiter,
+        problems=problems,
+    )
+
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(round(value, 6))
+    return str(value)
+
+
+def _read_excel(path: Path, sheet: str | None, progress: bool) -> RawTable:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = book[sheet] if sheet else book.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise SourceError(f"{path}: the sheet {ws.title!r} is empty")
+        names = [
+            str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(header)
+        ]
+        columns: list[list[str | None]] = [[] for _ in names]
+        lines: list[int] = []
+        total = (ws.max_row or 1) - 1
+        for number, row in enumerate(
+            tqdm(rows, total=total, desc=f"reading {path.name}", disable=not progress), start=2
+        ):
+            if row is None or all(v is None or str(v).strip() == "" for v in row):
+                continue
+            lines.append(number)
+            for i in range(len(names)):
+                columns[i].append(_cell_text(row[i]) if i < len(row) else None)
+    finally:
+        book.close()
+    table = pa.table(
+        {n: pa.array(c, type=pa.string()) for n, c in zip(names, columns, strict=True)}
+    )
+    return RawTable(str(path), file_sha256(path), table, np.asarray(lines, dtype=np.int64))
+
+
+def _arrow_as_text(table: pa.Table) -> pa.Table:
+    import pyarrow.compute as pc
+
+    columns = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        kind = column.type
+        if pa.types.is_timestamp(kind):
+            column = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")
+        elif not pa.types.is_string(kind):
+            column = pc.cast(column, pa.string())
+        columns[str(name)] = column
+    return pa.table(columns)
+
+
+def _read_parquet(path: Path) -> RawTable:
+    table = _arrow_as_text(pq.read_table(path))
+    lines = np.arange(table.num_rows, dtype=np.int64) + 1
+    return RawTable(str(path), file_sha256(path), table, lines)
+
+
+def _read_dataframe(frame: pd.DataFrame) -> RawTable:
+    frame = frame.reset_index(drop=True)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        table = pa.Table.from_pandas(frame.astype("string"), preserve_index=False)
+    table = _arrow_as_text(table)
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    sha = hashlib.sha256(sink.getvalue()).hexdigest()
+    lines = np.arange(table.num_rows, dtype=np.int64) + 1
+    return RawTable("<DataFrame>", sha, table, lines)
+
+
+def read_source(source, sheet: str | None = None, progress: bool = False) -> RawTable:
+    """Read `source` (a path to .csv/.txt/.xlsx/.parquet, or a DataFrame) as text.
+
+    In: the source, an Excel sheet name (default the first), whether to show a
+    progress bar. Out: a RawTable. Raises SourceError when it cannot be read.
+    """
+    if isinstance(source, pd.DataFrame):
+        return _read_dataframe(source)
+    path = Path(source)
+    if not path.exists():
+        raise SourceError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _read_csv(path, progress)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_excel(path, sheet, progress)
+    if suffix in (".parquet", ".pq"):
+        return _read_parquet(path)
+    raise SourceError(f"{path}: unknown file type {suffix!r}; use .csv, .xlsx or .parquet")

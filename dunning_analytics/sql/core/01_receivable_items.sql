@@ -1,0 +1,203 @@
+-- receivable_items(as_of_dates): what every client owed, item by item, at each
+-- date in the list as_of_dates. One row per (as_of, invoice) for every invoice
+-- issued on or before as_of, plus one 'unapplied_credit' row per client whose
+-- credit was not used up.
+--
+-- As of a date, later invoices, credit notes and payments do not exist.
+-- Money reaches an invoice in two ways:
+--   1. directly: payments carrying its invoice_id, and credit notes carrying
+--      it in credits_invoice_id;
+--   2. through the client's credit pool: payments without a (known) invoice
+--      and credit notes without a (known) invoice are applied to the
+--      client's open invoices oldest due date first (ties: invoice date,
+--      invoice id). What is left of the pool is the client's unapplied credit.
+-- Outstanding amounts over all rows of a client sum to: invoices - credit
+-- notes - payments, to the cent.
+CREATE OR REPLACE MACRO receivable_items(as_of_dates) AS TABLE
+WITH
+snapshots AS (
+    SELECT DISTINCT unnest(as_of_dates)::DATE AS as_of
+),
+
+known_documents AS (
+    SELECT s.as_of, i.*
+    FROM snapshots AS s
+    JOIN invoices AS i ON i.invoice_date <= s.as_of
+),
+
+known_invoices AS (
+    SELECT * FROM known_documents WHERE amount >= 0
+),
+
+known_credit_notes AS (
+    SELECT * FROM known_documents WHERE amount < 0
+),
+
+known_payments AS (
+    SELECT s.as_of, p.*
+    FROM snapshots AS s
+    JOIN payments AS p ON p.paid_date <= s.as_of
+),
+
+direct_allocations AS (
+    SELECT p.as_of, p.invoice_id, p.paid_date AS allocated_on, p.amount
+    FROM known_payments AS p
+    SEMI JOIN known_invoices AS k ON k.as_of = p.as_of AND k.invoice_id = p.invoice_id
+    UNION ALL
+    SELECT c.as_of, c.credits_invoice_id, c.invoice_date, -c.amount
+    FROM known_credit_notes AS c
+    SEMI JOIN known_invoices AS k ON k.as_of = c.as_of AND k.invoice_id = c.credits_invoice_id
+),
+
+credit_events AS (
+    SELECT p.as_of, p.client_id, p.paid_date AS credited_on, p.amount
+    FROM known_payments AS p
+    ANTI JOIN known_invoices AS k ON k.as_of = p.as_of AND k.invoice_id = p.invoice_id
+    UNION ALL
+    SELECT c.as_of, c.client_id, c.invoice_date, -c.amount
+    FROM known_credit_notes AS c
+    ANTI JOIN known_invoices AS k ON k.as_of = c.as_of AND k.invoice_id = c.credits_invoice_id
+),
+
+direct_running AS (
+    SELECT
+        as_of,
+        invoice_id,
+        allocated_on,
+        amount,
+        sum(amount) OVER (
+            PARTITION BY as_of, invoice_id
+            ORDER BY allocated_on
+            ROWS UNBOUNDED PRECEDING
+        ) AS paid_to_date
+    FROM direct_allocations
+),
+
+invoice_direct AS (
+    SELECT
+        k.as_of,
+        k.invoice_id,
+        k.client_id,
+        k.invoice_date,
+        k.due_date,
+        k.amount,
+        k.disputed,
+        coalesce(sum(r.amount), 0) AS paid_direct,
+        max(r.allocated_on) AS last_direct_on,
+        min(r.allocated_on) FILTER (WHERE r.paid_to_date >= k.amount) AS paid_in_full_on
+    FROM known_invoices AS k
+    LEFT JOIN direct_running AS r ON r.as_of = k.as_of AND r.invoice_id = k.invoice_id
+    GROUP BY ALL
+),
+
+credit_queue AS (
+    SELECT
+        as_of,
+        client_id,
+        invoice_id,
+        amount - paid_direct AS residual,
+        sum(amount - paid_direct) OVER (
+            PARTITION BY as_of, client_id
+            ORDER BY due_date, invoice_date, invoice_id
+            ROWS UNBOUNDED PRECEDING
+        ) AS queue_end
+    FROM invoice_direct
+    WHERE amount - paid_direct > 0
+),
+
+credit_pool AS (
+    SELECT
+        as_of,
+        client_id,
+        credited_on,
+        sum(amount) OVER (
+            PARTITION BY as_of, client_id
+            ORDER BY credited_on
+            ROWS UNBOUNDED PRECEDING
+        ) AS pool_end
+    FROM credit_events
+),
+
+client_credit AS (
+    SELECT as_of, client_id, sum(amount) AS credit_total
+    FROM credit_events
+    GROUP BY ALL
+),
+
+credit_applied AS (
+    SELECT
+        q.as_of,
+        q.client_id,
+        q.invoice_id,
+        q.residual,
+        least(greatest(c.credit_total - (q.queue_end - q.residual), 0), q.residual)
+            AS credit_applied
+    FROM credit_queue AS q
+    JOIN client_credit AS c ON c.as_of = q.as_of AND c.client_id = q.client_id
+),
+
+credit_cover AS (
+    SELECT q.as_of, q.invoice_id, p.credited_on AS covered_on
+    FROM credit_queue AS q
+    ASOF JOIN credit_pool AS p
+        ON p.as_of = q.as_of AND p.client_id = q.client_id AND q.queue_end <= p.pool_end
+),
+
+invoice_items AS (
+    SELECT
+        d.as_of,
+        'invoice' AS item_type,
+        d.client_id,
+        d.invoice_id,
+        d.invoice_date,
+        d.due_date,
+        d.amount,
+        d.disputed,
+        d.paid_direct,
+        coalesce(a.credit_applied, 0) AS credit_applied,
+        d.paid_direct + coalesce(a.credit_applied, 0) AS paid_amount,
+        d.amount - d.paid_direct - coalesce(a.credit_applied, 0) AS outstanding,
+        CASE
+            WHEN d.amount - d.paid_direct <= 0
+                THEN coalesce(d.paid_in_full_on, d.last_direct_on, d.invoice_date)
+            WHEN a.credit_applied = a.residual
+                THEN greatest(v.covered_on, d.invoice_date, coalesce(d.last_direct_on, d.invoice_date))
+        END AS settled_date
+    FROM invoice_direct AS d
+    LEFT JOIN credit_applied AS a ON a.as_of = d.as_of AND a.invoice_id = d.invoice_id
+    LEFT JOIN credit_cover AS v ON v.as_of = d.as_of AND v.invoice_id = d.invoice_id
+),
+
+client_credit_used AS (
+    SELECT as_of, client_id, sum(credit_applied) AS credit_used
+    FROM credit_applied
+    GROUP BY ALL
+),
+
+unapplied_credit_items AS (
+    SELECT
+        c.as_of,
+        'unapplied_credit' AS item_type,
+        c.client_id,
+        NULL::VARCHAR AS invoice_id,
+        NULL::DATE AS invoice_date,
+        NULL::DATE AS due_date,
+        0::DECIMAL(18, 2) AS amount,
+        false AS disputed,
+        0::DECIMAL(18, 2) AS paid_direct,
+        0::DECIMAL(18, 2) AS credit_applied,
+        0::DECIMAL(18, 2) AS paid_amount,
+        -(c.credit_total - coalesce(u.credit_used, 0)) AS outstanding,
+        NULL::DATE AS settled_date
+    FROM client_credit AS c
+    LEFT JOIN client_credit_used AS u ON u.as_of = c.as_of AND u.client_id = c.client_id
+    WHERE c.credit_total - coalesce(u.credit_used, 0) <> 0
+),
+
+final AS (
+    SELECT * FROM invoice_items
+    UNION ALL BY NAME
+    SELECT * FROM unapplied_credit_items
+)
+
+SELECT * FROM final;

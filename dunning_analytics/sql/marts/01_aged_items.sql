@@ -1,0 +1,49 @@
+-- aged_items(as_of_dates, boundaries, overdue_labels, basis): the open items
+-- of receivable_items at each date, each placed in one aging bucket.
+--   bucket_order 0              'not yet due' (due_date >= as_of), on any basis
+--   bucket_order 1..n+1         overdue, by age in days: age <= boundaries[1],
+--                               <= boundaries[2], ..., above the last boundary;
+--                               age = as_of - due_date (basis 'due') or
+--                               as_of - invoice_date (basis 'invoice')
+--   bucket_order n+2            'unapplied credit' (negative)
+-- overdue_labels holds the n+1 names of the overdue buckets.
+-- Every open item is in exactly one bucket, so buckets add up to the balance.
+CREATE OR REPLACE MACRO aged_items(as_of_dates, boundaries, overdue_labels, basis) AS TABLE
+WITH
+items AS (
+    SELECT * FROM receivable_items(as_of_dates) WHERE outstanding <> 0
+),
+
+aged AS (
+    SELECT
+        *,
+        CASE WHEN basis = 'invoice' THEN as_of - invoice_date ELSE as_of - due_date END AS age_days
+    FROM items
+),
+
+bucketed AS (
+    SELECT
+        *,
+        CASE
+            WHEN item_type = 'unapplied_credit' THEN len(boundaries) + 2
+            WHEN due_date >= as_of THEN 0
+            ELSE 1 + len(list_filter(boundaries, lambda b: b < age_days))
+        END AS bucket_order
+    FROM aged
+),
+
+final AS (
+    SELECT
+        b.*,
+        CASE
+            WHEN bucket_order = 0 THEN 'not yet due'
+            WHEN bucket_order = len(boundaries) + 2 THEN 'unapplied credit'
+            ELSE overdue_labels[bucket_order]
+        END AS bucket,
+        c.name AS client_name,
+        c.kind AS client_kind
+    FROM bucketed AS b
+    LEFT JOIN clients AS c ON c.client_id = b.client_id
+)
+
+SELECT * FROM final;

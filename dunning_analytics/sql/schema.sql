@@ -1,0 +1,76 @@
+-- The ledger's tables: the public contract (see README "The ledger").
+-- Amounts are DECIMAL(18,2) euros incl. VAT; dates are DATE.
+-- No PRIMARY KEY constraints: the loader guarantees unique ids and keeps
+-- bulk loads of millions of rows cheap (no index to maintain).
+
+CREATE TABLE IF NOT EXISTS ledger_meta (
+    key   VARCHAR,
+    value VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS loads (
+    load_id        INTEGER   NOT NULL,
+    file_name      VARCHAR   NOT NULL,
+    sha256         VARCHAR   NOT NULL,
+    kind           VARCHAR   NOT NULL,  -- history / invoices / payments / contacts / clients
+    rows_read      BIGINT    NOT NULL,
+    rows_loaded    BIGINT    NOT NULL,  -- new records
+    rows_updated   BIGINT    NOT NULL,  -- existing records whose contents changed
+    rows_unchanged BIGINT    NOT NULL,
+    rows_rejected  BIGINT    NOT NULL,
+    loaded_at      TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS rejected_rows (
+    load_id   INTEGER NOT NULL,
+    file_name VARCHAR NOT NULL,
+    line      BIGINT  NOT NULL,
+    "column"  VARCHAR,
+    value     VARCHAR,
+    reason    VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS clients (
+    client_id         VARCHAR NOT NULL,
+    name              VARCHAR,
+    kind              VARCHAR NOT NULL DEFAULT 'business',  -- business / consumer
+    payment_term_days INTEGER,
+    since             DATE,
+    credit_limit      DECIMAL(18, 2),
+    source_load       INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS invoices (
+    invoice_id         VARCHAR        NOT NULL,
+    client_id          VARCHAR        NOT NULL,
+    invoice_date       DATE           NOT NULL,
+    due_date           DATE           NOT NULL,
+    due_date_source    VARCHAR        NOT NULL,  -- file / client_term / default_30_days
+    amount             DECIMAL(18, 2) NOT NULL,  -- credit notes negative
+    credits_invoice_id VARCHAR,                  -- the invoice a credit note corrects
+    currency           VARCHAR        NOT NULL DEFAULT 'EUR',
+    disputed           BOOLEAN        NOT NULL DEFAULT false,
+    source_load        INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS payments (
+    payment_id  VARCHAR        NOT NULL,
+    client_id   VARCHAR        NOT NULL,
+    invoice_id  VARCHAR,                   -- NULL = unallocated
+    paid_date   DATE           NOT NULL,
+    amount      DECIMAL(18, 2) NOT NULL,
+    source_load INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS contacts (
+    contact_id      VARCHAR   NOT NULL,
+    client_id       VARCHAR   NOT NULL,
+    invoice_id      VARCHAR,
+    contact_at      TIMESTAMP NOT NULL,
+    channel         VARCHAR,   -- email / phone / letter / post
+    kind            VARCHAR   NOT NULL,
+    promised_date   DATE,
+    promised_amount DECIMAL(18, 2),
+    note            VARCHAR,
+    source_load     INTEGER
+);
