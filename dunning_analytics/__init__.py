@@ -1,0 +1,29 @@
+"""dunning_analytics: debtor aging, payment behaviour and prepayment flags on a DuckDB ledger."""
+
+from .aging import aging, aging_trend, bucket_labels
+from .ledger import LedgerError, LedgerLockedError, ledger_end_date, open_ledger
+from .loading import LoadError, load
+
+__all__ = [
+    "LedgerError",
+    "LedgerLockedError",
+    "LoadError",
+    "aging",
+    "aging_trend",
+    "bucket_labels",
+    "ledger_end_date",
+    "load",
+    "open_ledger",
+    "default_ledger_path",
+]
+
+
+def default_ledger_path() -> str:
+    """Return the ledger notebooks use: $DUNNING_LEDGER, else data/demo.duckdb of this checkout."""
+    import os
+    from pathlib import Path
+
+    env = os.environ.get("DUNNING_LEDGER")
+    if env:
+        return env
+    return str(Path(__file__).resolve().parent.parent / "data" / "demo.duckdb")

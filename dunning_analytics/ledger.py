@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 # Bump when a table or model changes; an older file gets the new models on
 # its next writable open.
@@ -164,3 +165,9 @@ def ledger_end_date(con: duckdb.DuckDBPyConnection):
         """
     ).fetchall()
     return row[0][0]
+
+
+def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pd.DataFrame:
+    """Run `sql` with `params` and return a DataFrame in which DECIMAL money
+    stays exact (decimal.Decimal objects) and DATE columns are datetime.date."""
+    return con.sql(sql, params=params).to_arrow_table().to_pandas()

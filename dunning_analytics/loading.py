@@ -716,11 +716,11 @@ def _write_payments(con, load_id: int) -> dict[str, int]:
             SELECT
                 coalesce(payment_id, 'p:' || md5(concat_ws('|', client, invoice_id, paid_date,
                     amount, nth))) AS payment_id,
-                client AS client_id, invoice_id, paid_date, amount
+                client AS client_id, invoice_id, paid_date, amount, _line
             FROM numbered
-            QUALIFY row_number() OVER (PARTITION BY payment_id ORDER BY _line) = 1
         )
-        SELECT * FROM final
+        SELECT * EXCLUDE (_line) FROM final
+        QUALIFY row_number() OVER (PARTITION BY payment_id ORDER BY _line) = 1
         """
     )
     return _write_keyed(
@@ -748,11 +748,11 @@ def _write_contacts(con, load_id: int) -> dict[str, int]:
                 coalesce(contact_id, 'c:' || md5(concat_ws('|', client, invoice_id, contact_at,
                     kind, nth))) AS contact_id,
                 client AS client_id, invoice_id, contact_at, channel, kind, promised_date,
-                promised_amount, note
+                promised_amount, note, _line
             FROM numbered
-            QUALIFY row_number() OVER (PARTITION BY contact_id ORDER BY _line) = 1
         )
-        SELECT * FROM final
+        SELECT * EXCLUDE (_line) FROM final
+        QUALIFY row_number() OVER (PARTITION BY contact_id ORDER BY _line) = 1
         """
     )
     return _write_keyed(

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
@@ -105,9 +106,12 @@ def _read_csv(path: Path, progress: bool) -> RawTable:
             disable=not progress,
         ) as stream,
     ):
-        reader = pacsv.open_csv(
+        # single-threaded, so that the reader knows the line of every bad row
+        table = pacsv.read_csv(
             stream,
-            read_options=pacsv.ReadOptions(encoding=encoding, block_size=8 << 20),
+            read_options=pacsv.ReadOptions(
+                encoding=encoding, block_size=8 << 20, use_threads=False
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False
             ),
@@ -117,10 +121,18 @@ def _read_csv(path: Path, progress: bool) -> RawTable:
                 quoted_strings_can_be_null=False,
             ),
         )
-        table = reader.read_all()
     row_lines = np.arange(table.num_rows, dtype=np.int64) + 2
     for line in sorted(x for x in skipped_lines if x > 0):
         row_lines[row_lines >= line] += 1
+    # blank lines are no data: drop them (the others keep their true line numbers)
+    blank = None
+    for column in table.columns:
+        empty = pc.equal(pc.utf8_trim_whitespace(pc.fill_null(column, "")), "")
+        blank = empty if blank is None else pc.and_(blank, empty)
+    if blank is not None and table.num_rows:
+        keep = pc.invert(blank)
+        row_lines = row_lines[np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool)]
+        table = table.filter(keep)
     return RawTable(
         name=str(path),
         sha256=file_sha256(path),
@@ -182,8 +194,6 @@ def _read_excel(path: Path, sheet: str | None, progress: bool) -> RawTable:
 
 
 def _arrow_as_text(table: pa.Table) -> pa.Table:
-    import pyarrow.compute as pc
-
     columns = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
         kind = column.type

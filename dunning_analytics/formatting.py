@@ -1,0 +1,33 @@
+"""Euro and date formatting for people: English or Dutch conventions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def to_cents(value) -> Decimal:
+    """Return `value` as a Decimal rounded half-up to cents."""
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def format_eur(value, lang: str = "en") -> str:
+    """Format an amount in euros: en '€1,234.56' / '-€1,234.56'; nl '€ 1.234,56' / '€ -1.234,56'.
+
+    In: a number (Decimal, int, float) or None. Out: the text ('' for None).
+    """
+    if value is None:
+        return ""
+    cents = to_cents(value)
+    text = f"{abs(cents):,.2f}"
+    if lang == "nl":
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+        return f"€ -{text}" if cents < 0 else f"€ {text}"
+    return f"-€{text}" if cents < 0 else f"€{text}"
+
+
+def format_date(value: dt.date | None, lang: str = "en") -> str:
+    """Format a date: en yyyy-mm-dd, nl dd-mm-jjjj."""
+    if value is None:
+        return ""
+    return value.strftime("%d-%m-%Y") if lang == "nl" else value.isoformat()

@@ -1,0 +1,147 @@
+"""ipywidgets explorers. Thin: controls call the analytics functions and show their results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import ipywidgets as w
+from IPython.display import display
+
+from .aging import BUCKET_SCHEMES, aging, aging_totals, bucket_labels
+from .charts import aging_by_client_chart, money_table
+from .formatting import format_eur
+from .ledger import ledger_end_date, open_ledger
+
+_INVOICE_MONEY = ["amount", "paid_amount", "credit_applied", "outstanding"]
+
+
+class AgingExplorer:
+    """Aging as of a date, with scheme, basis, client kind and minimum balance controls.
+
+    Every change runs one aging query (by client) and redraws the chart, the
+    totals and the client table together; picking a client shows its open
+    items. `frame` holds the latest aging by client.
+    """
+
+    def __init__(self, ledger: str | Path, as_of: dt.date | None = None, top: int = 15):
+        self.con = open_ledger(ledger, read_only=True)
+        self.top = top
+        start = as_of or ledger_end_date(self.con) or dt.date.today()
+        self.as_of = w.DatePicker(description="As of", value=start)
+        self.scheme = w.Dropdown(description="Buckets", options=list(BUCKET_SCHEMES))
+        self.basis = w.ToggleButtons(
+            description="Age by",
+            options=[("due date", "due"), ("invoice date", "invoice")],
+            value="due",
+        )
+        self.kind = w.Dropdown(
+            description="Clients",
+            options=[("all", None), ("business", "business"), ("consumer", "consumer")],
+        )
+        self.min_amount = w.BoundedFloatText(
+            description="Min. balance €", value=0, min=0, max=1e12, step=100
+        )
+        self.summary = w.HTML()
+        self.chart = w.Output()
+        self.table = w.Output()
+        self.client = w.Dropdown(description="Client", options=[])
+        self.invoices = w.Output()
+        self.frame = None
+        for control in (self.as_of, self.scheme, self.basis, self.kind, self.min_amount):
+            control.observe(self.refresh, names="value")
+        self.client.observe(self.show_client, names="value")
+        self.widget = w.VBox(
+            [
+                w.HBox([self.as_of, self.scheme, self.kind]),
+                w.HBox([self.basis, self.min_amount]),
+                self.summary,
+                self.chart,
+                w.HTML("<b>Clients</b> (largest overdue first)"),
+                self.table,
+                w.HTML("<b>Open items of one client</b>"),
+                self.client,
+                self.invoices,
+            ]
+        )
+        self.refresh()
+
+    @property
+    def buckets(self) -> tuple[int, ...]:
+        return BUCKET_SCHEMES[self.scheme.value]
+
+    def refresh(self, *_) -> None:
+        """Recompute the aging for the current controls and redraw everything."""
+        if self.as_of.value is None:
+            return
+        labels = bucket_labels(self.buckets)
+        self.frame = aging(
+            self.con,
+            self.as_of.value,
+            buckets=self.buckets,
+            basis=self.basis.value,
+            client_kind=self.kind.value,
+            min_amount=self.min_amount.value or None,
+        )
+        totals = aging_totals(self.frame) if not self.frame.empty else None
+        if totals is None:
+            self.summary.value = "<p>Nothing open on this date for these filters.</p>"
+        else:
+            self.summary.value = (
+                f"<p><b>{len(self.frame)}</b> clients owe <b>{format_eur(totals['outstanding'])}</b>"
+                f" as of {self.as_of.value:%d-%m-%Y}; overdue <b>{format_eur(totals['overdue'])}</b>.</p>"
+            )
+        with self.chart:
+            self.chart.clear_output(wait=True)
+            display(aging_by_client_chart(self.frame, labels, top=self.top))
+        with self.table:
+            self.table.clear_output(wait=True)
+            display(money_table(self.frame.head(50), [*labels, "outstanding", "overdue"]))
+        options = [
+            (f"{n} ({c})", c)
+            for c, n in zip(self.frame["client_id"], self.frame["name"], strict=True)
+        ]
+        current = self.client.value
+        self.client.options = options
+        if options:
+            keep = current if current in dict(options).values() else options[0][1]
+            if self.client.value != keep:
+                self.client.value = keep
+            else:
+                self.show_client()
+
+    def show_client(self, *_) -> None:
+        """Show the open items of the chosen client."""
+        with self.invoices:
+            self.invoices.clear_output(wait=True)
+            if not self.client.value:
+                return
+            items = aging(
+                self.con,
+                self.as_of.value,
+                buckets=self.buckets,
+                basis=self.basis.value,
+                by="invoice",
+                client_id=self.client.value,
+            )
+            shown = items[
+                [
+                    "item_type",
+                    "invoice_id",
+                    "invoice_date",
+                    "due_date",
+                    *_INVOICE_MONEY,
+                    "days_overdue",
+                    "bucket",
+                    "disputed",
+                ]
+            ]
+            display(money_table(shown, _INVOICE_MONEY))
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)
+
+
+def aging_explorer(ledger: str | Path, as_of: dt.date | None = None) -> AgingExplorer:
+    """Return an AgingExplorer on `ledger` (opened read-only); display it in a notebook."""
+    return AgingExplorer(ledger, as_of=as_of)

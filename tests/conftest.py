@@ -1,0 +1,43 @@
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from dunning_analytics.demo import write_demo_ledger
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+IBM_CSV = SHARED / "data" / "ibm-late-payment" / "WA_Fn-UseC_-Accounts-Receivable.csv"
+DEMO_END = dt.date(2026, 10, 31)
+
+
+@pytest.fixture(scope="session")
+def demo_ledger(tmp_path_factory) -> Path:
+    """A demo ledger of 150 clients ending 2026-10-31, built once per test run."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    write_demo_ledger(path, clients=150, seed=7, end=DEMO_END)
+    return path
+
+
+@pytest.fixture
+def ledger(tmp_path) -> Path:
+    """Path of a ledger that does not exist yet."""
+    return tmp_path / "ledger.duckdb"
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write `text` to a file in the test's folder and return its path."""
+
+    def _write(name: str, text: str, encoding: str = "utf-8") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding=encoding)
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def ibm_csv() -> Path:
+    if not IBM_CSV.exists():
+        pytest.skip("../shared/data/ibm-late-payment is not beside this checkout")
+    return IBM_CSV

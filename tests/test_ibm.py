@@ -1,0 +1,71 @@
+"""The real IBM late-payment sample: loading, settlement and aging against the file's own truth."""
+
+import datetime as dt
+from decimal import Decimal
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dunning_analytics import aging
+from dunning_analytics.cli import main
+
+IBM_MAP = [
+    "invoice_id=invoiceNumber",
+    "client_id=customerID",
+    "invoice_date=InvoiceDate",
+    "due_date=DueDate",
+    "amount=InvoiceAmount",
+    "paid_date=SettledDate",
+    "disputed=Disputed",
+]
+
+
+@pytest.fixture
+def ibm_ledger(ibm_csv, tmp_path):
+    path = tmp_path / "ibm.duckdb"
+    argv = ["load", str(ibm_csv), "--ledger", str(path), "--date-format", "%m/%d/%Y", "--quiet"]
+    for pair in IBM_MAP:
+        argv += ["--map", pair]
+    assert main(argv) == 0
+    return path
+
+
+@pytest.fixture
+def ibm_truth(ibm_csv):
+    frame = pd.read_csv(ibm_csv, dtype=str)
+    for column in ("InvoiceDate", "DueDate", "SettledDate"):
+        frame[column] = pd.to_datetime(frame[column], format="%m/%d/%Y").dt.date
+    return frame
+
+
+def test_settlement_matches_the_files_days_late_and_days_to_settle(ibm_ledger, ibm_truth):
+    con = duckdb.connect(str(ibm_ledger), read_only=True)
+    got = con.execute(
+        "SELECT invoice_id, days_late, days_to_pay, disputed FROM invoice_settlement"
+    ).df()
+    con.close()
+    merged = ibm_truth.merge(got, left_on="invoiceNumber", right_on="invoice_id", how="outer")
+    assert len(merged) == 2466
+    assert (merged["days_late"].clip(lower=0) == merged["DaysLate"].astype(int)).all()
+    assert (merged["days_to_pay"] == merged["DaysToSettle"].astype(int)).all()
+    assert (merged["disputed"] == (merged["Disputed"] == "Yes")).all()
+    assert (
+        merged["invoice_id"].str.startswith("0").sum()
+        == ibm_truth["invoiceNumber"].str.startswith("0").sum()
+    )
+
+
+@pytest.mark.parametrize(
+    "as_of", [dt.date(2012, 3, 31), dt.date(2012, 12, 31), dt.date(2013, 6, 30)]
+)
+def test_open_items_are_exactly_the_invoices_open_on_the_date(ibm_ledger, ibm_truth, as_of):
+    expected = ibm_truth[(ibm_truth["InvoiceDate"] <= as_of) & (ibm_truth["SettledDate"] > as_of)]
+    items = aging(ibm_ledger, as_of, by="invoice")
+    assert sorted(items["invoice_id"]) == sorted(expected["invoiceNumber"])
+    expected_amounts = dict(
+        zip(expected["invoiceNumber"], expected["InvoiceAmount"].map(Decimal), strict=True)
+    )
+    assert dict(zip(items["invoice_id"], items["outstanding"], strict=True)) == expected_amounts
+    by_client = aging(ibm_ledger, as_of)
+    assert sum(by_client["outstanding"]) == sum(expected_amounts.values())
