@@ -19,7 +19,10 @@ _UNAPPLIED_COLOUR = "#8a8d91"
 
 
 def bucket_colours(labels: list[str]) -> dict[str, str]:
-    """Return a colour per bucket label: green not yet due, yellow to dark red overdue, grey credit."""
+    """Return a colour per bucket label.
+
+    Green for not yet due, yellow to dark red for overdue, grey for unapplied credit.
+    """
     overdue = [b for b in labels if b not in (NOT_YET_DUE, UNAPPLIED)]
     step = max(1, len(_OVERDUE_COLOURS) // max(1, len(overdue)))
     colours = {NOT_YET_DUE: _NOT_YET_DUE_COLOUR, UNAPPLIED: _UNAPPLIED_COLOUR}

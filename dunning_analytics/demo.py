@@ -366,8 +366,10 @@ def _insert_chunk(con, cl, inv, cn, pay, ct, offset: int, epoch: dt.date) -> Non
     con.execute(
         """
         INSERT INTO payments BY NAME
-        SELECT 'P' || lpad((row_number() OVER (ORDER BY paid_day, inv) + $offset * 2)::VARCHAR, 9, '0')
-                   AS payment_id,
+        -- at most 2 payments per invoice, so ids of chunks never overlap
+        SELECT 'P' || lpad(
+                   (row_number() OVER (ORDER BY paid_day, inv) + $offset * 2)::VARCHAR, 9, '0'
+               ) AS payment_id,
                'C' || lpad(client_no::VARCHAR, 5, '0') AS client_id,
                CASE WHEN NOT unallocated
                     THEN 'F' || lpad((inv + $offset + 1)::VARCHAR, 8, '0') END AS invoice_id,
@@ -380,8 +382,11 @@ def _insert_chunk(con, cl, inv, cn, pay, ct, offset: int, epoch: dt.date) -> Non
     con.execute(
         """
         INSERT INTO contacts BY NAME
-        SELECT 'K' || lpad((row_number() OVER (ORDER BY contact_day, inv, kind) + $offset * 4)::VARCHAR,
-                           9, '0') AS contact_id,
+        -- at most 8 contacts per invoice, so ids of chunks never overlap
+        SELECT 'K' || lpad(
+                   (row_number() OVER (ORDER BY contact_day, inv, kind) + $offset * 8)::VARCHAR,
+                   10, '0'
+               ) AS contact_id,
                'C' || lpad(client_no::VARCHAR, 5, '0') AS client_id,
                'F' || lpad((inv + $offset + 1)::VARCHAR, 8, '0') AS invoice_id,
                ($epoch::DATE + contact_day::INTEGER)::TIMESTAMP + to_minutes(minute::BIGINT)

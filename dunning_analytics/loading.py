@@ -442,7 +442,9 @@ def _collect_errors(
                 'credit note for unknown invoice ' || credits_invoice_id
             FROM da_staged AS s
             WHERE credits_invoice_id IS NOT NULL
-              AND credits_invoice_id NOT IN (SELECT invoice_id FROM da_staged WHERE invoice_id IS NOT NULL)
+              AND credits_invoice_id NOT IN (
+                  SELECT invoice_id FROM da_staged WHERE invoice_id IS NOT NULL
+              )
               AND credits_invoice_id NOT IN (SELECT invoice_id FROM invoices)
             """,
         ]
@@ -670,12 +672,13 @@ def _write_keyed(con, table: str, key: str, columns: list[str], load_id: int) ->
     cols = ", ".join(columns)
     e_cols = ", ".join(f"e.{c}" for c in columns)
     n_cols = ", ".join(f"n.{c}" for c in columns)
+    differs = f"row({e_cols}) IS DISTINCT FROM row({n_cols})"
     loaded, updated, unchanged = con.execute(
         f"""
         SELECT
             count(*) FILTER (WHERE e.{key} IS NULL),
-            count(*) FILTER (WHERE e.{key} IS NOT NULL AND row({e_cols}) IS DISTINCT FROM row({n_cols})),
-            count(*) FILTER (WHERE e.{key} IS NOT NULL AND row({e_cols}) IS NOT DISTINCT FROM row({n_cols}))
+            count(*) FILTER (WHERE e.{key} IS NOT NULL AND {differs}),
+            count(*) FILTER (WHERE e.{key} IS NOT NULL AND NOT ({differs}))
         FROM da_keyed AS n LEFT JOIN {table} AS e USING ({key})
         """
     ).fetchall()[0]

@@ -87,9 +87,11 @@ class AgingExplorer:
         if totals is None:
             self.summary.value = "<p>Nothing open on this date for these filters.</p>"
         else:
+            owed = format_eur(totals["outstanding"])
+            overdue = format_eur(totals["overdue"])
             self.summary.value = (
-                f"<p><b>{len(self.frame)}</b> clients owe <b>{format_eur(totals['outstanding'])}</b>"
-                f" as of {self.as_of.value:%d-%m-%Y}; overdue <b>{format_eur(totals['overdue'])}</b>.</p>"
+                f"<p><b>{len(self.frame)}</b> clients owe <b>{owed}</b> as of "
+                f"{self.as_of.value:%d-%m-%Y}; overdue <b>{overdue}</b>.</p>"
             )
         with self.chart:
             self.chart.clear_output(wait=True)

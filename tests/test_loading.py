@@ -260,7 +260,8 @@ def test_parquet_and_dataframe_input(ledger, tmp_path):
 def test_mapping_file_and_wrong_mapping_message(ledger, write):
     mapping = write(
         "map.toml",
-        '[map]\ninvoice_id = "Nr"\nclient_id = "Klant"\ninvoice_date = "Datum"\namount = "Bedrag"\n',
+        '[map]\ninvoice_id = "Nr"\nclient_id = "Klant"\n'
+        'invoice_date = "Datum"\namount = "Bedrag"\n',
     )
     text = "Nr;Klant;Datum;Bedrag\n1;K;01-01-2025;5,00\n"
     from dunning_analytics.loading import read_mapping_file
