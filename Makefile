@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := data/demo.duckdb
 STAMP  := $(VENV)/.installed
+# JupyterLab refuses to run as root unless told; root is common in containers.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test test-fast lint format setup demo clean
 
@@ -21,7 +23,7 @@ $(DEMO): $(STAMP)
 demo: $(DEMO)
 
 lab: $(STAMP) $(DEMO)
-	DUNNING_LEDGER=$(abspath $(DEMO)) $(BIN)/jupyter lab --notebook-dir=notebooks
+	DUNNING_LEDGER=$(abspath $(DEMO)) $(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
