@@ -1,7 +1,9 @@
--- receivable_items(as_of_dates): what every client owed, item by item, at each
--- date in the list as_of_dates. One row per (as_of, invoice) for every invoice
--- issued on or before as_of, plus one 'unapplied_credit' row per client whose
--- credit was not used up.
+-- receivable_items(as_of_dates, open_only): what every client owed, item by
+-- item, at each date in the list as_of_dates. One row per (as_of, invoice) for
+-- every invoice issued on or before as_of (with open_only: only those not yet
+-- paid up by direct money on that date, which is what aging needs and much
+-- less work), plus one 'unapplied_credit' row per client whose credit was
+-- not used up.
 --
 -- As of a date, later invoices, credit notes and payments do not exist.
 -- Money reaches an invoice in two ways:
@@ -13,50 +15,72 @@
 --      invoice id). What is left of the pool is the client's unapplied credit.
 -- Outstanding amounts over all rows of a client sum to: invoices - credit
 -- notes - payments, to the cent.
-CREATE OR REPLACE MACRO receivable_items(as_of_dates) AS TABLE
+CREATE OR REPLACE MACRO receivable_items(as_of_dates, open_only) AS TABLE
 WITH
 snapshots AS (
     SELECT DISTINCT unnest(as_of_dates)::DATE AS as_of
 ),
 
-known_documents AS (
-    SELECT s.as_of, i.*
-    FROM snapshots AS s
-    JOIN invoices AS i ON i.invoice_date <= s.as_of
+receivables AS (
+    SELECT * FROM invoices WHERE amount >= 0
+),
+
+direct_money AS (
+    -- money that names a receivable: its payments and its credit notes
+    SELECT p.invoice_id, p.paid_date AS allocated_on, p.amount, r.invoice_date
+    FROM payments AS p
+    JOIN receivables AS r USING (invoice_id)
+    UNION ALL
+    SELECT c.credits_invoice_id, c.invoice_date, -c.amount, r.invoice_date
+    FROM invoices AS c
+    JOIN receivables AS r ON r.invoice_id = c.credits_invoice_id
+    WHERE c.amount < 0
+),
+
+possible_credit AS (
+    -- money that is (at some dates) not tied to a known receivable: unallocated
+    -- payments, unlinked credit notes, and money dated before its invoice
+    SELECT p.client_id, p.paid_date AS credited_on, p.amount, r.invoice_date AS linked_from
+    FROM payments AS p
+    LEFT JOIN receivables AS r USING (invoice_id)
+    WHERE r.invoice_date IS NULL OR r.invoice_date > p.paid_date
+    UNION ALL
+    SELECT c.client_id, c.invoice_date, -c.amount, r.invoice_date
+    FROM invoices AS c
+    LEFT JOIN receivables AS r ON r.invoice_id = c.credits_invoice_id
+    WHERE c.amount < 0 AND (r.invoice_date IS NULL OR r.invoice_date > c.invoice_date)
+),
+
+paid_up AS (
+    -- receivables paid exactly in full by direct money, and the day that ended
+    SELECT r.invoice_id, max(d.allocated_on) AS paid_up_on
+    FROM receivables AS r
+    JOIN direct_money AS d USING (invoice_id)
+    GROUP BY r.invoice_id, r.amount
+    HAVING sum(d.amount) = r.amount
 ),
 
 known_invoices AS (
-    SELECT * FROM known_documents WHERE amount >= 0
-),
-
-known_credit_notes AS (
-    SELECT * FROM known_documents WHERE amount < 0
-),
-
-known_payments AS (
-    SELECT s.as_of, p.*
+    -- receivables issued by each snapshot; with open_only, those already paid
+    -- up by then are skipped (they owe nothing and take no credit)
+    SELECT s.as_of, r.*
     FROM snapshots AS s
-    JOIN payments AS p ON p.paid_date <= s.as_of
+    JOIN receivables AS r ON r.invoice_date <= s.as_of
+    LEFT JOIN paid_up AS u USING (invoice_id)
+    WHERE NOT open_only OR u.paid_up_on IS NULL OR u.paid_up_on > s.as_of
 ),
 
 direct_allocations AS (
-    SELECT p.as_of, p.invoice_id, p.paid_date AS allocated_on, p.amount
-    FROM known_payments AS p
-    SEMI JOIN known_invoices AS k ON k.as_of = p.as_of AND k.invoice_id = p.invoice_id
-    UNION ALL
-    SELECT c.as_of, c.credits_invoice_id, c.invoice_date, -c.amount
-    FROM known_credit_notes AS c
-    SEMI JOIN known_invoices AS k ON k.as_of = c.as_of AND k.invoice_id = c.credits_invoice_id
+    SELECT k.as_of, d.invoice_id, d.allocated_on, d.amount
+    FROM known_invoices AS k
+    JOIN direct_money AS d ON d.invoice_id = k.invoice_id AND d.allocated_on <= k.as_of
 ),
 
 credit_events AS (
-    SELECT p.as_of, p.client_id, p.paid_date AS credited_on, p.amount
-    FROM known_payments AS p
-    ANTI JOIN known_invoices AS k ON k.as_of = p.as_of AND k.invoice_id = p.invoice_id
-    UNION ALL
-    SELECT c.as_of, c.client_id, c.invoice_date, -c.amount
-    FROM known_credit_notes AS c
-    ANTI JOIN known_invoices AS k ON k.as_of = c.as_of AND k.invoice_id = c.credits_invoice_id
+    SELECT s.as_of, c.client_id, c.credited_on, c.amount
+    FROM snapshots AS s
+    JOIN possible_credit AS c
+        ON c.credited_on <= s.as_of AND (c.linked_from IS NULL OR c.linked_from > s.as_of)
 ),
 
 direct_running AS (

@@ -5,7 +5,7 @@
 CREATE OR REPLACE MACRO invoice_settlement_at(as_of) AS TABLE
 WITH
 items AS (
-    SELECT * FROM receivable_items([as_of]) WHERE item_type = 'invoice'
+    SELECT * FROM receivable_items([as_of], false) WHERE item_type = 'invoice'
 ),
 
 final AS (

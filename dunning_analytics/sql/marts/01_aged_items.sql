@@ -11,7 +11,7 @@
 CREATE OR REPLACE MACRO aged_items(as_of_dates, boundaries, overdue_labels, basis) AS TABLE
 WITH
 items AS (
-    SELECT * FROM receivable_items(as_of_dates) WHERE outstanding <> 0
+    SELECT * FROM receivable_items(as_of_dates, true) WHERE outstanding <> 0
 ),
 
 aged AS (
