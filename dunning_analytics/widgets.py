@@ -40,7 +40,12 @@ class AgingExplorer:
             options=[("all", None), ("business", "business"), ("consumer", "consumer")],
         )
         self.min_amount = w.BoundedFloatText(
-            description="Min. balance €", value=0, min=0, max=1e12, step=100
+            description="Minimum balance €",
+            value=0,
+            min=0,
+            max=1e12,
+            step=100,
+            style={"description_width": "initial"},
         )
         self.summary = w.HTML()
         self.chart = w.Output()
