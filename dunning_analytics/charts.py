@@ -128,3 +128,181 @@ def money_table(frame: pd.DataFrame, money_columns: list[str], lang: str = "en")
         .set_properties(subset=[c for c in money_columns if c in frame], **{"text-align": "right"})
         .hide(axis="index")
     )
+
+
+GRADE_COLOURS = {"A": "#2e9e5b", "B": "#f6c445", "C": "#e8743b", "D": "#b3261e", "new": "#7a8ca3"}
+_CONTACT_SYMBOLS = {
+    "service_call": ("circle-open", "#3c7dd9"),
+    "reminder": ("diamond", "#f3a24b"),
+    "call": ("circle", "#3c7dd9"),
+    "promise_to_pay": ("star", "#2e9e5b"),
+    "formal_notice": ("square", "#d1453b"),
+    "fourteen_day_letter": ("square-open", "#d1453b"),
+    "collection": ("x", "#6d1a1f"),
+    "payment_plan": ("triangle-up", "#7a5cc7"),
+    "dispute": ("hexagon", "#8a8d91"),
+}
+
+
+def client_scatter(
+    profiles: pd.DataFrame, title: str = "Clients: lateness against exposure"
+) -> go.Figure:
+    """Scatter of clients: weighted lateness (x) against open exposure (y).
+
+    Bubble size is revenue, colour the grade.
+
+    In: client_profiles(...). Clients without due invoices are left out.
+    """
+    shown = profiles[profiles["weighted_lateness_incl_open"].notna()]
+    fig = go.Figure()
+    revenue = _float(shown["revenue"])
+    peak = max(revenue) if revenue else 1.0
+    for grade, colour in GRADE_COLOURS.items():
+        part = shown[shown["grade"] == grade]
+        if part.empty:
+            continue
+        sizes = [8 + 40 * (v / peak) ** 0.5 if peak > 0 else 8 for v in _float(part["revenue"])]
+        fig.add_scatter(
+            name=f"grade {grade}",
+            mode="markers",
+            x=_float(part["weighted_lateness_incl_open"]),
+            y=_float(part["open_exposure"]),
+            marker={"size": sizes, "color": colour, "line": {"width": 1, "color": "white"}},
+            text=[f"{n} ({c})" for n, c in zip(part["name"], part["client_id"], strict=True)],
+            customdata=[
+                [format_eur(r), format_eur(e)]
+                for r, e in zip(part["revenue"], part["open_exposure"], strict=True)
+            ],
+            hovertemplate="%{text}<br>lateness %{x:.0f} days<br>open %{customdata[1]}"
+            "<br>revenue %{customdata[0]}<extra></extra>",
+        )
+    fig.update_layout(
+        title=title,
+        xaxis_title="weighted days late (open invoices: days overdue so far)",
+        yaxis_title="open exposure (euro)",
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
+    return fig
+
+
+def client_timeline_chart(
+    invoices: pd.DataFrame, contacts: pd.DataFrame, title: str = "Invoices and contacts"
+) -> go.Figure:
+    """Each invoice as a bar from invoice date to settlement (or the as-of date), with contacts.
+
+    Bars: green paid on time, orange paid late, red still open; a tick marks
+    each due date; contacts (reminders, calls, promises, notices) are markers
+    on the invoice they concern, or on a 'client' row.
+    """
+    fig = go.Figure()
+    labels = list(invoices["invoice_id"])
+    colour = [
+        "#d1453b" if pd.isna(s) else ("#f3a24b" if (d or 0) > 0 else "#2e9e5b")
+        for s, d in zip(invoices["settled_date"], invoices["days_late"].fillna(0), strict=True)
+    ]
+    starts = pd.to_datetime(invoices["invoice_date"])
+    ends = pd.to_datetime(invoices["end_date"])
+    fig.add_bar(
+        name="invoice",
+        y=labels,
+        x=[max(1, (e - s).days) * 86_400_000 for s, e in zip(starts, ends, strict=True)],
+        base=[s.isoformat() for s in starts],
+        orientation="h",
+        marker_color=colour,
+        customdata=[format_eur(a) for a in invoices["amount"]],
+        hovertemplate="%{y} %{customdata}<extra></extra>",
+        showlegend=False,
+    )
+    fig.add_scatter(
+        name="due date",
+        mode="markers",
+        y=labels,
+        x=[pd.Timestamp(d).isoformat() for d in invoices["due_date"]],
+        marker={"symbol": "line-ns-open", "size": 14, "color": "#222"},
+    )
+    for kind, (symbol, tint) in _CONTACT_SYMBOLS.items():
+        part = contacts[contacts["kind"] == kind]
+        if part.empty:
+            continue
+        fig.add_scatter(
+            name=kind.replace("_", " "),
+            mode="markers",
+            y=[i if isinstance(i, str) else "client" for i in part["invoice_id"]],
+            x=[pd.Timestamp(t).isoformat() for t in part["contact_at"]],
+            marker={"symbol": symbol, "size": 10, "color": tint},
+            text=[o if isinstance(o, str) else "" for o in part["outcome"]],
+            hovertemplate="%{x|%d-%m-%Y} " + kind.replace("_", " ") + " %{text}<extra></extra>",
+        )
+    fig.update_layout(
+        title=title,
+        barmode="overlay",
+        xaxis={"type": "date"},
+        yaxis={"autorange": "reversed", "type": "category", "title": "invoice"},
+        height=max(350, 18 * len(labels) + 160),
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.1},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
+    return fig
+
+
+def payment_curve_chart(curves: pd.DataFrame, names: dict[str, str] | None = None) -> go.Figure:
+    """Lines: share of invoiced amount paid by day N after the due date, per client or portfolio."""
+    fig = go.Figure()
+    names = names or {}
+    for client_id, part in curves.groupby("client_id", sort=False):
+        fig.add_scatter(
+            name=names.get(client_id, client_id),
+            mode="lines",
+            x=list(part["day"]),
+            y=[100 * float(v) for v in part["paid_share"]],
+            line={"width": 3 if client_id == "(portfolio)" else 2},
+            hovertemplate="day %{x}: %{y:.0f}% paid<extra></extra>",
+        )
+    fig.add_vline(x=0, line_dash="dot", line_color="#888")
+    fig.update_layout(
+        title="Share of invoiced amount paid, by days after the due date",
+        xaxis_title="days after the due date",
+        yaxis={"title": "% of amount paid", "range": [0, 100]},
+        template="plotly_white",
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
+    return fig
+
+
+def kpi_chart(kpis: pd.DataFrame, title: str = "Receivables KPIs") -> go.Figure:
+    """DSO, best possible DSO, countback DSO and ADD as lines; CEI on the right axis."""
+    fig = go.Figure()
+    x = [str(d) for d in kpis["period_end"]]
+    for column, label in (
+        ("dso", "DSO"),
+        ("best_dso", "best possible DSO"),
+        ("countback_dso", "countback DSO"),
+        ("add_days", "ADD (days delinquent)"),
+    ):
+        fig.add_scatter(name=label, x=x, y=_float(kpis[column].fillna(0)), mode="lines+markers")
+    fig.add_scatter(
+        name="CEI %",
+        x=x,
+        y=_float(kpis["cei"].fillna(0)),
+        mode="lines",
+        yaxis="y2",
+        line={"dash": "dot", "color": "#555"},
+    )
+    fig.update_layout(
+        title=title,
+        yaxis={"title": "days"},
+        yaxis2={
+            "title": "CEI %",
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, 110],
+            "dtick": 20,
+        },
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
+    return fig

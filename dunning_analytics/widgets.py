@@ -152,3 +152,140 @@ class AgingExplorer:
 def aging_explorer(ledger: str | Path, as_of: dt.date | None = None) -> AgingExplorer:
     """Return an AgingExplorer on `ledger` (opened read-only); display it in a notebook."""
     return AgingExplorer(ledger, as_of=as_of)
+
+
+_PROFILE_ROWS = [
+    ("grade", "Grade", None),
+    ("first_invoice_date", "First invoice", None),
+    ("invoices", "Invoices in window", None),
+    ("revenue", "Revenue in window", "eur"),
+    ("settled_invoices", "Settled", None),
+    ("on_time_share", "Paid on time", "pct"),
+    ("avg_days_late", "Average days late", "days"),
+    ("weighted_days_late", "Amount-weighted days late", "days"),
+    ("weighted_lateness_incl_open", "… including open invoices", "days"),
+    ("median_days_to_pay", "Median days to pay", "days"),
+    ("p90_days_to_pay", "90th percentile days to pay", "days"),
+    ("worst_days_late", "Worst delay", "days"),
+    ("open_exposure", "Open exposure", "eur"),
+    ("overdue_amount", "Overdue", "eur"),
+    ("dso_days", "Client DSO", "days"),
+    ("reminders", "Reminders", None),
+    ("calls", "Calls", None),
+    ("formal_notices", "Formal notices", None),
+    ("promises_made", "Promises to pay", None),
+    ("promises_kept", "… kept", None),
+    ("promises_broken", "… broken", None),
+    ("disputed_invoices", "Disputed invoices", None),
+]
+
+
+def profile_card(profile) -> str:
+    """Return HTML for one client's profile row (a pandas Series from client_profiles)."""
+    import html
+
+    def shown(value, how):
+        if value is None or (isinstance(value, float) and value != value):
+            return "–"
+        if how == "eur":
+            return format_eur(value)
+        if how == "pct":
+            return f"{100 * float(value):.0f}%"
+        if how == "days":
+            return f"{float(value):.0f} days"
+        return html.escape(str(value))
+
+    rows = "".join(
+        f"<tr><td>{label}</td>"
+        f"<td style='text-align:right'><b>{shown(profile[key], how)}</b></td></tr>"
+        for key, label, how in _PROFILE_ROWS
+    )
+    trend = (
+        "<p style='color:#b3261e'><b>Getting slower:</b> recent invoices "
+        f"{float(profile['recent_lateness']):.0f} days late against "
+        f"{float(profile['earlier_lateness']):.0f} before.</p>"
+        if profile["slowing"]
+        else ""
+    )
+    name = html.escape(f"{profile['name']} ({profile['client_id']}, {profile['kind']})")
+    return f"<h3>{name}</h3>{trend}<table class='da-profile'>{rows}</table>"
+
+
+class ClientExplorer:
+    """Pick a client: its profile card, invoice/contact timeline and quarterly trend."""
+
+    def __init__(self, ledger: str | Path, as_of: dt.date | None = None):
+        from .behaviour import client_profiles
+
+        self.con = open_ledger(ledger, read_only=True)
+        self.as_of = as_of or ledger_end_date(self.con) or dt.date.today()
+        self.profiles = client_profiles(self.con, self.as_of)
+        options = [
+            (f"{n} ({c}) · grade {g}", c)
+            for c, n, g in zip(
+                self.profiles["client_id"],
+                self.profiles["name"],
+                self.profiles["grade"],
+                strict=True,
+            )
+        ]
+        self.client = w.Dropdown(description="Client", options=options, layout={"width": "520px"})
+        self.card = w.HTML()
+        self.timeline = w.Output()
+        self.trend = w.Output()
+        self.client.observe(self.show, names="value")
+        self.widget = w.VBox([self.client, w.HBox([self.card, self.trend]), self.timeline])
+        self.show()
+
+    def show(self, *_) -> None:
+        """Redraw the card, timeline and trend of the chosen client."""
+        import plotly.graph_objects as go
+
+        from .behaviour import client_timeline, client_trend
+        from .charts import client_timeline_chart
+
+        client_id = self.client.value
+        if client_id is None:
+            return
+        profile = self.profiles.set_index("client_id").loc[client_id]
+        profile["client_id"] = client_id
+        self.card.value = profile_card(profile)
+        invoices, contacts = client_timeline(self.con, self.as_of, client_id)
+        recent = invoices.tail(30)
+        shown_contacts = contacts[
+            contacts["invoice_id"].isin(recent["invoice_id"]) | contacts["invoice_id"].isna()
+        ]
+        with self.timeline:
+            self.timeline.clear_output(wait=True)
+            display(
+                client_timeline_chart(
+                    recent, shown_contacts, title=f"Last {len(recent)} invoices and contacts"
+                )
+            )
+        trend = client_trend(self.con, self.as_of, client_id=client_id)
+        fig = go.Figure()
+        for who, part in trend.groupby("client_id"):
+            fig.add_bar(
+                name="this client" if who == client_id else "all clients",
+                x=list(part["quarter"]),
+                y=[float(v) for v in part["weighted_lateness"]],
+            )
+        fig.update_layout(
+            title="Weighted days late per quarter (by due date)",
+            template="plotly_white",
+            height=380,
+            width=520,
+            barmode="group",
+            margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        )
+        with self.trend:
+            self.trend.clear_output(wait=True)
+            display(fig)
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)
+
+
+def client_explorer(ledger: str | Path, as_of: dt.date | None = None) -> ClientExplorer:
+    """Return a ClientExplorer on `ledger` (opened read-only); display it in a notebook."""
+    return ClientExplorer(ledger, as_of=as_of)
