@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from dunning_analytics.demo import write_demo_ledger
+from dunning_analytics.ledger import open_ledger
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IBM_CSV = SHARED / "data" / "ibm-late-payment" / "WA_Fn-UseC_-Accounts-Receivable.csv"
@@ -41,3 +42,38 @@ def ibm_csv() -> Path:
     if not IBM_CSV.exists():
         pytest.skip("../shared/data/ibm-late-payment is not beside this checkout")
     return IBM_CSV
+
+
+def make_ledger(path, invoices=(), payments=(), contacts=()):
+    """A small hand-made ledger with clients K1 (business), K2 (consumer), K3 (business).
+
+    invoices: (id, client, invoice_date, due_date, amount[, credits_invoice_id]);
+    payments: (id, client, invoice_id or None, paid_date, amount);
+    contacts: (id, client, invoice_id, contact_at, kind[, promised_date, promised_amount]).
+    """
+    con = open_ledger(path)
+    con.execute(
+        "INSERT INTO clients (client_id, name, kind) VALUES ('K1', 'Jansen', 'business'), "
+        "('K2', 'de Vries', 'consumer'), ('K3', 'Bakker', 'business')"
+    )
+    for inv in invoices:
+        credits = inv[5] if len(inv) > 5 else None
+        con.execute(
+            "INSERT INTO invoices (invoice_id, client_id, invoice_date, due_date, due_date_source, "
+            "amount, credits_invoice_id) VALUES (?, ?, ?, ?, 'file', ?, ?)",
+            [*inv[:5], credits],
+        )
+    for pay in payments:
+        con.execute(
+            "INSERT INTO payments (payment_id, client_id, invoice_id, paid_date, amount) "
+            "VALUES (?, ?, ?, ?, ?)",
+            list(pay),
+        )
+    for contact in contacts:
+        contact = list(contact) + [None] * (7 - len(contact))
+        con.execute(
+            "INSERT INTO contacts (contact_id, client_id, invoice_id, contact_at, kind, "
+            "promised_date, promised_amount) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            contact,
+        )
+    return con

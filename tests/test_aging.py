@@ -6,37 +6,13 @@ from decimal import Decimal
 import duckdb
 import pandas as pd
 import pytest
+from conftest import make_ledger
 
 from dunning_analytics import aging, aging_trend, bucket_labels
 from dunning_analytics.aging import BUCKET_SCHEMES, month_ends
-from dunning_analytics.ledger import open_ledger
 
 D = dt.date
 E = Decimal
-
-
-def make_ledger(path, invoices=(), payments=()):
-    """invoices: (id, client, invoice_date, due_date, amount[, credits_invoice_id]);
-    payments: (id, client, invoice_id or None, paid_date, amount)."""
-    con = open_ledger(path)
-    con.execute(
-        "INSERT INTO clients (client_id, name, kind) VALUES ('K1', 'Jansen', 'business'), "
-        "('K2', 'de Vries', 'consumer')"
-    )
-    for inv in invoices:
-        credits = inv[5] if len(inv) > 5 else None
-        con.execute(
-            "INSERT INTO invoices (invoice_id, client_id, invoice_date, due_date, due_date_source, "
-            "amount, credits_invoice_id) VALUES (?, ?, ?, ?, 'file', ?, ?)",
-            [*inv[:5], credits],
-        )
-    for pay in payments:
-        con.execute(
-            "INSERT INTO payments (payment_id, client_id, invoice_id, paid_date, amount) "
-            "VALUES (?, ?, ?, ?, ?)",
-            list(pay),
-        )
-    return con
 
 
 def buckets_of(con, as_of, **kw):

@@ -69,3 +69,20 @@ def test_open_items_are_exactly_the_invoices_open_on_the_date(ibm_ledger, ibm_tr
     assert dict(zip(items["invoice_id"], items["outstanding"], strict=True)) == expected_amounts
     by_client = aging(ibm_ledger, as_of)
     assert sum(by_client["outstanding"]) == sum(expected_amounts.values())
+
+
+def test_client_profiles_match_the_files_days_late(ibm_ledger, ibm_truth):
+    from dunning_analytics.behaviour import client_profiles
+
+    profiles = client_profiles(ibm_ledger, dt.date(2014, 1, 31), window_days=1000)
+    profiles = profiles.set_index("client_id")
+    truth = ibm_truth.assign(late=ibm_truth["DaysLate"].astype(int))
+    per_client = truth.groupby("customerID")["late"]
+    assert len(profiles) == per_client.ngroups == 100
+    expected_avg = per_client.mean()
+    expected_late_share = per_client.apply(lambda s: (s > 0).mean())
+    for client, avg in expected_avg.items():
+        row = profiles.loc[client]
+        assert row["avg_days_late"] == pytest.approx(avg), client
+        assert 1 - row["on_time_share"] == pytest.approx(expected_late_share[client]), client
+        assert row["settled_invoices"] == per_client.size()[client]

@@ -1,0 +1,194 @@
+"""Payment behaviour: every figure checked against a value worked out by hand."""
+
+import datetime as dt
+from decimal import Decimal
+
+import duckdb
+import pytest
+from conftest import make_ledger
+
+from dunning_analytics.behaviour import (
+    PORTFOLIO,
+    client_profiles,
+    client_trend,
+    payment_curves,
+    portfolio_kpis,
+)
+
+D = dt.date
+E = Decimal
+AS_OF = D(2025, 6, 30)
+
+# K1: on time, 10 late, 30 late, one open 10 days overdue, one not yet due.
+# K2: always on time (one paid early). K3: one invoice only.
+INVOICES = [
+    ("I1", "K1", D(2025, 1, 1), D(2025, 1, 31), E("1000.00")),
+    ("I2", "K1", D(2025, 2, 1), D(2025, 3, 3), E("1000.00")),
+    ("I3", "K1", D(2025, 3, 1), D(2025, 3, 31), E("2000.00")),
+    ("I4", "K1", D(2025, 5, 21), D(2025, 6, 20), E("1000.00")),
+    ("I5", "K1", D(2025, 6, 15), D(2025, 7, 15), E("500.00")),
+    ("J1", "K2", D(2025, 1, 10), D(2025, 2, 9), E("200.00")),
+    ("J2", "K2", D(2025, 2, 10), D(2025, 3, 12), E("300.00")),
+    ("J3", "K2", D(2025, 3, 10), D(2025, 4, 9), E("400.00")),
+    ("N1", "K3", D(2025, 5, 1), D(2025, 5, 31), E("100.00")),
+]
+PAYMENTS = [
+    ("p1", "K1", "I1", D(2025, 1, 31), E("1000.00")),
+    ("p2", "K1", "I2", D(2025, 3, 13), E("1000.00")),
+    ("p3", "K1", "I3", D(2025, 4, 30), E("2000.00")),
+    ("q1", "K2", "J1", D(2025, 2, 5), E("200.00")),
+    ("q2", "K2", "J2", D(2025, 3, 10), E("300.00")),
+    ("q3", "K2", "J3", D(2025, 4, 9), E("400.00")),
+    ("n1", "K3", "N1", D(2025, 6, 1), E("100.00")),
+]
+CONTACTS = [
+    ("c1", "K1", "I3", dt.datetime(2025, 4, 3, 10), "reminder"),
+    ("c2", "K1", "I3", dt.datetime(2025, 4, 17, 10), "call"),
+    # paid 30 April, after the promised 25 April: broken
+    ("c3", "K1", "I3", dt.datetime(2025, 4, 17, 10), "promise_to_pay", D(2025, 4, 25), E("2000")),
+    # paid 13 March, before the promised 15 March: kept
+    ("c4", "K1", "I2", dt.datetime(2025, 3, 5, 10), "promise_to_pay", D(2025, 3, 15), E("1000")),
+    # not paid at all by 30 June, promised 25 June: broken
+    ("c5", "K1", "I4", dt.datetime(2025, 6, 22, 10), "promise_to_pay", D(2025, 6, 25), E("1000")),
+    # promised for a date after the as-of date: pending
+    ("c6", "K1", "I5", dt.datetime(2025, 6, 28, 10), "promise_to_pay", D(2025, 7, 20), E("500")),
+]
+
+
+@pytest.fixture
+def hand(ledger):
+    return make_ledger(ledger, INVOICES, PAYMENTS, CONTACTS)
+
+
+def test_profile_figures_worked_out_by_hand(hand):
+    k1 = client_profiles(hand, AS_OF).set_index("client_id").loc["K1"]
+    assert k1["invoices"] == 5 and k1["revenue"] == E("5500.00")
+    assert k1["settled_invoices"] == 3 and k1["paid_late"] == 2
+    assert k1["on_time_share"] == pytest.approx(1 / 3)
+    assert k1["avg_days_late"] == pytest.approx((0 + 10 + 30) / 3)
+    assert k1["weighted_days_late"] == pytest.approx((10 * 1000 + 30 * 2000) / 4000)  # 17.5
+    assert k1["median_days_to_pay"] == 40  # 30, 40, 60 days
+    assert k1["p90_days_to_pay"] == pytest.approx(56)  # 40 + 0.8 * (60 - 40)
+    assert k1["worst_days_late"] == 30
+    # open I4 counts with its 10 days overdue so far (censored), not dropped
+    assert k1["weighted_lateness_incl_open"] == pytest.approx((10_000 + 60_000 + 10_000) / 5000)
+    assert k1["grade"] == "B"
+    assert k1["open_exposure"] == E("1500.00") and k1["overdue_amount"] == E("1000.00")
+    assert k1["oldest_overdue_days"] == 10
+    assert k1["dso_days"] == pytest.approx(1500 / 5500 * 365, abs=0.05)
+    assert (k1["reminders"], k1["calls"]) == (1, 1)
+    assert (k1["promises_made"], k1["promises_kept"], k1["promises_broken"]) == (4, 1, 2)
+    assert k1["first_invoice_date"] == D(2025, 1, 1)
+
+
+def test_grades_and_new_clients(hand):
+    grades = client_profiles(hand, AS_OF).set_index("client_id")["grade"].to_dict()
+    assert grades == {"K1": "B", "K2": "A", "K3": "new"}
+    strict = client_profiles(hand, AS_OF, grade_bands=(2, 5, 15)).set_index("client_id")["grade"]
+    assert strict["K1"] == "D"  # 16 days > 15
+
+
+def test_as_of_replay_forgets_later_payments(hand):
+    early = client_profiles(hand, D(2025, 4, 15)).set_index("client_id").loc["K1"]
+    # as of 15 April, I3 (due 31 March) was open, 15 days overdue
+    assert early["settled_invoices"] == 2
+    assert early["open_exposure"] == E("2000.00")
+    assert early["oldest_overdue_days"] == 15
+
+
+def test_payment_curve_censors_open_invoices(hand):
+    curve = payment_curves(hand, AS_OF, clients=["K1"])
+    k1 = curve[curve["client_id"] == "K1"].set_index("day")["paid_share"]
+    # due: I1 1000 paid day 0, I2 1000 day 10, I3 2000 day 30, I4 1000 open at day 10
+    assert k1[-1] == pytest.approx(0)
+    assert k1[0] == pytest.approx(0.2)  # 1000 of 5000 at risk
+    assert k1[10] == pytest.approx(0.4)  # S = 0.8 * (1 - 1000/4000) = 0.6
+    # after day 10 only I3 is at risk; it is paid on day 30: the curve reaches 100%.
+    # Dropping I4 would give 25% on day 0; counting it unpaid forever, 80% on day 30.
+    assert k1[29] == pytest.approx(0.4)
+    assert k1[30] == pytest.approx(1.0)
+    assert set(curve["client_id"]) == {"K1", PORTFOLIO}
+
+
+def test_slowing_signal(ledger):
+    invoices, payments = [], []
+    for n in range(12):  # monthly invoices, paid on time for 9 months, then 40 days late
+        issued = D(2024, 7, 1) + dt.timedelta(days=30 * n)
+        due = issued + dt.timedelta(days=30)
+        late = 40 if n >= 8 else 0
+        invoices.append((f"S{n}", "K1", issued, due, E("100.00")))
+        payments.append((f"s{n}", "K1", f"S{n}", due + dt.timedelta(days=late), E("100.00")))
+        invoices.append((f"T{n}", "K2", issued, due, E("100.00")))
+        payments.append((f"t{n}", "K2", f"T{n}", due + dt.timedelta(days=5), E("100.00")))
+    con = make_ledger(ledger, invoices, payments)
+    profiles = client_profiles(con, D(2025, 8, 31)).set_index("client_id")
+    assert bool(profiles.loc["K1", "slowing"]) is True
+    # recent: invoices due 3 May - 1 Aug 2025 (n = 10, 11), both 40 days late;
+    # earlier in the window: n = 3..9, of which n = 8, 9 were 40 days late
+    assert profiles.loc["K1", "recent_lateness"] == pytest.approx(40)
+    assert profiles.loc["K1", "earlier_lateness"] == pytest.approx(80 / 7)
+    assert bool(profiles.loc["K2", "slowing"]) is False
+    trend = client_trend(con, D(2025, 8, 31), client_id="K1")
+    k1 = trend[trend["client_id"] == "K1"].set_index("quarter")["weighted_lateness"]
+    assert k1["2024Q4"] == 0 and k1["2025Q2"] > 20
+
+
+def test_kpi_worked_example(ledger):
+    con = make_ledger(
+        ledger,
+        [
+            ("D", "K1", D(2025, 4, 1), D(2025, 5, 1), E("300.00")),
+            ("A", "K1", D(2025, 5, 10), D(2025, 6, 9), E("1000.00")),
+            ("E", "K1", D(2025, 5, 20), D(2025, 6, 19), E("300.00")),
+            ("B", "K1", D(2025, 6, 5), D(2025, 7, 5), E("600.00")),
+            ("C", "K1", D(2025, 6, 10), D(2025, 6, 25), E("400.00")),
+        ],
+        [
+            ("pd", "K1", "D", D(2025, 5, 15), E("300.00")),
+            ("pa", "K1", "A", D(2025, 6, 20), E("1000.00")),
+        ],
+    )
+    june = portfolio_kpis(con, D(2025, 6, 1), D(2025, 6, 30)).iloc[-1]
+    assert (june["period_start"], june["period_end"], june["days"]) == (
+        D(2025, 6, 1),
+        D(2025, 6, 30),
+        30,
+    )
+    assert june["sales"] == E("1000.00")
+    assert june["opening_ar"] == E("1300.00")  # A and E on 31 May
+    assert june["closing_ar"] == E("1300.00")  # B, C, E on 30 June
+    assert june["closing_current"] == E("600.00")  # B, due 5 July
+    assert float(june["dso"]) == pytest.approx(39.0)  # 1300 / 1000 * 30
+    assert float(june["best_dso"]) == pytest.approx(18.0)  # 600 / 1000 * 30
+    assert float(june["add_days"]) == pytest.approx(21.0)
+    assert float(june["cei"]) == pytest.approx(1000 / 1700 * 100)
+    # June's 1000 of sales covers 30 days; the remaining 300 is 300/1300 of May's 31 days
+    assert float(june["countback_dso"]) == pytest.approx(30 + 31 * 300 / 1300)
+
+
+def test_quarterly_kpis_cover_whole_quarters(demo_ledger):
+    kpis = portfolio_kpis(demo_ledger, D(2025, 1, 1), D(2025, 12, 31), period="quarter")
+    assert list(kpis["period_end"]) == [
+        D(2025, 3, 31),
+        D(2025, 6, 30),
+        D(2025, 9, 30),
+        D(2025, 12, 31),
+    ]
+    assert list(kpis["days"]) == [90, 91, 92, 92]
+    assert (kpis["cei"] > 0).all() and (kpis["cei"] <= 100).all()
+    assert (kpis["dso"] >= kpis["best_dso"]).all()
+
+
+def test_demo_archetypes_get_the_expected_grades(demo_ledger):
+    profiles = client_profiles(demo_ledger, D(2026, 6, 30))
+    con = duckdb.connect(str(demo_ledger), read_only=True)
+    kinds = dict(con.execute("SELECT client_id, archetype FROM demo_archetype").fetchall())
+    con.close()
+    profiles["archetype"] = profiles["client_id"].map(kinds)
+    graded = profiles[profiles["grade"] != "new"]
+    punctual = graded[graded["archetype"] == "punctual"]["grade"]
+    assert (punctual == "A").mean() > 0.9
+    slow = graded[graded["archetype"] == "slow_steady"]["grade"]
+    assert (slow == "B").mean() > 0.8
+    worse = graded[graded["archetype"].isin(["deteriorating"])]["grade"]
+    assert set(worse) <= {"C", "D"}
