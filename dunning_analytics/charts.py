@@ -306,3 +306,74 @@ def kpi_chart(kpis: pd.DataFrame, title: str = "Receivables KPIs") -> go.Figure:
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
     )
     return fig
+
+
+LEVEL_COLOURS = {
+    "none": "#c9d3dd",
+    "watch": "#f6d55c",
+    "deposit": "#f3a24b",
+    "staged": "#e8743b",
+    "prepay": "#d1453b",
+    "stop": "#6d1a1f",
+}
+
+
+def level_chart(summary: pd.DataFrame, title: str = "Clients and revenue per level") -> go.Figure:
+    """Bars per recommendation level: clients (left) and share of revenue (right)."""
+    fig = go.Figure()
+    colours = [LEVEL_COLOURS[level] for level in summary["level"]]
+    fig.add_bar(
+        name="clients",
+        x=list(summary["level"]),
+        y=list(summary["clients"]),
+        marker_color=colours,
+        text=list(summary["clients"]),
+        textposition="outside",
+    )
+    fig.add_scatter(
+        name="share of revenue",
+        x=list(summary["level"]),
+        y=[100 * v for v in summary["revenue_share"]],
+        yaxis="y2",
+        mode="markers+lines",
+        marker={"size": 10, "color": "#333"},
+    )
+    fig.update_layout(
+        title=title,
+        yaxis={"title": "clients"},
+        yaxis2={"title": "% of revenue", "overlaying": "y", "side": "right", "range": [0, 100]},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
+        height=380,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
+    return fig
+
+
+def backtest_chart(result: pd.DataFrame) -> go.Figure:
+    """Per backtest date: flagged clients' share of revenue against their share of late
+    and collected amounts in the following months. Late share far above revenue share
+    means the flags pick the right clients."""
+    x = [str(d) for d in result["as_of"]]
+    fig = go.Figure()
+    for column, label, colour in (
+        ("revenue_share", "share of revenue (the friction)", "#8a8d91"),
+        ("late_share", "share of amount paid late", "#e8743b"),
+        ("collection_share", "share of amount sent to collection", "#6d1a1f"),
+    ):
+        fig.add_bar(
+            name=label,
+            x=x,
+            y=[100 * float(v) if v == v and v is not None else 0 for v in result[column]],
+            marker_color=colour,
+        )
+    fig.update_layout(
+        title="Backtest: what the flagged clients did in the following months",
+        barmode="group",
+        yaxis={"title": "% coming from flagged clients", "range": [0, 100]},
+        xaxis_title="flags as of",
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.25},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
+    return fig

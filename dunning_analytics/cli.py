@@ -103,6 +103,40 @@ def _cmd_aging(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_risk(args: argparse.Namespace) -> int:
+    from .exports import spreadsheet_frame, write_table
+    from .ledger import connected, ledger_end_date
+    from .risk import load_policy, risk_flags
+
+    policy = load_policy(args.policy)
+    with connected(args.ledger, read_only=True) as con:
+        as_of = args.as_of or ledger_end_date(con) or dt.date.today()
+        flags = risk_flags(con, as_of, policy, lang=args.lang)
+    if not args.all:
+        flags = flags[flags["level"] != "none"]
+    columns = ["client_id", "name", "kind", "grade", "level", "recommendation", "reason_text"]
+    shown = flags[columns + ["revenue", "open_exposure"]]
+    if args.format == "table":
+        print(f"Prepayment flags as of {as_of}: {len(flags)} clients")
+        for row in shown.itertuples(index=False):
+            print(f"{row.client_id}  {row.name}  [{row.recommendation}]")
+            for reason in row.reason_text.split("; ") if row.reason_text else []:
+                print(f"    - {reason}")
+        return 0
+    if args.out:
+        path = write_table(
+            shown,
+            args.out if args.out.endswith(f".{args.format}") else f"{args.out}.{args.format}",
+            sheet=f"flags {as_of}",
+        )
+        print(f"Wrote {len(shown)} clients to {path}")
+    elif args.format == "csv":
+        spreadsheet_frame(shown).to_csv(sys.stdout, index=False)
+    else:
+        raise LedgerError("--format xlsx needs --out FILE.xlsx")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the `dunning-analytics` command."""
     parser = argparse.ArgumentParser(
@@ -147,6 +181,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--basis", choices=["due", "invoice"], default="due")
     p.add_argument("--by", choices=["client", "invoice"], default="client")
     p.set_defaults(func=_cmd_aging)
+
+    p = sub.add_parser("risk", help="deposit and prepayment recommendations with reasons")
+    p.add_argument("--ledger", required=True)
+    p.add_argument("--as-of", type=_date, help="default: the ledger's latest date")
+    p.add_argument("--policy", help="policy TOML (default: data/policy.toml)")
+    p.add_argument("--format", choices=["table", "csv", "xlsx"], default="table")
+    p.add_argument("--out", help="file to write (csv/xlsx); csv without --out goes to stdout")
+    p.add_argument("--lang", choices=["en", "nl"], default="en")
+    p.add_argument("--all", action="store_true", help="include clients without special terms")
+    p.set_defaults(func=_cmd_risk)
     return parser
 
 
@@ -158,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     except LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

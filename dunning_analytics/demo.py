@@ -260,10 +260,10 @@ def _chunk(seed: int, index: int, first_client: int, n: int, end: dt.date, n_tot
     add(disputed, due_day - 3, "dispute", "email")
     add(late_by > 3, due_day + 3, "reminder", "email")
     call_day = due_day + 17
-    promise_day = call_day + 7
+    promise_day = call_day + 10
     add(late_by > 17, call_day, "call", "phone")
     add(late_by > 17, call_day, "promise_to_pay", "phone", promise_day, remaining)
-    add(late_by > 35, due_day + 35, "formal_notice", "letter")
+    add(late_by > 45, due_day + 45, "formal_notice", "letter")
     add((arch == 6) & (late_by > 75), due_day + 75, "collection", "letter")
     add(split & (arch == 7) | open_split, first_day - 3, "payment_plan", "phone")
     contacts = pd.concat(rows, ignore_index=True)

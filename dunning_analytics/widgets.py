@@ -289,3 +289,127 @@ class ClientExplorer:
 def client_explorer(ledger: str | Path, as_of: dt.date | None = None) -> ClientExplorer:
     """Return a ClientExplorer on `ledger` (opened read-only); display it in a notebook."""
     return ClientExplorer(ledger, as_of=as_of)
+
+
+class RiskExplorer:
+    """What-if sliders for the main policy thresholds; counts, revenue and the flagged list
+    update together (one query per change)."""
+
+    def __init__(self, ledger: str | Path, as_of: dt.date | None = None, lang: str = "en"):
+        from .risk import load_policy
+
+        self.con = open_ledger(ledger, read_only=True)
+        self.lang = lang
+        self.policy = load_policy()
+        rules = self.policy["rules"]
+        start = as_of or ledger_end_date(self.con) or dt.date.today()
+        style = {"description_width": "230px"}
+        layout = {"width": "520px"}
+
+        def slider(kind, description, value, low, high, step=1):
+            return kind(
+                description=description,
+                value=value,
+                min=low,
+                max=high,
+                step=step,
+                continuous_update=False,
+                style=style,
+                layout=layout,
+            )
+
+        self.as_of = w.DatePicker(description="As of", value=start)
+        self.sliders = {
+            ("new_client", "min_settled_invoices"): slider(
+                w.IntSlider,
+                "New: fewer settled invoices than",
+                rules["new_client"]["min_settled_invoices"],
+                1,
+                12,
+            ),
+            ("chronic_late", "min_avg_days_late"): slider(
+                w.IntSlider,
+                "Chronic late: average days late ≥",
+                int(rules["chronic_late"]["min_avg_days_late"]),
+                1,
+                90,
+            ),
+            ("overdue_now", "min_days_overdue"): slider(
+                w.IntSlider,
+                "Overdue now: days overdue ≥",
+                rules["overdue_now"]["min_days_overdue"],
+                7,
+                180,
+            ),
+            ("broken_promise", "min_broken"): slider(
+                w.IntSlider,
+                "Broken promises (12 months) ≥",
+                rules["broken_promise"]["min_broken"],
+                1,
+                6,
+            ),
+            ("concentration", "min_revenue_share"): slider(
+                w.FloatSlider,
+                "Concentration: revenue share ≥",
+                rules["concentration"]["min_revenue_share"],
+                0.05,
+                0.6,
+                0.05,
+            ),
+        }
+        self.summary = w.HTML()
+        self.chart = w.Output()
+        self.table = w.Output()
+        self.flags = None
+        self.as_of.observe(self.refresh, names="value")
+        for control in self.sliders.values():
+            control.observe(self.refresh, names="value")
+        self.widget = w.VBox(
+            [self.as_of, *self.sliders.values(), self.summary, self.chart, self.table]
+        )
+        self.refresh()
+
+    def current_policy(self) -> dict:
+        """The policy with the sliders' values."""
+        from .risk import with_thresholds
+
+        changes = {f"{rule}__{key}": s.value for (rule, key), s in self.sliders.items()}
+        return with_thresholds(self.policy, **changes)
+
+    def refresh(self, *_) -> None:
+        """Recompute the flags for the sliders' policy and redraw."""
+        import html
+
+        from .charts import level_chart, money_table
+        from .risk import level_summary, risk_flags
+
+        if self.as_of.value is None:
+            return
+        self.flags = risk_flags(self.con, self.as_of.value, self.current_policy(), lang=self.lang)
+        summary = level_summary(self.flags)
+        flagged = self.flags[self.flags["level"] != "none"]
+        share = float(summary.loc[summary["level"] != "none", "revenue_share"].sum())
+        self.summary.value = (
+            f"<p><b class='da-flagged-count'>{len(flagged)}</b> of {len(self.flags)} clients "
+            f"need special terms, together <b>{share:.0%}</b> of the last 12 months' revenue.</p>"
+        )
+        with self.chart:
+            self.chart.clear_output(wait=True)
+            display(level_chart(summary))
+        shown = flagged[
+            ["client_id", "name", "grade", "recommendation", "reason_text", "open_exposure"]
+        ].copy()
+        shown["reason_text"] = shown["reason_text"].map(html.escape)
+        with self.table:
+            self.table.clear_output(wait=True)
+            display(money_table(shown, ["open_exposure"]))
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)
+
+
+def risk_explorer(
+    ledger: str | Path, as_of: dt.date | None = None, lang: str = "en"
+) -> RiskExplorer:
+    """Return a RiskExplorer on `ledger` (opened read-only); display it in a notebook."""
+    return RiskExplorer(ledger, as_of=as_of, lang=lang)

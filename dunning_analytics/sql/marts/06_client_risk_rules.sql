@@ -1,0 +1,145 @@
+-- client_risk_rules_at(as_of, p): one row per client with an invoice on or
+-- before as_of: the numbers every prepayment rule looks at, and whether each
+-- rule fires under the thresholds in the struct p (see data/policy.toml):
+--   p['new_min_settled'], p['new_days'], p['chronic_last'], p['chronic_share'],
+--   p['chronic_days'], p['slowing_days'], p['overdue_days'], p['promise_months'],
+--   p['promise_min'], p['notice_months'], p['collection_months'],
+--   p['concentration_share'].
+-- Only what was known on as_of is used.
+CREATE OR REPLACE MACRO client_risk_rules_at(as_of, p) AS TABLE
+WITH
+profile AS (
+    SELECT * FROM client_payment_profile_at(as_of, 365, [7, 30, 60], 3, p['slowing_days'])
+),
+
+settlement AS (
+    SELECT * FROM invoice_settlement_at(as_of)
+),
+
+lifetime AS (
+    SELECT client_id, count(*) FILTER (WHERE settled_date IS NOT NULL) AS lifetime_settled
+    FROM settlement
+    GROUP BY client_id
+),
+
+last_settled AS (
+    SELECT client_id, days_late
+    FROM settlement
+    WHERE settled_date IS NOT NULL
+    QUALIFY row_number() OVER (
+        PARTITION BY client_id ORDER BY settled_date DESC, invoice_id DESC
+    ) <= p['chronic_last']
+),
+
+chronic AS (
+    SELECT
+        client_id,
+        count(*) AS last_settled,
+        count(*) FILTER (WHERE days_late > 0) AS last_late,
+        coalesce(avg(days_late) FILTER (WHERE days_late > 0), 0) AS last_late_avg_days
+    FROM last_settled
+    GROUP BY client_id
+),
+
+promises AS (
+    SELECT client_id, count(*) AS broken_promises, max(promised_date) AS last_broken_date
+    FROM promise_outcome_at(as_of)
+    WHERE outcome = 'broken'
+      AND promised_on > as_of - INTERVAL (p['promise_months']) MONTH
+    GROUP BY client_id
+),
+
+escalations AS (
+    SELECT
+        client_id,
+        count(*) FILTER (
+            WHERE kind IN ('formal_notice', 'fourteen_day_letter')
+              AND contact_at > as_of - INTERVAL (p['notice_months']) MONTH
+        ) AS formal_notices,
+        max(contact_at::DATE) FILTER (
+            WHERE kind IN ('formal_notice', 'fourteen_day_letter')
+              AND contact_at > as_of - INTERVAL (p['notice_months']) MONTH
+        ) AS last_notice_date,
+        count(*) FILTER (
+            WHERE kind = 'collection'
+              AND contact_at > as_of - INTERVAL (p['collection_months']) MONTH
+        ) AS collections,
+        max(contact_at::DATE) FILTER (
+            WHERE kind = 'collection'
+              AND contact_at > as_of - INTERVAL (p['collection_months']) MONTH
+        ) AS last_collection_date
+    FROM contacts
+    WHERE contact_at::DATE <= as_of
+    GROUP BY client_id
+),
+
+disputes AS (
+    SELECT client_id, count(*) AS open_disputed, sum(outstanding) AS disputed_amount
+    FROM settlement
+    WHERE disputed AND outstanding > 0
+    GROUP BY client_id
+),
+
+revenue_share AS (
+    SELECT client_id, revenue / nullif(sum(revenue) OVER (), 0) AS revenue_share
+    FROM profile
+),
+
+final AS (
+    SELECT
+        f.client_id,
+        f.name,
+        f.kind,
+        f.first_invoice_date,
+        f.client_age_days,
+        coalesce(l.lifetime_settled, 0) AS settled_invoices,
+        f.revenue,
+        f.open_exposure,
+        f.overdue_amount,
+        f.credit_limit,
+        f.grade,
+        f.recent_lateness,
+        f.earlier_lateness,
+        f.lateness_change,
+        coalesce(f.oldest_overdue_days, 0) AS oldest_overdue_days,
+        coalesce(c.last_settled, 0) AS last_settled,
+        coalesce(c.last_late, 0) AS last_late,
+        c.last_late_avg_days,
+        coalesce(pr.broken_promises, 0) AS broken_promises,
+        pr.last_broken_date,
+        coalesce(e.formal_notices, 0) AS formal_notices,
+        e.last_notice_date,
+        coalesce(e.collections, 0) AS collections,
+        e.last_collection_date,
+        coalesce(d.open_disputed, 0) AS open_disputed,
+        coalesce(d.disputed_amount, 0) AS disputed_amount,
+        coalesce(r.revenue_share, 0) AS revenue_share,
+        coalesce(l.lifetime_settled, 0) < p['new_min_settled']
+            OR f.client_age_days < p['new_days'] AS fires_new_client,
+        coalesce(
+            c.last_settled >= 3
+            AND c.last_late >= p['chronic_share'] * c.last_settled
+            AND c.last_late_avg_days >= p['chronic_days'],
+            false
+        ) AS fires_chronic_late,
+        coalesce(
+            f.slowing AND f.lateness_change >= p['slowing_days'], false
+        ) AS fires_deteriorating,
+        coalesce(f.oldest_overdue_days >= p['overdue_days'], false) AS fires_overdue_now,
+        coalesce(pr.broken_promises, 0) >= greatest(p['promise_min'], 1) AS fires_broken_promise,
+        coalesce(e.formal_notices, 0) > 0 AS fires_formal_notice,
+        coalesce(e.collections, 0) > 0 AS fires_collection,
+        coalesce(d.open_disputed, 0) > 0 AS fires_open_dispute,
+        coalesce(f.credit_limit > 0 AND f.open_exposure > f.credit_limit, false)
+            AS fires_credit_limit,
+        coalesce(r.revenue_share >= p['concentration_share'], false) AS fires_concentration
+    FROM profile AS f
+    LEFT JOIN lifetime AS l USING (client_id)
+    LEFT JOIN chronic AS c USING (client_id)
+    LEFT JOIN promises AS pr USING (client_id)
+    LEFT JOIN escalations AS e USING (client_id)
+    LEFT JOIN disputes AS d USING (client_id)
+    LEFT JOIN revenue_share AS r USING (client_id)
+)
+
+SELECT * FROM final;

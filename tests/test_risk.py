@@ -1,0 +1,340 @@
+"""Deposit and prepayment flags: every rule fires when it should and only then; backtest."""
+
+import datetime as dt
+import shutil
+from decimal import Decimal
+
+import duckdb
+import pytest
+from conftest import make_ledger
+
+from dunning_analytics.cli import main
+from dunning_analytics.risk import (
+    LEVELS,
+    backtest,
+    level_summary,
+    load_policy,
+    risk_flags,
+    with_thresholds,
+)
+
+D = dt.date
+E = Decimal
+AS_OF = D(2025, 12, 31)
+
+
+def base(k1_late=(0,) * 6, k1_amount="1000.00", k2_amount="9000.00"):
+    """K1 and K2: six monthly invoices each in 2025, paid `k1_late` days late (K2 on time)."""
+    invoices, payments = [], []
+    for n in range(6):
+        issued = D(2025, 3, 1) + dt.timedelta(days=30 * n)
+        due = issued + dt.timedelta(days=30)
+        invoices.append((f"A{n}", "K1", issued, due, E(k1_amount)))
+        payments.append((f"a{n}", "K1", f"A{n}", due + dt.timedelta(days=k1_late[n]), E(k1_amount)))
+        invoices.append((f"B{n}", "K2", issued, due, E(k2_amount)))
+        payments.append((f"b{n}", "K2", f"B{n}", due, E(k2_amount)))
+    return invoices, payments
+
+
+def k1_flags(path, invoices, payments, contacts=(), policy=None, setup=None):
+    con = make_ledger(path, invoices, payments, contacts)
+    if setup:
+        con.execute(setup)
+    flags = risk_flags(con, AS_OF, policy).set_index("client_id")
+    con.close()
+    return flags.loc["K1"]
+
+
+def test_a_clean_client_gets_no_flag(ledger):
+    row = k1_flags(ledger, *base())
+    assert row["rules"] == [] and row["level"] == "none"
+
+
+def test_new_client(ledger, tmp_path):
+    invoices = [("N1", "K1", D(2025, 11, 1), D(2025, 12, 1), E("500.00"))]
+    row = k1_flags(ledger, invoices, [("n1", "K1", "N1", D(2025, 12, 1), E("500.00"))])
+    assert "new_client" in row["rules"] and row["level"] == "deposit"
+    assert row["recommendation"] == "deposit 30%"
+    assert (
+        row["reasons"][0] == "new client: 1 settled invoice, first invoice 2025-11-01 (60 days ago)"
+    )
+
+
+def test_chronic_late(ledger, tmp_path):
+    row = k1_flags(ledger, *base(k1_late=(35, 35, 40, 30, 0, 45)))
+    assert "chronic_late" in row["rules"] and row["level"] == "staged"
+    # 5 of 6 late, on average (35+35+40+30+45)/5 = 37
+    assert "paid 5 of the last 6 invoices late, on average 37 days" in row["reasons"]
+    quiet = k1_flags(tmp_path / "q.duckdb", *base(k1_late=(35, 0, 0, 0, 0, 3)))
+    assert "chronic_late" not in quiet["rules"]
+
+
+def test_deteriorating(ledger, tmp_path):
+    invoices, payments = [], []
+    for n in range(12):
+        issued = D(2025, 1, 1) + dt.timedelta(days=30 * n)
+        due = issued + dt.timedelta(days=14)
+        invoices.append((f"S{n}", "K1", issued, due, E("100.00")))
+        late = 40 if n >= 8 else 0
+        if due + dt.timedelta(days=late) <= AS_OF:
+            payments.append((f"s{n}", "K1", f"S{n}", due + dt.timedelta(days=late), E("100.00")))
+    row = k1_flags(ledger, invoices, payments)
+    assert "deteriorating" in row["rules"]
+    assert any(r.startswith("paying later: recent invoices 40 days late") for r in row["reasons"])
+    quiet = k1_flags(tmp_path / "q.duckdb", *base())
+    assert "deteriorating" not in quiet["rules"]
+
+
+def test_overdue_now(ledger, tmp_path):
+    invoices, payments = base()
+    old = invoices + [("O1", "K1", D(2025, 9, 1), D(2025, 10, 1), E("750.00"))]  # 91 days overdue
+    row = k1_flags(ledger, old, payments)
+    assert "overdue_now" in row["rules"] and row["level"] == "prepay"
+    assert "€750.00 overdue, the oldest invoice 91 days" in row["reasons"]
+    recent = invoices + [("O1", "K1", D(2025, 11, 1), D(2025, 12, 1), E("750.00"))]  # 30 days
+    assert "overdue_now" not in k1_flags(tmp_path / "q.duckdb", recent, payments)["rules"]
+
+
+def _promise(cid, invoice, made, promised):
+    return (
+        cid,
+        "K1",
+        invoice,
+        dt.datetime.combine(made, dt.time(10)),
+        "promise_to_pay",
+        promised,
+        E("1000.00"),
+    )
+
+
+def test_broken_promise(ledger, tmp_path):
+    invoices, payments = base(k1_late=(0, 0, 10, 10, 0, 0))
+    # A2 due 30 May, paid 9 June; A3 due 29 June, paid 9 July
+    broken = [
+        _promise("c1", "A2", D(2025, 6, 1), D(2025, 6, 5)),
+        _promise("c2", "A3", D(2025, 7, 1), D(2025, 7, 4)),
+    ]
+    row = k1_flags(ledger, invoices, payments, broken)
+    assert "broken_promise" in row["rules"]
+    assert (
+        "broke 2 promises to pay in the last 12 months (the last one for 2025-07-04)"
+        in row["reasons"]
+    )
+    kept = [
+        _promise("c1", "A2", D(2025, 6, 1), D(2025, 6, 10)),
+        _promise("c2", "A3", D(2025, 7, 1), D(2025, 7, 10)),
+    ]
+    assert (
+        "broken_promise" not in k1_flags(tmp_path / "q.duckdb", invoices, payments, kept)["rules"]
+    )
+
+
+def test_formal_notice_and_collection(ledger, tmp_path):
+    invoices, payments = base()
+    recent = [
+        ("f1", "K1", "A1", dt.datetime(2025, 6, 15, 10), "formal_notice"),
+        ("f2", "K1", "A1", dt.datetime(2025, 7, 15, 10), "collection"),
+    ]
+    row = k1_flags(ledger, invoices, payments, recent)
+    assert {"formal_notice", "collection"} <= set(row["rules"])
+    assert row["level"] == "stop" and row["recommendation"] == "no further credit"
+    assert (
+        "1 formal notice (aanmaning) in the last 24 months, the last on 2025-06-15"
+        in row["reasons"]
+    )
+    long_ago = [
+        ("f1", "K1", None, dt.datetime(2023, 6, 15, 10), "formal_notice"),
+        ("f2", "K1", None, dt.datetime(2023, 7, 15, 10), "collection"),
+    ]
+    quiet = k1_flags(tmp_path / "q.duckdb", invoices, payments, long_ago)
+    assert not {"formal_notice", "collection"} & set(quiet["rules"])
+
+
+def test_open_dispute(ledger, tmp_path):
+    invoices, payments = base()
+    invoices = invoices + [("X1", "K1", D(2025, 12, 1), D(2025, 12, 31), E("400.00"))]
+    row = k1_flags(
+        ledger,
+        invoices,
+        payments,
+        setup="UPDATE invoices SET disputed = true WHERE invoice_id = 'X1'",
+    )
+    assert "open_dispute" in row["rules"]
+    assert "1 open invoice disputed, together €400.00" in row["reasons"]
+    quiet = k1_flags(
+        tmp_path / "q.duckdb",
+        *base(),
+        setup="UPDATE invoices SET disputed = true WHERE invoice_id = 'A1'",
+    )
+    assert "open_dispute" not in quiet["rules"]
+
+
+def test_credit_limit(ledger, tmp_path):
+    invoices, payments = base()
+    invoices = invoices + [("X1", "K1", D(2025, 12, 20), D(2026, 1, 19), E("1500.00"))]
+    row = k1_flags(
+        ledger,
+        invoices,
+        payments,
+        setup="UPDATE clients SET credit_limit = 1000 WHERE client_id = 'K1'",
+    )
+    assert "credit_limit" in row["rules"]
+    assert "open exposure €1,500.00, above the credit limit of €1,000.00" in row["reasons"]
+    quiet = k1_flags(
+        tmp_path / "q.duckdb",
+        invoices,
+        payments,
+        setup="UPDATE clients SET credit_limit = 2000 WHERE client_id = 'K1'",
+    )
+    assert "credit_limit" not in quiet["rules"]
+
+
+def test_concentration(ledger, tmp_path):
+    row = k1_flags(ledger, *base(k1_amount="9000.00", k2_amount="1000.00"))
+    assert (
+        "concentration" in row["rules"]
+        and "90% of the revenue of the last 12 months" in row["reasons"]
+    )
+    assert "concentration" not in k1_flags(tmp_path / "q.duckdb", *base())["rules"]
+
+
+def test_dutch_reasons(ledger):
+    con = make_ledger(ledger, *base(k1_late=(35, 35, 40, 30, 0, 45)))
+    row = risk_flags(con, AS_OF, lang="nl").set_index("client_id").loc["K1"]
+    assert row["recommendation"] == "gefaseerd factureren (3 delen)"
+    assert "betaalde 5 van de laatste 6 facturen te laat, gemiddeld 37 dagen" in row["reasons"]
+
+
+def test_stricter_policy_never_flags_fewer_clients(demo_ledger):
+    policy = load_policy()
+    stricter = with_thresholds(
+        policy,
+        new_client__min_settled_invoices=6,
+        new_client__new_days=180,
+        chronic_late__min_late_share=0.3,
+        chronic_late__min_avg_days_late=10,
+        deteriorating__min_change_days=5,
+        overdue_now__min_days_overdue=30,
+        broken_promise__min_broken=1,
+        concentration__min_revenue_share=0.05,
+    )
+    for as_of in (D(2025, 6, 30), D(2026, 10, 31)):
+        normal = risk_flags(demo_ledger, as_of, policy).set_index("client_id")
+        strict = risk_flags(demo_ledger, as_of, stricter).set_index("client_id")
+        assert (strict["level_rank"] >= normal["level_rank"].reindex(strict.index)).all()
+        assert (strict["level_rank"] > 0).sum() > (normal["level_rank"] > 0).sum()
+
+
+def test_level_summary_adds_up(demo_ledger):
+    flags = risk_flags(demo_ledger, D(2026, 10, 31))
+    summary = level_summary(flags)
+    assert list(summary["level"]) == list(LEVELS)
+    assert summary["clients"].sum() == len(flags)
+    assert summary["revenue_share"].sum() == pytest.approx(1.0)
+
+
+def _truncated_copy(source, target, as_of):
+    """A copy of the ledger with everything dated after as_of removed."""
+    shutil.copy(source, target)
+    con = duckdb.connect(str(target))
+    con.execute("DELETE FROM invoices WHERE invoice_date > ?", [as_of])
+    con.execute("DELETE FROM payments WHERE paid_date > ?", [as_of])
+    con.execute("DELETE FROM contacts WHERE contact_at::DATE > ?", [as_of])
+    con.close()
+
+
+def test_backtest_uses_nothing_after_its_as_of_date(demo_ledger, tmp_path):
+    as_of = D(2025, 6, 30)
+    cut = tmp_path / "cut.duckdb"
+    _truncated_copy(demo_ledger, cut, as_of)
+    full = risk_flags(demo_ledger, as_of)
+    known = risk_flags(cut, as_of)
+    columns = ["client_id", "level", "reason_text"]
+    assert (
+        full[columns].sort_values("client_id").values.tolist()
+        == known[columns].sort_values("client_id").values.tolist()
+    )
+    result = backtest(demo_ledger, [as_of])
+    assert (
+        result.loc[0, "flagged_clients"] == (known["level_rank"] >= LEVELS.index("deposit")).sum()
+    )
+
+
+def test_backtest_measures_the_following_months(demo_ledger):
+    dates = [D(2025, 3, 31), D(2025, 9, 30)]
+    result = backtest(demo_ledger, dates, horizon_months=6)
+    assert list(result["as_of"]) == dates
+    con = duckdb.connect(str(demo_ledger), read_only=True)
+    revenue = con.execute(
+        "SELECT sum(amount) FROM invoices WHERE amount >= 0 AND invoice_date > ? "
+        "AND invoice_date <= ?",
+        [D(2025, 3, 31), D(2025, 9, 30)],
+    ).fetchall()[0][0]
+    con.close()
+    assert result.loc[0, "revenue"] == revenue
+    for row in result.itertuples():
+        assert 0 <= row.revenue_share <= 1 and 0 <= row.late_share <= 1
+        assert row.flagged_late_amount <= row.late_amount
+
+
+def test_demo_archetypes_land_where_a_credit_manager_puts_them(demo_ledger):
+    con = duckdb.connect(str(demo_ledger), read_only=True)
+    archetype = dict(con.execute("SELECT client_id, archetype FROM demo_archetype").fetchall())
+    worst = dict(
+        con.execute(
+            """
+        SELECT s.client_id, arg_max(s.invoice_date, s.days_late)
+        FROM invoice_settlement AS s JOIN demo_archetype AS a USING (client_id)
+        WHERE a.archetype = 'deteriorating' AND s.days_late IS NOT NULL
+        GROUP BY 1
+        """
+        ).fetchall()
+    )
+    con.close()
+    flags = risk_flags(demo_ledger, D(2026, 10, 31))
+    by_type = flags.assign(archetype=flags["client_id"].map(archetype))
+    punctual = by_type[by_type["archetype"] == "punctual"]
+    assert (punctual["level_rank"] < LEVELS.index("deposit")).mean() >= 0.9
+    assert set(by_type[by_type["archetype"] == "collection"]["level"]) == {"stop"}
+    # each deteriorating client is flagged (deposit or stricter) before its worst invoice
+    quarter_ends = [
+        D(y, m, d) for y in (2024, 2025, 2026) for m, d in ((3, 31), (6, 30), (9, 30), (12, 31))
+    ]
+    for client_id, worst_invoice_date in worst.items():
+        flagged_on = [
+            q
+            for q in quarter_ends
+            if q < worst_invoice_date
+            and risk_flags(demo_ledger, q).set_index("client_id")["level_rank"].get(client_id, 0)
+            >= LEVELS.index("deposit")
+        ]
+        assert flagged_on, client_id
+
+
+def test_cli_risk_formats(demo_ledger, tmp_path, capsys):
+    assert main(["risk", "--ledger", str(demo_ledger), "--as-of", "2026-10-31"]) == 0
+    out = capsys.readouterr().out
+    assert "Prepayment flags as of 2026-10-31" in out and "no further credit" in out
+    target = tmp_path / "flags.xlsx"
+    assert (
+        main(
+            [
+                "risk",
+                "--ledger",
+                str(demo_ledger),
+                "--format",
+                "xlsx",
+                "--out",
+                str(target),
+                "--lang",
+                "nl",
+            ]
+        )
+        == 0
+    )
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(target).active
+    header = [c.value for c in sheet[1]]
+    assert header[:6] == ["client_id", "name", "kind", "grade", "level", "recommendation"]
+    assert any("aanbetaling" in str(c.value) for c in sheet["F"])
