@@ -341,7 +341,13 @@ def level_chart(summary: pd.DataFrame, title: str = "Clients and revenue per lev
     fig.update_layout(
         title=title,
         yaxis={"title": "clients"},
-        yaxis2={"title": "% of revenue", "overlaying": "y", "side": "right", "range": [0, 100]},
+        yaxis2={
+            "title": "% of revenue",
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, 100],
+            "dtick": 20,
+        },
         template="plotly_white",
         legend={"orientation": "h", "y": -0.2},
         height=380,
