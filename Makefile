@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # JupyterLab refuses to run as root unless told; root is common in containers.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-fast lint format setup demo clean
+.PHONY: lab test test-browser lint format setup demo clean
 
 setup: $(STAMP)
 
@@ -35,6 +35,10 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -m "not browser"
+
+# JupyterLab in headless Chromium (Debian's /usr/bin/chromium); screenshots in artifacts/
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -m browser -v
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .ruff_cache

@@ -1,0 +1,320 @@
+"""The notebooks in a real browser: JupyterLab in headless Chromium, as a user sees it.
+
+Marked `browser`; run with `make test-browser`. Skips with a reason when
+Chromium (Debian's /usr/bin/chromium) or playwright is missing. Screenshots
+go to artifacts/screenshots/ (ignored by git, left behind by CI).
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+# charts drawn inside each notebook's explorer widget (besides the top-level ones)
+WIDGET_CHARTS = {
+    "02_aging.ipynb": 1,
+    "03_payment_behaviour.ipynb": 2,
+    "04_prepayment_risk.ipynb": 1,
+}
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(demo_ledger, tmp_path_factory):
+    """JupyterLab on 127.0.0.1 with a token, private Jupyter folders and copies of the notebooks."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium); browser tests skipped")
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    home = tmp_path_factory.mktemp("jupyter")
+    work = home / "notebooks"
+    work.mkdir()
+    for notebook in NOTEBOOKS:  # copies: running and autosaving must not touch the originals
+        shutil.copy(notebook, work / notebook.name)
+    labconfig = home / "config" / "labconfig"
+    labconfig.mkdir(parents=True)
+    (labconfig / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
+    # render every cell (no windowing), so off-screen outputs exist in the page too
+    tracker = home / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    token = os.urandom(16).hex()
+    port = _free_port()
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_DATA_DIR=str(home / "data"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+        DUNNING_LEDGER=str(demo_ledger),
+    )
+    log = open(home / "lab.log", "w")  # noqa: SIM115 (closed below)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={work}",
+            "--allow-root",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if time.time() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail("JupyterLab did not start:\n" + (home / "lab.log").read_text()[-2000:])
+            time.sleep(0.5)
+    yield {"base": base, "token": token, "folder": work}
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Notebook:
+    """One notebook open in JupyterLab, with the browser console's errors and outside requests."""
+
+    def __init__(self, browser, lab, name):
+        self.folder = lab["folder"]
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        self.console_errors = []
+        self.outside_requests = []
+        self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+        self.page.on(
+            "request",
+            lambda r: (
+                not r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+                and self.outside_requests.append(r.url)
+            ),
+        )
+        self.name = name
+        # ?reset: a fresh workspace, so tabs of earlier tests are not restored
+        self.page.goto(f"{lab['base']}/lab/tree/{name}?reset&token={lab['token']}")
+        self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+
+    def prompts(self) -> list[str]:
+        return self.page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+
+    def run_all(self, timeout: float = 180) -> None:
+        """Run all cells (retrying until the kernel takes them) and wait until all are done."""
+        deadline = time.time() + timeout
+        started = False
+        while time.time() < deadline:
+            if not started:
+                self.page.get_by_role("menuitem", name="Run", exact=True).click()
+                self.page.get_by_text("Run All Cells", exact=True).click()
+            for _ in range(20):
+                time.sleep(0.5)
+                prompts = self.prompts()
+                if any(p.strip() not in ("[ ]:", "") for p in prompts):
+                    started = True
+                    break
+            prompts = self.prompts()
+            if (
+                started
+                and prompts
+                and all(
+                    p.strip().startswith("[") and p.strip()[1:-2].strip().isdigit() for p in prompts
+                )
+            ):
+                time.sleep(1.5)  # let the last outputs and widgets draw
+                return
+        raise AssertionError(f"{self.name}: cells did not finish: {self.prompts()}")
+
+    def plots(self) -> list[dict]:
+        """Every plotly chart: number of traces and of data points drawn."""
+        return self.page.evaluate(
+            """() => [...document.querySelectorAll('.js-plotly-plot')].map(el => ({
+                traces: (el.data || []).length,
+                points: (el.calcdata || []).reduce((n, trace) => n + trace.length, 0),
+                svg: el.querySelectorAll('.main-svg').length,
+                title: (el.querySelector('.gtitle') || {}).textContent || '',
+                output: (el.closest('.jp-OutputArea-output') || {}).className || ''
+            }))"""
+        )
+
+    def screenshot(self) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{Path(self.name).stem}.png"))
+
+    def saved_outputs(self) -> list[str]:
+        """Save the notebook and return the kind of each top-level output: plot, widget, other."""
+        path = self.folder / self.name
+        before = path.stat().st_mtime_ns
+        self.page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
+        self.page.keyboard.press("Control+s")
+        deadline = time.time() + 20
+        while path.stat().st_mtime_ns == before and time.time() < deadline:
+            time.sleep(0.2)
+        kinds = []
+        for cell in json.loads(path.read_text())["cells"]:
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                if "application/vnd.plotly.v1+json" in data:
+                    kinds.append("plot")
+                elif "application/vnd.jupyter.widget-view+json" in data:
+                    kinds.append("widget")
+                else:
+                    kinds.append(output.get("output_type", "other"))
+        return kinds
+
+    def check_rendered(self) -> None:
+        """Every chart drawn with data, every widget drawn, no error, no console error."""
+        page = self.page
+        errors = page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        ).all_inner_texts()
+        assert not errors, f"{self.name}: error output: {errors[:2]}"
+        expected = self.saved_outputs()
+        assert "error" not in expected, f"{self.name}: a cell raised"
+        shown = page.evaluate(
+            """() => [...document.querySelectorAll(
+                    '.jp-Notebook .jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output')]
+                .map(el => el.classList.contains('jp-RenderedPlotly') ? 'plot'
+                     : el.querySelector('.jupyter-widgets') ? 'widget' : 'other')"""
+        )
+        assert shown.count("plot") == expected.count("plot") >= 1, (self.name, shown, expected)
+        assert shown.count("widget") == expected.count("widget"), (self.name, shown, expected)
+        plots = self.plots()  # top-level charts and those inside widgets
+        wanted = expected.count("plot") + WIDGET_CHARTS.get(self.name, 0)
+        assert len(plots) == wanted, (self.name, len(plots), wanted)
+        for plot in plots:
+            assert plot["svg"] >= 1 and plot["traces"] >= 1 and plot["points"] >= 1, plot
+        widget_text = " ".join(page.locator(".jupyter-widgets").all_inner_texts())
+        assert "Error displaying widget" not in widget_text
+        assert "Loading widget" not in widget_text
+        assert not self.console_errors, f"{self.name}: console errors {self.console_errors[:3]}"
+        assert not self.outside_requests, f"{self.name}: requests outside {self.outside_requests}"
+
+
+@pytest.fixture
+def open_notebook(browser, lab):
+    opened = []
+
+    def _open(name: str) -> Notebook:
+        notebook = Notebook(browser, lab, name)
+        opened.append(notebook)
+        return notebook
+
+    yield _open
+    for notebook in opened:
+        notebook.screenshot()
+        notebook.page.close()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_and_renders_in_jupyterlab(open_notebook, path):
+    notebook = open_notebook(path.name)
+    notebook.run_all()
+    notebook.check_rendered()
+
+
+def _first_title(notebook: Notebook) -> str:
+    return notebook.plots()[0]["title"]
+
+
+def _wait_for_change(read, before, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        now = read()
+        if now != before:
+            return now
+        time.sleep(0.3)
+    raise AssertionError(f"nothing changed from {before!r}")
+
+
+def test_aging_explorer_as_of_date_changes_the_totals(open_notebook):
+    notebook = open_notebook("02_aging.ipynb")
+    notebook.run_all()
+    before = _first_title(notebook)
+    assert before.startswith("Outstanding €")
+    date_input = notebook.page.locator("input[type='date']").first
+    date_input.fill("2025-06-30")
+    date_input.dispatch_event("change")
+    after = _wait_for_change(lambda: _first_title(notebook), before)
+    assert after.startswith("Outstanding €") and after != before
+    summary = notebook.page.locator("text=as of 30-06-2025").count()
+    assert summary >= 1
+    notebook.check_rendered()
+
+
+def test_client_picker_changes_the_profile(open_notebook):
+    notebook = open_notebook("03_payment_behaviour.ipynb")
+    notebook.run_all()
+    card = notebook.page.locator(".da-profile").first
+    heading = notebook.page.locator("h3:has(+ table.da-profile), h3").filter(has_text="(C").first
+    before = heading.inner_text()
+    picker = notebook.page.locator(".widget-dropdown select").first
+    options = picker.locator("option").all_inner_texts()
+    picker.select_option(index=len(options) - 1)
+    after = _wait_for_change(lambda: heading.inner_text(), before)
+    assert after != before and card.is_visible()
+    notebook.check_rendered()
+
+
+def test_risk_threshold_changes_the_flagged_count(open_notebook):
+    notebook = open_notebook("04_prepayment_risk.ipynb")
+    notebook.run_all()
+    count = notebook.page.locator(".da-flagged-count").first
+    before = int(count.inner_text())
+    slider = notebook.page.locator(".widget-slider").filter(has_text="Chronic late").first
+    slider.locator(".noUi-handle").first.focus()
+    notebook.page.keyboard.press("Home")  # the lowest threshold: 1 day late on average
+    after = int(_wait_for_change(lambda: count.inner_text(), str(before)))
+    assert after > before
+    notebook.check_rendered()
