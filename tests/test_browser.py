@@ -223,8 +223,8 @@ class Notebook:
         expected = self.saved_outputs()
         assert "error" not in expected, f"{self.name}: a cell raised"
         shown = page.evaluate(
-            """() => [...document.querySelectorAll(
-                    '.jp-Notebook .jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output')]
+            """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell-outputArea'
+                    + ' > .jp-OutputArea-child > .jp-OutputArea-output')]
                 .map(el => el.classList.contains('jp-RenderedPlotly') ? 'plot'
                      : el.querySelector('.jupyter-widgets') ? 'widget' : 'other')"""
         )
