@@ -1,6 +1,8 @@
 """dunning_analytics: debtor aging, payment behaviour and prepayment flags on a DuckDB ledger."""
 
+from . import formatting
 from .aging import aging, aging_trend, bucket_labels
+from .law import collection_costs, statutory_interest
 from .ledger import LedgerError, LedgerLockedError, ledger_end_date, open_ledger
 from .loading import LoadError, load
 
@@ -11,6 +13,9 @@ __all__ = [
     "aging",
     "aging_trend",
     "bucket_labels",
+    "collection_costs",
+    "formatting",
+    "statutory_interest",
     "ledger_end_date",
     "load",
     "open_ledger",

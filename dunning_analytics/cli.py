@@ -137,6 +137,26 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calls(args: argparse.Namespace) -> int:
+    from .dunning import call_plan, call_table
+    from .exports import write_ics, write_table
+    from .ledger import connected, ledger_end_date
+
+    with connected(args.ledger, read_only=True) as con:
+        as_of = args.as_of or ledger_end_date(con) or dt.date.today()
+        planned, unplanned = call_plan(con, as_of)
+    table = call_table(planned + unplanned)
+    for call in planned:
+        print(f"{call.start:%a %d-%m %H:%M}  {call.name} ({call.client_id}): {call.goal}")
+    for call in unplanned:
+        print(f"not planned this week: {call.name} ({call.client_id})")
+    if args.out:
+        print(f"Wrote {write_table(table, args.out, sheet='calls')}")
+    if args.ics:
+        print(f"Wrote {write_ics(planned, args.ics)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the `dunning-analytics` command."""
     parser = argparse.ArgumentParser(
@@ -191,6 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["en", "nl"], default="en")
     p.add_argument("--all", action="store_true", help="include clients without special terms")
     p.set_defaults(func=_cmd_risk)
+
+    p = sub.add_parser("calls", help="this week's call plan in the golden hours")
+    p.add_argument("--ledger", required=True)
+    p.add_argument("--as-of", type=_date, help="default: the ledger's latest date")
+    p.add_argument("--out", help="call list as .csv or .xlsx")
+    p.add_argument("--ics", help="planned calls as an .ics calendar file")
+    p.set_defaults(func=_cmd_calls)
     return parser
 
 

@@ -65,7 +65,9 @@ def lab(demo_ledger, tmp_path_factory):
     # render every cell (no windowing), so off-screen outputs exist in the page too
     tracker = home / "settings" / "@jupyterlab" / "notebook-extension"
     tracker.mkdir(parents=True)
-    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    (tracker / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"windowingMode": "none", "autoStartDefaultKernel": True})
+    )
     token = os.urandom(16).hex()
     port = _free_port()
     env = dict(
@@ -147,6 +149,13 @@ class Notebook:
         self.page.goto(f"{lab['base']}/lab/tree/{name}?reset&token={lab['token']}")
         self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
 
+    def accept_dialogs(self) -> None:
+        """Accept a dialog JupyterLab may show on a fresh machine (e.g. 'Select Kernel')."""
+        dialog = self.page.locator(".jp-Dialog")
+        if dialog.count() and dialog.first.is_visible():
+            dialog.first.locator(".jp-Dialog-button.jp-mod-accept").click()
+            time.sleep(0.5)
+
     def prompts(self) -> list[str]:
         return self.page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
 
@@ -156,6 +165,7 @@ class Notebook:
         started = False
         while time.time() < deadline:
             if not started:
+                self.accept_dialogs()
                 self.page.get_by_role("menuitem", name="Run", exact=True).click()
                 self.page.get_by_text("Run All Cells", exact=True).click()
             for _ in range(20):

@@ -1,0 +1,432 @@
+"""This week's dunning work: the ladder stage and next action per open invoice, the call plan.
+
+- `worklist(ledger, as_of)`: every open invoice with its stage on the dunning
+  ladder (the last step done, from the contacts log), the next action and its
+  date. The ladder and its waiting days are in data/dunning.toml.
+- `call_plan(ledger, as_of)`: one call per client with a call due this week,
+  planned into the golden call hours (9:30-11:30, 13:30-15:30), Monday and
+  Tuesday first, never on a weekend or a Dutch public holiday (`holidays`).
+  Each call has a preparation sheet: amounts and invoices, the payment term,
+  earlier contacts and promises, disputes, the goal and questions to ask.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import holidays
+import pandas as pd
+
+from .formatting import format_eur
+from .ledger import connected, query_frame
+
+DEFAULT_LADDER = Path(__file__).resolve().parent.parent / "data" / "dunning.toml"
+CALL_KINDS = ("service_call", "call")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+ACTION_TEXT = {
+    "service_call": "service call: is everything as agreed, did the invoice arrive?",
+    "reminder": "friendly reminder by e-mail: invoice number, date, amount, new payment date",
+    "call": "phone call: why is it not paid, and when will it be?",
+    "formal_notice": "formal notice (aanmaning) by e-mail and post, announcing interest and costs",
+    "fourteen_day_letter": "14-day letter (veertiendagenbrief): last term of 14 days before costs",
+    "collection": "hand over to a collection agency or lawyer",
+}
+
+
+def load_ladder(path: str | Path | None = None) -> dict:
+    """Read the dunning ladder and call settings (TOML); see data/dunning.toml."""
+    return tomllib.loads(Path(path or DEFAULT_LADDER).read_text(encoding="utf-8"))
+
+
+def _open_invoices(con, as_of: dt.date) -> pd.DataFrame:
+    """Open invoices with client facts and the date each ladder step was last done."""
+    return query_frame(
+        con,
+        """
+        WITH
+        open_invoices AS (
+            SELECT * FROM invoice_settlement_at($as_of) WHERE outstanding > 0
+        ),
+        done AS (
+            -- contacts on the invoice, or on the client without an invoice after it was issued
+            SELECT o.invoice_id, c.kind, max(c.contact_at)::DATE AS last_on
+            FROM open_invoices AS o
+            JOIN contacts AS c
+                ON c.client_id = o.client_id
+                AND (c.invoice_id = o.invoice_id
+                     OR (c.invoice_id IS NULL AND c.contact_at::DATE >= o.invoice_date))
+            WHERE c.contact_at::DATE <= $as_of
+            GROUP BY ALL
+        ),
+        promises AS (
+            SELECT invoice_id, max(promised_date) AS promised_date
+            FROM promise_outcome_at($as_of)
+            WHERE outcome = 'pending' AND invoice_id IS NOT NULL
+            GROUP BY invoice_id
+        ),
+        final AS (
+            SELECT
+                o.invoice_id, o.client_id, c.name, c.kind AS client_kind, c.payment_term_days,
+                o.invoice_date, o.due_date, o.amount, o.outstanding, o.disputed,
+                $as_of - o.due_date AS days_overdue,
+                map_from_entries(list(struct_pack(k := d.kind, v := d.last_on))
+                    FILTER (WHERE d.kind IS NOT NULL)) AS done_on,
+                p.promised_date
+            FROM open_invoices AS o
+            JOIN clients AS c USING (client_id)
+            LEFT JOIN done AS d USING (invoice_id)
+            LEFT JOIN promises AS p USING (invoice_id)
+            GROUP BY ALL
+        )
+        SELECT * FROM final ORDER BY client_id, due_date, invoice_id
+        """,
+        {"as_of": as_of},
+    )
+
+
+def _risky_clients(con, as_of: dt.date) -> set[str]:
+    from .risk import LEVELS, risk_flags
+
+    flags = risk_flags(con, as_of)
+    risky = flags[
+        (flags["level_rank"] >= LEVELS.index("deposit")) | flags["grade"].isin(["C", "D"])
+    ]
+    return set(risky["client_id"])
+
+
+def _next_step(row, steps: list[dict], risky: bool, as_of: dt.date, min_principal: Decimal):
+    """Return (stage, next kind, next date, note) for one open invoice."""
+    entries = row.done_on if isinstance(row.done_on, (list, dict)) else []
+    done = dict(entries.items() if isinstance(entries, dict) else entries)
+    done = {k: (v.date() if isinstance(v, pd.Timestamp) else v) for k, v in done.items()}
+    if "promise_to_pay" in done:  # a call that ended in a promise counts as the call
+        done.setdefault("call", done["promise_to_pay"])
+    applicable = [
+        s
+        for s in steps
+        if s.get("clients", "all") in ("all", row.client_kind)
+        and (not s.get("risky_only") or risky)
+    ]
+    kinds = [s["kind"] for s in applicable]
+    last_index = max((kinds.index(k) for k in done if k in kinds), default=-1)
+    stage = kinds[last_index] if last_index >= 0 else "none"
+    if row.disputed:
+        return stage, "call", as_of, "disputed: resolve the complaint before asking for payment"
+    if isinstance(row.promised_date, dt.date) and row.promised_date >= as_of:
+        return stage, "wait", row.promised_date, f"promised to pay by {row.promised_date:%d-%m-%Y}"
+    previous_on = done.get(stage) if last_index >= 0 else None
+    for step in applicable[last_index + 1 :]:
+        if step["anchor"] == "due":
+            when = row.due_date + dt.timedelta(days=int(step["days"]))
+            if step["days"] < 0 and row.due_date < as_of:
+                continue  # a step before the due date that was not done: too late for it
+        else:
+            anchor = previous_on or row.due_date
+            when = anchor + dt.timedelta(days=int(step["days"]))
+        note = ""
+        if step["kind"] == "collection" and Decimal(row.outstanding) < min_principal:
+            note = (
+                f"weigh it: {format_eur(row.outstanding)} is below {format_eur(min_principal)}; "
+                "a collection agency or lawyer may cost more than it brings. Consider a last "
+                "call, a payment plan or writing it off."
+            )
+        return stage, step["kind"], when, note
+    return stage, "done", None, "every step taken: follow up the collection"
+
+
+def worklist(ledger, as_of: dt.date, ladder: dict | None = None) -> pd.DataFrame:
+    """Return every open invoice as of `as_of` with its stage and next action.
+
+    Out: client_id, name, client_kind, invoice_id, due_date, outstanding,
+    days_overdue, stage (last ladder step done, or 'none'), next_action
+    (a ladder kind, 'wait' for a pending promise, 'done'), action_date,
+    action_text, due_now (action_date on or before as_of), note.
+    """
+    ladder = ladder or load_ladder()
+    steps = ladder["steps"]
+    min_principal = Decimal(str(ladder.get("collection_min_principal", 250)))
+    with connected(ledger) as con:
+        items = _open_invoices(con, as_of)
+        risky = _risky_clients(con, as_of) if not items.empty else set()
+    rows = []
+    for row in items.itertuples(index=False):
+        stage, kind, when, note = _next_step(
+            row, steps, row.client_id in risky, as_of, min_principal
+        )
+        rows.append(
+            {
+                "client_id": row.client_id,
+                "name": row.name,
+                "client_kind": row.client_kind,
+                "payment_term_days": row.payment_term_days,
+                "invoice_id": row.invoice_id,
+                "invoice_date": row.invoice_date,
+                "due_date": row.due_date,
+                "outstanding": row.outstanding,
+                "days_overdue": row.days_overdue,
+                "disputed": row.disputed,
+                "stage": stage,
+                "next_action": kind,
+                "action_date": when,
+                "action_text": ACTION_TEXT.get(kind, note or kind),
+                "due_now": when is not None and when <= as_of,
+                "note": note,
+            }
+        )
+    columns = [
+        "client_id",
+        "name",
+        "client_kind",
+        "payment_term_days",
+        "invoice_id",
+        "invoice_date",
+        "due_date",
+        "outstanding",
+        "days_overdue",
+        "disputed",
+        "stage",
+        "next_action",
+        "action_date",
+        "action_text",
+        "due_now",
+        "note",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def week_actions(work: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The actions due by the end of the working week of `as_of` (overdue ones first)."""
+    week_end = plan_days(as_of)[-1] if plan_days(as_of) else as_of
+    due = work[work["action_date"].notna() & work["next_action"].isin(list(ACTION_TEXT))]
+    due = due[due["action_date"].map(lambda d: d is not None and d <= week_end)]
+    return due.sort_values(["action_date", "outstanding"], ascending=[True, False])
+
+
+# ------------------------------------------------------------------ the call plan
+
+
+def plan_days(as_of: dt.date, first_days=("Monday", "Tuesday")) -> list[dt.date]:
+    """Working days to call on: from `as_of` to Friday of its week (the next week from a
+    weekend), without Dutch public holidays; the `first_days` first."""
+    start = as_of
+    if start.weekday() >= 5:
+        start += dt.timedelta(days=7 - start.weekday())
+    friday = start + dt.timedelta(days=4 - start.weekday())
+    nl_holidays = holidays.country_holidays("NL", years={start.year, friday.year})
+    days = [
+        start + dt.timedelta(days=i)
+        for i in range((friday - start).days + 1)
+        if (start + dt.timedelta(days=i)) not in nl_holidays
+    ]
+    first = [d for d in days if WEEKDAYS[d.weekday()] in first_days]
+    return first + [d for d in days if d not in first]
+
+
+def call_slots(day: dt.date, hours=("09:30-11:30", "13:30-15:30"), minutes: int = 15):
+    """The start times of calls on `day` inside the golden hours."""
+    slots = []
+    for window in hours:
+        begin, finish = (dt.time.fromisoformat(t) for t in window.split("-"))
+        at = dt.datetime.combine(day, begin)
+        while at + dt.timedelta(minutes=minutes) <= dt.datetime.combine(day, finish):
+            slots.append(at)
+            at += dt.timedelta(minutes=minutes)
+    return slots
+
+
+@dataclass
+class PlannedCall:
+    """One client's call: when, why, and the preparation sheet."""
+
+    client_id: str
+    name: str
+    start: dt.datetime | None
+    minutes: int
+    total_open: Decimal
+    total_overdue: Decimal
+    goal: str
+    invoices: pd.DataFrame
+    contacts: pd.DataFrame
+    payment_term_days: int | None
+    disputes: list[str]
+    open_questions: list[str] = field(default_factory=list)
+    closed_questions: list[str] = field(default_factory=list)
+
+    def sheet(self) -> str:
+        """The call-preparation sheet as plain text (also used in the .ics event)."""
+        lines = [
+            f"Call {self.name} ({self.client_id})",
+            f"Open {format_eur(self.total_open)}, of which overdue "
+            f"{format_eur(self.total_overdue)}; agreed payment term "
+            f"{self.payment_term_days or 30} days.",
+            "Invoices:",
+        ]
+        for inv in self.invoices.itertuples(index=False):
+            when = (
+                f"{inv.days_overdue} days overdue"
+                if inv.days_overdue > 0
+                else f"due in {-inv.days_overdue} days"
+            )
+            lines.append(
+                f"  {inv.invoice_id} due {inv.due_date:%d-%m-%Y}: {format_eur(inv.outstanding)}"
+                f" ({when})"
+            )
+        if not self.contacts.empty:
+            lines.append("Earlier contacts:")
+            for c in self.contacts.itertuples(index=False):
+                extra = ""
+                if c.kind == "promise_to_pay" and isinstance(c.promised_date, dt.date):
+                    extra = f", promised for {c.promised_date:%d-%m-%Y}: {c.outcome}"
+                lines.append(f"  {c.contact_at:%d-%m-%Y} {c.kind.replace('_', ' ')}{extra}")
+        if self.disputes:
+            lines.append("Disputes or complaints: " + "; ".join(self.disputes))
+        lines.append(f"Goal: {self.goal}")
+        lines.append("Open questions: " + " / ".join(self.open_questions))
+        lines.append("Closed questions: " + " / ".join(self.closed_questions))
+        lines.append("Afterwards: confirm what was agreed by e-mail today.")
+        return "\n".join(lines)
+
+
+def _goal_and_questions(invoices: pd.DataFrame, contacts: pd.DataFrame, overdue: Decimal):
+    broken = int((contacts["outcome"] == "broken").sum()) if not contacts.empty else 0
+    oldest = int(invoices["days_overdue"].max()) if not invoices.empty else 0
+    kinds = set(invoices["next_action"])
+    if "service_call" in kinds and overdue <= 0:
+        goal = (
+            "check that the work was delivered as agreed and the invoice arrived, before it is due"
+        )
+        open_q = [
+            "How did the work go for you: is everything as agreed?",
+            "Is there anything in the invoice that is unclear or that you disagree with?",
+        ]
+        closed_q = ["Did you receive invoice {first}?", "Will it be paid by {due}?"]
+    elif broken or oldest > 45:
+        goal = (
+            f"agree a payment plan for {format_eur(overdue)}: the amounts and dates, "
+            "confirmed in writing"
+        )
+        open_q = [
+            "What makes it hard to pay the open invoices now?",
+            "What amount can you pay each week or month?",
+        ]
+        closed_q = [
+            "Can you pay a first instalment this week?",
+            "Shall I send the payment plan by e-mail today for you to confirm?",
+        ]
+    else:
+        goal = f"get a payment commitment: {format_eur(overdue)} on a date this week"
+        open_q = [
+            "What is holding up the payment of the open invoices?",
+            "When can you pay the {overdue}?",
+        ]
+        closed_q = ["Can you pay {overdue} by {pay_by}?", "Did you receive invoice {first}?"]
+    return goal, open_q, closed_q, broken
+
+
+def call_plan(ledger, as_of: dt.date, ladder: dict | None = None, work: pd.DataFrame | None = None):
+    """Plan one call per client whose next action is a call due by the end of the week.
+
+    Out: (planned: list[PlannedCall] with a start time, unplanned: list[PlannedCall]
+    that did not fit in this week's golden hours). Clients with the most overdue
+    are called first; Monday and Tuesday are filled first.
+    """
+    ladder = ladder or load_ladder()
+    settings = ladder.get("calls", {})
+    hours = settings.get("golden_hours", ["09:30-11:30", "13:30-15:30"])
+    minutes = int(settings.get("minutes_per_call", 15))
+    days = plan_days(as_of, tuple(settings.get("first_days", ["Monday", "Tuesday"])))
+    work = worklist(ledger, as_of, ladder) if work is None else work
+    week_end = max(days) if days else as_of
+    due_calls = work[
+        work["next_action"].isin(CALL_KINDS)
+        & work["action_date"].map(lambda d: d is not None and d <= week_end)
+    ]
+    clients = list(
+        due_calls.assign(overdue=due_calls["outstanding"].where(due_calls["days_overdue"] > 0, 0))
+        .groupby("client_id")["overdue"]
+        .sum()
+        .sort_values(ascending=False)
+        .index
+    )
+    slots = [
+        s
+        for d in days
+        for s in call_slots(d, hours, minutes)
+        if s >= dt.datetime.combine(as_of, dt.time(0))
+    ]
+    with connected(ledger) as con:
+        history = query_frame(
+            con,
+            """
+            SELECT c.client_id, c.contact_at, c.kind, c.invoice_id, c.promised_date, p.outcome,
+                   c.note
+            FROM contacts AS c
+            LEFT JOIN promise_outcome_at($as_of) AS p USING (contact_id)
+            WHERE c.contact_at::DATE <= $as_of AND list_contains($clients, c.client_id)
+            ORDER BY c.contact_at DESC
+            """,
+            {"as_of": as_of, "clients": clients},
+        )
+    planned, unplanned = [], []
+    for index, client_id in enumerate(clients):
+        invoices = work[work["client_id"] == client_id]
+        contacts = history[history["client_id"] == client_id].head(8)
+        overdue = sum(invoices.loc[invoices["days_overdue"] > 0, "outstanding"], Decimal("0"))
+        goal, open_q, closed_q, _ = _goal_and_questions(invoices, contacts, overdue)
+        first = invoices.iloc[0]
+        pay_by = (as_of + dt.timedelta(days=7)).strftime("%d-%m-%Y")
+        fill = {
+            "first": first["invoice_id"],
+            "due": f"{first['due_date']:%d-%m-%Y}",
+            "overdue": format_eur(overdue),
+            "pay_by": pay_by,
+        }
+        disputes = [
+            f"invoice {i} is disputed" for i in invoices.loc[invoices["disputed"], "invoice_id"]
+        ]
+        disputes += [
+            f"{c.contact_at:%d-%m-%Y}: {c.note if isinstance(c.note, str) else 'complaint logged'}"
+            for c in contacts.itertuples(index=False)
+            if c.kind == "dispute"
+        ]
+        call = PlannedCall(
+            client_id=client_id,
+            name=str(first["name"]),
+            start=slots[index] if index < len(slots) else None,
+            minutes=minutes,
+            total_open=sum(invoices["outstanding"], Decimal("0")),
+            total_overdue=overdue,
+            goal=goal,
+            invoices=invoices,
+            contacts=contacts,
+            payment_term_days=first["payment_term_days"],
+            disputes=disputes,
+            open_questions=[q.format(**fill) for q in open_q],
+            closed_questions=[q.format(**fill) for q in closed_q],
+        )
+        (planned if call.start else unplanned).append(call)
+    return planned, unplanned
+
+
+def call_table(calls: list[PlannedCall]) -> pd.DataFrame:
+    """The call plan as a table (one row per call) for display and export."""
+    return pd.DataFrame(
+        [
+            {
+                "start": c.start,
+                "client_id": c.client_id,
+                "name": c.name,
+                "open": c.total_open,
+                "overdue": c.total_overdue,
+                "invoices": ", ".join(c.invoices["invoice_id"]),
+                "goal": c.goal,
+                "sheet": c.sheet(),
+            }
+            for c in calls
+        ],
+        columns=["start", "client_id", "name", "open", "overdue", "invoices", "goal", "sheet"],
+    )

@@ -1,0 +1,191 @@
+"""The dunning ladder, the weekly call plan, exports and the claim statement."""
+
+import csv
+import datetime as dt
+from decimal import Decimal
+
+import holidays
+import openpyxl
+import pytest
+from conftest import make_ledger
+
+from dunning_analytics.claims import claim_statement
+from dunning_analytics.dunning import call_plan, call_table, plan_days, worklist
+from dunning_analytics.exports import write_ics, write_table
+
+D = dt.date
+E = Decimal
+AS_OF = D(2025, 6, 16)  # a Monday
+
+
+def _step(con, invoice_id, as_of=AS_OF):
+    row = worklist(con, as_of).set_index("invoice_id").loc[invoice_id]
+    return row["stage"], row["next_action"], row["action_date"], row["note"]
+
+
+def test_ladder_from_reminder_to_collection(ledger):
+    invoices = [("A", "K1", D(2025, 4, 1), D(2025, 5, 1), E("1000.00"))]
+    con = make_ledger(ledger, invoices)
+    assert _step(con, "A")[:3] == ("none", "reminder", D(2025, 5, 2))
+    con.execute(
+        "INSERT INTO contacts (contact_id, client_id, invoice_id, contact_at, kind) "
+        "VALUES ('r', 'K1', 'A', TIMESTAMP '2025-05-02 10:00', 'reminder')"
+    )
+    assert _step(con, "A")[:3] == ("reminder", "call", D(2025, 5, 9))
+    con.execute(
+        "INSERT INTO contacts (contact_id, client_id, invoice_id, contact_at, kind) "
+        "VALUES ('c', 'K1', 'A', TIMESTAMP '2025-05-09 10:00', 'call')"
+    )
+    assert _step(con, "A")[:3] == ("call", "formal_notice", D(2025, 5, 16))
+    con.execute(
+        "INSERT INTO contacts (contact_id, client_id, invoice_id, contact_at, kind) "
+        "VALUES ('f', 'K1', 'A', TIMESTAMP '2025-05-16 10:00', 'formal_notice')"
+    )
+    stage, action, when, note = _step(con, "A")
+    assert (stage, action, when, note) == ("formal_notice", "collection", D(2025, 5, 31), "")
+
+
+def test_consumers_get_the_fourteen_day_letter(ledger):
+    con = make_ledger(ledger, [("B", "K2", D(2025, 4, 1), D(2025, 5, 1), E("100.00"))])
+    con.execute(
+        "INSERT INTO contacts (contact_id, client_id, invoice_id, contact_at, kind) "
+        "VALUES ('c', 'K2', 'B', TIMESTAMP '2025-05-09 10:00', 'call')"
+    )
+    assert _step(con, "B")[1:3] == ("fourteen_day_letter", D(2025, 5, 16))
+    con.execute(
+        "INSERT INTO contacts (contact_id, client_id, invoice_id, contact_at, kind) "
+        "VALUES ('l', 'K2', 'B', TIMESTAMP '2025-05-16 10:00', 'fourteen_day_letter')"
+    )
+    stage, action, when, note = _step(con, "B")
+    assert (stage, action, when) == ("fourteen_day_letter", "collection", D(2025, 5, 31))
+    assert "weigh it" in note  # 100.00 is below the 250.00 worth a collection agency
+
+
+def test_promise_pending_and_dispute(ledger):
+    con = make_ledger(
+        ledger,
+        [
+            ("A", "K1", D(2025, 4, 1), D(2025, 5, 1), E("1000.00")),
+            ("X", "K1", D(2025, 4, 1), D(2025, 5, 1), E("500.00")),
+        ],
+        contacts=[
+            (
+                "p",
+                "K1",
+                "A",
+                dt.datetime(2025, 6, 10, 10),
+                "promise_to_pay",
+                D(2025, 6, 20),
+                E("1000.00"),
+            )
+        ],
+    )
+    con.execute("UPDATE invoices SET disputed = true WHERE invoice_id = 'X'")
+    assert _step(con, "A")[1:3] == ("wait", D(2025, 6, 20))
+    assert _step(con, "X")[1] == "call" and "disputed" in _step(con, "X")[3]
+
+
+def test_service_call_before_the_due_date_for_a_risky_client(ledger):
+    # K3 is new (one invoice): flagged deposit by the policy, so risky
+    con = make_ledger(ledger, [("N", "K3", D(2025, 6, 1), D(2025, 6, 30), E("800.00"))])
+    assert _step(con, "N")[1:3] == ("service_call", D(2025, 6, 25))
+    # after the due date a missed service call is skipped
+    assert _step(con, "N", D(2025, 7, 2))[1:3] == ("reminder", D(2025, 7, 1))
+
+
+def test_plan_days_skip_weekends_and_dutch_holidays():
+    assert plan_days(D(2026, 4, 27)) == [
+        D(2026, 4, 28),
+        D(2026, 4, 29),
+        D(2026, 4, 30),
+        D(2026, 5, 1),
+    ]
+    assert plan_days(D(2026, 11, 21))[0] == D(2026, 11, 23)  # Saturday: next week, Monday first
+    assert plan_days(D(2026, 11, 25)) == [D(2026, 11, 25), D(2026, 11, 26), D(2026, 11, 27)]
+
+
+@pytest.mark.parametrize(
+    "as_of", [D(2026, 10, 26), D(2026, 10, 28), D(2026, 10, 31), D(2026, 4, 27)]
+)
+def test_call_plan_only_in_golden_hours_on_working_days(demo_ledger, as_of):
+    planned, unplanned = call_plan(demo_ledger, as_of)
+    assert planned
+    nl = holidays.country_holidays("NL", years=as_of.year)
+    windows = [(dt.time(9, 30), dt.time(11, 30)), (dt.time(13, 30), dt.time(15, 30))]
+    starts = [c.start for c in planned]
+    assert len(set(starts)) == len(starts)
+    for call in planned:
+        end = call.start + dt.timedelta(minutes=call.minutes)
+        assert call.start.weekday() < 5 and call.start.date() not in nl
+        assert call.start.date() >= as_of or as_of.weekday() >= 5
+        assert any(lo <= call.start.time() and end.time() <= hi for lo, hi in windows)
+    # Monday and Tuesday are filled before the rest of the week
+    days = sorted({s.date() for s in starts})
+    late_week = [d for d in days if d.weekday() >= 2]
+    if late_week:
+        early = [d for d in plan_days(as_of) if d.weekday() < 2]
+        assert all(sum(s.date() == d for s in starts) == 16 for d in early)
+    one = planned[0].sheet()
+    assert "Goal:" in one and "Open questions:" in one and "agreed payment term" in one
+
+
+def test_exports_neutralise_formula_injection(ledger, tmp_path):
+    con = make_ledger(
+        ledger,
+        [
+            ("A", "K1", D(2025, 4, 1), D(2025, 5, 1), E("1000.00")),
+            ("B", "K2", D(2025, 4, 1), D(2025, 5, 1), E("300.00")),
+        ],
+    )
+    con.execute("UPDATE clients SET name = '=HYPERLINK(\"http://x\",\"y\")' WHERE client_id = 'K1'")
+    con.execute("UPDATE clients SET name = '@SUM(A1:A9)' WHERE client_id = 'K2'")
+    con.execute(
+        "INSERT INTO contacts (contact_id, client_id, invoice_id, contact_at, kind) VALUES "
+        "('r1', 'K1', 'A', TIMESTAMP '2025-05-02 10:00', 'reminder'), "
+        "('r2', 'K2', 'B', TIMESTAMP '2025-05-02 10:00', 'reminder')"
+    )
+    planned, unplanned = call_plan(con, AS_OF)
+    table = call_table(planned + unplanned)
+    assert set(table["name"]) == {'=HYPERLINK("http://x","y")', "@SUM(A1:A9)"}
+    with open(write_table(table, tmp_path / "calls.csv"), newline="") as fh:
+        names = {row["name"] for row in csv.DictReader(fh)}
+    assert names == {'\'=HYPERLINK("http://x","y")', "'@SUM(A1:A9)"}
+    sheet = openpyxl.load_workbook(write_table(table, tmp_path / "calls.xlsx")).active
+    header = [c.value for c in sheet[1]]
+    cells = [row[header.index("name")] for row in sheet.iter_rows(min_row=2)]
+    assert all(c.data_type == "s" and c.value.startswith("'") for c in cells)
+    ics = write_ics(planned, tmp_path / "calls.ics").read_bytes().decode("utf-8")
+    assert ics.startswith("BEGIN:VCALENDAR") and ics.count("BEGIN:VEVENT") == len(planned) == 2
+    assert "DTSTART:20250616T093000" in ics
+    assert all(len(line.encode()) <= 75 for line in ics.split("\r\n"))
+
+
+def test_claim_statement_worked_by_hand(ledger):
+    con = make_ledger(
+        ledger,
+        [
+            ("A", "K1", D(2024, 5, 1), D(2024, 5, 31), E("1000.00")),
+            ("B", "K1", D(2024, 6, 1), D(2024, 7, 1), E("200.00")),
+            ("C", "K2", D(2024, 5, 1), D(2024, 5, 31), E("1000.00")),
+        ],
+        [("p", "K1", "B", D(2024, 7, 10), E("100.00"))],
+    )
+    claim = claim_statement(con, D(2024, 7, 31), "K1")
+    rows = claim.invoices.set_index("invoice_id")
+    # A: interest from 1 June to 31 July: 30 d x 12.50 % = 10.27, 31 d x 12.25 % = 10.40
+    assert rows.loc["A", "interest"] == E("20.67")
+    # B: 100 still open, 2 to 31 July: 30 d x 12.25 % = 1.0068 -> 1.01
+    assert rows.loc["B", "principal"] == E("100.00") and rows.loc["B", "interest"] == E("1.01")
+    # costs over 1,100: 15 % = 165.00 (> 2 x 40), shared pro rata
+    assert claim.costs == E("165.00")
+    assert sum(rows["costs"]) == E("165.00") and rows.loc["A", "costs"] == E("150.00")
+    assert claim.total == E("1100.00") + E("21.68") + E("165.00")
+    consumer = claim_statement(con, D(2024, 7, 31), "K2")
+    assert consumer.costs == E("0.00") and consumer.interest > 0
+    assert any("14-day letter" in w for w in consumer.warnings)
+    con.execute(
+        "INSERT INTO contacts (contact_id, client_id, contact_at, kind) VALUES "
+        "('l', 'K2', TIMESTAMP '2024-07-10 10:00', 'fourteen_day_letter')"
+    )
+    assert claim_statement(con, D(2024, 7, 24), "K2").costs == E("0.00")  # 14 days: not yet
+    assert claim_statement(con, D(2024, 7, 25), "K2").costs == E("150.00")  # expired

@@ -1,0 +1,119 @@
+"""Dutch collection law: every figure worked out by hand from the law."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from dunning_analytics import collection_costs, statutory_interest
+from dunning_analytics.law import claim_costs, load_rates
+
+D = dt.date
+E = Decimal
+
+
+@pytest.mark.parametrize(
+    ("principal", "costs"),
+    [
+        ("0", "0.00"),
+        ("100", "40.00"),  # 15 % = 15.00, below the minimum
+        ("266.66", "40.00"),  # 15 % = 39.999
+        ("266.67", "40.00"),  # 15 % = 40.0005
+        ("300", "45.00"),
+        ("2500", "375.00"),  # end of the 15 % band
+        ("2500.01", "375.00"),  # + 10 % of 0.01
+        ("2600", "385.00"),  # 375 + 10 % of 100
+        ("5000", "625.00"),  # 375 + 250
+        ("5100", "630.00"),  # + 5 % of 100
+        ("10000", "875.00"),  # 625 + 250
+        ("10100", "876.00"),  # + 1 % of 100
+        ("200000", "2775.00"),  # 875 + 1 % of 190,000
+        ("200100", "2775.50"),  # + 0.5 % of 100
+        ("999900", "6774.50"),
+        ("1000000", "6775.00"),  # exactly the cap
+        ("1000100", "6775.00"),  # capped
+        ("5000000", "6775.00"),
+    ],
+)
+def test_bik_scale_at_and_around_every_band_edge(principal, costs):
+    assert collection_costs(E(principal)) == E(costs)
+
+
+def test_bik_vat_only_when_asked():
+    assert collection_costs(E("1000")) == E("150.00")
+    assert collection_costs(E("1000"), vat_rate=E("0.21")) == E("181.50")
+
+
+def test_business_claim_at_least_40_per_invoice():
+    # three invoices of 100: the scale over 300 gives 45.00, but 3 x 40 = 120
+    assert claim_costs([E("100"), E("100"), E("100")], "business") == E("120.00")
+    # one invoice of 3000: 375 + 50 = 425 > 40
+    assert claim_costs([E("3000")], "business") == E("425.00")
+
+
+def test_consumer_claim_costs_only_after_an_expired_fourteen_day_letter():
+    assert claim_costs([E("1000")], "consumer", letter_expired=False) == E("0.00")
+    assert claim_costs([E("1000")], "consumer", letter_expired=True) == E("150.00")
+
+
+def test_interest_across_a_rate_change():
+    # handelsrente: 12.50 % until 30 June 2024, 12.25 % from 1 July 2024
+    result = statutory_interest(E("1000"), D(2024, 6, 1), D(2024, 8, 1), "commercial")
+    # June: 30 days x 12.50 % = 10.2739 -> 10.27; July: 31 days x 12.25 % = 10.4041 -> 10.40
+    assert [(p.days, p.rate_percent, p.interest) for p in result.periods] == [
+        (30, E("12.50"), E("10.27")),
+        (31, E("12.25"), E("10.40")),
+    ]
+    assert result.total == E("20.67")
+
+
+def test_interest_capitalised_after_a_full_year():
+    result = statutory_interest(E("1000"), D(2024, 5, 1), D(2025, 8, 1), "commercial")
+    # year 1 (1-5-2024 .. 30-4-2025): 61 d x 12.50 % = 20.89; 184 d x 12.25 % = 61.75;
+    # 120 d x 11.15 % = 36.66 -> 119.30 joins the principal: 1119.30
+    # then 61 d x 11.15 % of 1119.30 = 20.86; 31 d x 10.15 % of 1119.30 = 9.65
+    assert [p.interest for p in result.periods] == [
+        E("20.89"),
+        E("61.75"),
+        E("36.66"),
+        E("20.86"),
+        E("9.65"),
+    ]
+    assert result.periods[3].principal == E("1119.30")
+    assert result.total == E("149.81")
+
+
+def test_interest_in_a_leap_year_divides_by_365():
+    # wettelijke rente 7 % over all of 2024: 366 days / 365
+    year = statutory_interest(E("1000"), D(2024, 1, 1), D(2025, 1, 1), "consumer")
+    assert year.total == E("70.19")  # 1000 x 0.07 x 366 / 365 = 70.1918
+    # and on: 70.19 joins the principal on 1-1-2025; 59 days at 6 % of 1070.19 = 10.38
+    longer = statutory_interest(E("1000"), D(2024, 1, 1), D(2025, 3, 1), "consumer")
+    assert longer.total == E("80.57")
+    assert longer.periods[-1].principal == E("1070.19")
+
+
+def test_interest_edge_cases_and_rate_file(tmp_path):
+    assert statutory_interest(E("1000"), D(2025, 3, 1), D(2025, 3, 1)).total == E("0.00")
+    with pytest.raises(ValueError, match="no commercial statutory rate known"):
+        statutory_interest(E("1000"), D(2010, 1, 1), D(2010, 3, 1))
+    stale = statutory_interest(E("1000"), D(2025, 8, 1), D(2026, 6, 1))
+    assert any("newest commercial rate" in w for w in stale.warnings)
+    # a new rate is a new row in the file, no code change
+    extra = tmp_path / "rates.csv"
+    extra.write_text(
+        "kind,valid_from,rate_percent,source\n"
+        "commercial,2025-07-01,10.15,published\n"
+        "commercial,2026-01-01,9.00,hypothetical test row\n"
+    )
+    result = statutory_interest(E("1000"), D(2025, 12, 1), D(2026, 1, 31), rates=load_rates(extra))
+    # 31 d x 10.15 % = 8.6205 -> 8.62; 30 d x 9 % = 7.3973 -> 7.40
+    assert result.total == E("16.02")
+
+
+def test_shipped_rates_have_a_source_per_row():
+    rates = load_rates()
+    assert {r.kind for r in rates} == {"commercial", "consumer"}
+    assert all(r.source for r in rates)
+    latest = {r.kind: r for r in rates}
+    assert latest["commercial"].percent == E("10.15") and latest["consumer"].percent == E("6.00")
