@@ -159,15 +159,33 @@ class Notebook:
     def prompts(self) -> list[str]:
         return self.page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
 
+    def wait_for_kernel(self, timeout: float = 90) -> None:
+        """Wait until the kernel is idle, accepting a kernel dialog on the way."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.accept_dialogs()
+            status = self.page.locator(".jp-StatusBar-Widget").all_inner_texts()
+            if any("Idle" in text for text in status):
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"{self.name}: the kernel did not start")
+
     def run_all(self, timeout: float = 180) -> None:
         """Run all cells (retrying until the kernel takes them) and wait until all are done."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        self.wait_for_kernel()
         deadline = time.time() + timeout
         started = False
         while time.time() < deadline:
             if not started:
                 self.accept_dialogs()
-                self.page.get_by_role("menuitem", name="Run", exact=True).click()
-                self.page.get_by_text("Run All Cells", exact=True).click()
+                try:
+                    self.page.get_by_role("menuitem", name="Run", exact=True).click(timeout=5000)
+                    self.page.get_by_text("Run All Cells", exact=True).click(timeout=5000)
+                except PlaywrightTimeout:
+                    self.page.keyboard.press("Escape")
+                    continue
             for _ in range(20):
                 time.sleep(0.5)
                 prompts = self.prompts()
