@@ -157,6 +157,21 @@ def _cmd_calls(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_review(args: argparse.Namespace) -> int:
+    from .review import write_review
+
+    path = write_review(
+        args.ledger,
+        args.quarter,
+        out=args.out,
+        lang=args.lang,
+        pdf=args.pdf,
+        progress=not args.quiet,
+    )
+    print(f"Wrote {path}" + (f" and {path.with_suffix('.pdf')}" if args.pdf else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the `dunning-analytics` command."""
     parser = argparse.ArgumentParser(
@@ -218,6 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="call list as .csv or .xlsx")
     p.add_argument("--ics", help="planned calls as an .ics calendar file")
     p.set_defaults(func=_cmd_calls)
+
+    p = sub.add_parser("review", help="the quarterly client-risk review as one HTML file")
+    p.add_argument("--ledger", required=True)
+    p.add_argument("--quarter", required=True, help="e.g. 2025Q4")
+    p.add_argument("--out", help="HTML file (default review-QUARTER.html)")
+    p.add_argument("--lang", choices=["en", "nl"], default="en")
+    p.add_argument("--pdf", action="store_true", help="also print a PDF (needs chromium)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_review)
     return parser
 
 

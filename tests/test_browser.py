@@ -118,7 +118,10 @@ def lab(demo_ledger, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(lab):
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium); browser tests skipped")
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -346,3 +349,32 @@ def test_risk_threshold_changes_the_flagged_count(open_notebook):
     after = int(_wait_for_change(lambda: count.inner_text(), str(before)))
     assert after > before
     notebook.check_rendered()
+
+
+def test_quarterly_review_html_renders_offline(browser, demo_ledger, tmp_path):
+    from dunning_analytics.review import write_review
+
+    path = write_review(demo_ledger, "2026Q3", out=tmp_path / "review.html", lang="nl")
+    page = browser.new_page(viewport={"width": 1200, "height": 1600})
+    console_errors, outside = [], []
+    page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+    page.on("pageerror", lambda e: console_errors.append(str(e)))
+    page.on(
+        "request",
+        lambda r: not r.url.startswith(("file://", "data:", "blob:")) and outside.append(r.url),
+    )
+    page.goto(path.as_uri())
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    time.sleep(1)
+    charts = page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].map(el =>
+            (el.calcdata || []).reduce((n, trace) => n + trace.length, 0))"""
+    )
+    assert len(charts) == page.locator("div.chart").count() == 2
+    assert all(points > 0 for points in charts), charts
+    assert page.locator("#summary li").count() >= 4
+    assert not console_errors, console_errors
+    assert not outside, outside
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "review-2026Q3.png"), full_page=True)
+    page.close()

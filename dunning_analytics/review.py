@@ -1,0 +1,699 @@
+"""The quarterly client-risk review: one self-contained HTML file to open, share and print.
+
+`build_review(ledger, "2025Q4", lang="en")` gathers every figure from the
+analytics modules (the same SQL models the notebooks use) into a Review;
+`render_html(review)` turns it into one HTML file with plotly.js inlined (no
+code, nothing fetched from a network); `write_review(...)` does both and can
+also print a PDF with headless Chromium.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+from tqdm.auto import tqdm
+
+from .aging import aging, aging_totals, bucket_labels
+from .behaviour import PORTFOLIO, client_profiles, payment_curves, portfolio_kpis
+from .charts import bucket_colours, payment_curve_chart
+from .dunning import worklist
+from .formatting import format_date, format_eur
+from .ledger import LedgerError, connected, query_frame
+from .risk import LEVELS, risk_flags
+
+BUCKETS = (30, 60, 90)
+TEXT = {
+    "en": {
+        "title": "Client-risk review {quarter}",
+        "made": "Ledger {ledger}, figures as of {end}.",
+        "summary": "Summary",
+        "kpis": "Key figures: {quarter} against {previous}",
+        "aging": "Aging at quarter end",
+        "top": "Largest exposures",
+        "movers": "Movers: grade or terms changed",
+        "flags": "Deposit and prepayment recommendations",
+        "escalations": "Broken promises and escalated cases",
+        "curve": "How fast is money in after the due date",
+        "figure": "figure",
+        "change": "change",
+        "outstanding": "Outstanding",
+        "overdue": "overdue",
+        "dso": "DSO (days)",
+        "best_dso": "Best possible DSO (days)",
+        "add": "ADD, days delinquent",
+        "cei": "CEI (%)",
+        "overdue_share": "Overdue share (%)",
+        "over_90": "Over 90 days",
+        "sales": "Credit sales",
+        "client": "Client",
+        "grade": "Grade",
+        "terms": "Terms",
+        "reasons": "Reasons",
+        "was": "was",
+        "now": "now",
+        "bucket": "Bucket",
+        "invoice": "Invoice",
+        "promised": "Promised for",
+        "stage": "Stage",
+        "days_overdue": "Days overdue",
+        "amount": "Amount",
+        "none_found": "None this quarter.",
+        "s_outstanding": "{total} outstanding at {end}, {share} overdue ({over90} over 90 days).",
+        "s_dso": "DSO {dso} days ({delta} against last quarter); collection effectiveness {cei}.",
+        "s_flags": "{flagged} clients need a deposit or stricter terms; {worse} moved to stricter "
+        "terms, {better} to milder.",
+        "s_promises": "{broken} promises to pay broken this quarter; "
+        "{escalated} invoices at formal "
+        "notice or collection.",
+        "s_top": "Largest exposure: {name}, {amount}.",
+    },
+    "nl": {
+        "title": "Debiteurenrisico-review {quarter}",
+        "made": "Grootboek {ledger}, cijfers per {end}.",
+        "summary": "Samenvatting",
+        "kpis": "Kerncijfers: {quarter} tegenover {previous}",
+        "aging": "Ouderdom openstaande posten aan het eind van het kwartaal",
+        "top": "Grootste openstaande bedragen",
+        "movers": "Verschuivers: beoordeling of voorwaarden veranderd",
+        "flags": "Aanbetaling en vooruitbetaling: aanbevelingen",
+        "escalations": "Gebroken betaalbeloftes en geëscaleerde zaken",
+        "curve": "Hoe snel komt het geld binnen na de vervaldatum",
+        "figure": "kengetal",
+        "change": "verschil",
+        "outstanding": "Openstaand",
+        "overdue": "vervallen",
+        "dso": "DSO (dagen)",
+        "best_dso": "Best mogelijke DSO (dagen)",
+        "add": "ADD, dagen te laat",
+        "cei": "CEI (%)",
+        "overdue_share": "Aandeel vervallen (%)",
+        "over_90": "Ouder dan 90 dagen",
+        "sales": "Omzet op rekening",
+        "client": "Klant",
+        "grade": "Beoordeling",
+        "terms": "Voorwaarden",
+        "reasons": "Redenen",
+        "was": "was",
+        "now": "nu",
+        "bucket": "Periode",
+        "invoice": "Factuur",
+        "promised": "Beloofd voor",
+        "stage": "Stap",
+        "days_overdue": "Dagen vervallen",
+        "amount": "Bedrag",
+        "none_found": "Geen in dit kwartaal.",
+        "s_outstanding": "{total} openstaand op {end}, waarvan {share} vervallen ({over90} ouder "
+        "dan 90 dagen).",
+        "s_dso": "DSO {dso} dagen ({delta} ten opzichte van vorig kwartaal); incasso-effectiviteit "
+        "{cei}.",
+        "s_flags": "{flagged} klanten hebben een aanbetaling of strengere voorwaarden nodig; "
+        "{worse} "
+        "naar strengere voorwaarden, {better} naar mildere.",
+        "s_promises": "{broken} betaalbeloftes gebroken dit kwartaal; {escalated} facturen bij "
+        "aanmaning of incasso.",
+        "s_top": "Grootste openstaande bedrag: {name}, {amount}.",
+    },
+}
+BUCKET_NL = {"not yet due": "nog niet vervallen", "unapplied credit": "niet toegewezen tegoed"}
+LEVEL_NL = {
+    "none": "geen",
+    "watch": "in de gaten houden",
+    "deposit": "aanbetaling",
+    "staged": "gefaseerd",
+    "prepay": "vooruitbetaling",
+    "stop": "geen krediet",
+}
+
+
+def parse_quarter(text: str) -> tuple[dt.date, dt.date]:
+    """Return the first and last day of a quarter written as '2025Q4'."""
+    match = re.fullmatch(r"(\d{4})\s*[Qq]([1-4])", text.strip())
+    if not match:
+        raise LedgerError(f"quarter must look like 2025Q4, not {text!r}")
+    year, q = int(match.group(1)), int(match.group(2))
+    start = dt.date(year, 3 * q - 2, 1)
+    end = (pd.Timestamp(start) + pd.offsets.QuarterEnd(0)).date()
+    return start, end
+
+
+def previous_quarter(start: dt.date) -> tuple[dt.date, dt.date]:
+    """Return the quarter before the one starting on `start`."""
+    end = start - dt.timedelta(days=1)
+    return (pd.Timestamp(end) - pd.offsets.QuarterBegin(1, startingMonth=1)).date(), end
+
+
+@dataclass
+class Review:
+    """Every figure of the review, as DataFrames and numbers (money as Decimal)."""
+
+    quarter: str
+    previous: str
+    start: dt.date
+    end: dt.date
+    previous_end: dt.date
+    lang: str
+    ledger_name: str
+    kpis: pd.DataFrame  # previous and this quarter
+    aging_now: pd.Series
+    aging_before: pd.Series
+    top_clients: pd.DataFrame
+    movers: pd.DataFrame
+    flags: pd.DataFrame
+    broken_promises: pd.DataFrame
+    escalated: pd.DataFrame
+    curve: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+
+
+def _quarter_name(day: dt.date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def build_review(ledger, quarter: str, lang: str = "en", progress: bool = False) -> Review:
+    """Gather the review of `quarter` ('2025Q4') from the ledger.
+
+    Raises LedgerError for a missing ledger, a malformed quarter, or a quarter
+    without data (no invoice on or before its end, or no activity in it).
+    """
+    if lang not in TEXT:
+        raise LedgerError("lang must be 'en' or 'nl'")
+    start, end = parse_quarter(quarter)
+    prev_start, prev_end = previous_quarter(start)
+    steps = tqdm(total=8, desc=f"review {quarter}", disable=not progress)
+    with connected(ledger) as con:
+        counts = query_frame(
+            con,
+            """
+            SELECT
+                (SELECT count(*) FROM invoices WHERE invoice_date <= $end) AS known,
+                (SELECT count(*) FROM invoices WHERE invoice_date BETWEEN $start AND $end)
+                + (SELECT count(*) FROM payments WHERE paid_date BETWEEN $start AND $end)
+                    AS active
+            """,
+            {"start": start, "end": end},
+        )
+        if counts.loc[0, "known"] == 0 or counts.loc[0, "active"] == 0:
+            raise LedgerError(
+                f"no data for {quarter}: the ledger has no invoices or payments in "
+                f"{format_date(start)} .. {format_date(end)}"
+            )
+        kpis = portfolio_kpis(con, prev_start, end, period="quarter")
+        steps.update()
+        now = aging(con, end, buckets=BUCKETS)
+        before = aging(con, prev_end, buckets=BUCKETS)
+        steps.update()
+        profiles_now = client_profiles(con, end).set_index("client_id")
+        profiles_before = client_profiles(con, prev_end).set_index("client_id")
+        steps.update()
+        flags_now = risk_flags(con, end, lang=lang)
+        flags_before = risk_flags(con, prev_end, lang=lang).set_index("client_id")
+        steps.update()
+        promises = query_frame(
+            con,
+            """
+            SELECT p.client_id, c.name, p.invoice_id, p.promised_on, p.promised_date,
+                   p.promised_amount
+            FROM promise_outcome_at($end) AS p JOIN clients AS c USING (client_id)
+            WHERE p.outcome = 'broken' AND p.promised_date BETWEEN $start AND $end
+            ORDER BY p.promised_date
+            """,
+            {"start": start, "end": end},
+        )
+        steps.update()
+        work = worklist(con, end)
+        steps.update()
+        curve = payment_curves(con, end, clients=[])
+        steps.update()
+    movers = _movers(profiles_before, profiles_now, flags_before, flags_now)
+    escalated = work[work["stage"].isin(["formal_notice", "fourteen_day_letter", "collection"])]
+    review = Review(
+        quarter=_quarter_name(start),
+        previous=_quarter_name(prev_start),
+        start=start,
+        end=end,
+        previous_end=prev_end,
+        lang=lang,
+        ledger_name=Path(str(ledger)).name if not hasattr(ledger, "execute") else "ledger",
+        kpis=kpis,
+        aging_now=aging_totals(now) if not now.empty else _empty_totals(),
+        aging_before=aging_totals(before) if not before.empty else _empty_totals(),
+        top_clients=now.sort_values("outstanding", ascending=False).head(10),
+        movers=movers,
+        flags=flags_now[flags_now["level"] != "none"],
+        broken_promises=promises,
+        escalated=escalated[
+            ["client_id", "name", "invoice_id", "outstanding", "days_overdue", "stage"]
+        ],
+        curve=curve[curve["client_id"] == PORTFOLIO],
+    )
+    review.summary = _summary(review)
+    steps.update()
+    steps.close()
+    return review
+
+
+def _empty_totals() -> pd.Series:
+    labels = bucket_labels(BUCKETS)
+    return pd.Series({c: Decimal("0.00") for c in [*labels, "outstanding", "overdue"]})
+
+
+def _movers(profiles_before, profiles_now, flags_before, flags_now) -> pd.DataFrame:
+    """Clients whose grade or recommended level differs between the two quarter ends."""
+    rows = []
+    for flag in flags_now.itertuples(index=False):
+        client = flag.client_id
+        grade_now = profiles_now["grade"].get(client)
+        grade_before = profiles_before["grade"].get(client)
+        level_before = flags_before["level"].get(client, "none")
+        if grade_before is None and level_before == "none" and flag.level == "none":
+            continue  # a new client without terms: not a mover
+        if grade_now == grade_before and flag.level == level_before:
+            continue
+        rows.append(
+            {
+                "client_id": client,
+                "name": flag.name,
+                "grade_before": grade_before or "–",
+                "grade_now": grade_now,
+                "level_before": level_before,
+                "level_now": flag.level,
+                "direction": (LEVELS.index(flag.level) > LEVELS.index(level_before)) * 1
+                - (LEVELS.index(flag.level) < LEVELS.index(level_before)) * 1,
+                "reasons": flag.reason_text,
+                "open_exposure": flag.open_exposure,
+            }
+        )
+    columns = [
+        "client_id",
+        "name",
+        "grade_before",
+        "grade_now",
+        "level_before",
+        "level_now",
+        "direction",
+        "reasons",
+        "open_exposure",
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["direction", "open_exposure"], ascending=[False, False])
+
+
+def _summary(review: Review) -> dict:
+    now = review.kpis.iloc[-1]
+    before = review.kpis.iloc[0] if len(review.kpis) > 1 else None
+    total = review.aging_now["outstanding"]
+    overdue = review.aging_now["overdue"]
+    top = review.top_clients.iloc[0] if not review.top_clients.empty else None
+    return {
+        "outstanding": total,
+        "overdue": overdue,
+        "overdue_share": float(overdue / total) if total else 0.0,
+        "over_90": review.aging_now["over 90"],
+        "dso": float(now["dso"]) if now["dso"] is not None else None,
+        "dso_change": (
+            float(now["dso"]) - float(before["dso"])
+            if before is not None and now["dso"] is not None and before["dso"] is not None
+            else None
+        ),
+        "cei": float(now["cei"]) if now["cei"] is not None else None,
+        "flagged": int(len(review.flags)),
+        "worse": int((review.movers["direction"] > 0).sum()),
+        "better": int((review.movers["direction"] < 0).sum()),
+        "broken_promises": int(len(review.broken_promises)),
+        "escalated": int(len(review.escalated)),
+        "top_client": None if top is None else top["name"],
+        "top_amount": None if top is None else top["outstanding"],
+    }
+
+
+# ----------------------------------------------------------------------------- HTML
+
+_CSS = """
+body { font-family: -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif;
+       margin: 2rem auto; max-width: 1100px; color: #1d2733; }
+h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 2px solid #e4e8ee;
+     padding-bottom: 0.3rem; page-break-after: avoid; }
+.made { color: #66707c; margin-top: 0; }
+.summary { background: #f4f7fa; border-left: 5px solid #3c7dd9; padding: 0.6rem 1.2rem; }
+.summary li { margin: 0.35rem 0; font-size: 1.05rem; }
+table { border-collapse: collapse; width: 100%; margin: 0.6rem 0; font-size: 0.92rem; }
+th, td { border-bottom: 1px solid #e4e8ee; padding: 0.35rem 0.5rem; text-align: left;
+         vertical-align: top; }
+th { background: #f4f7fa; } td.num { text-align: right; white-space: nowrap; }
+.worse { color: #b3261e; font-weight: 600; } .better { color: #2e7d32; font-weight: 600; }
+.chart { page-break-inside: avoid; }
+@media print { body { margin: 0.5cm; max-width: none; } h2 { page-break-before: auto; } }
+"""
+
+
+def _table(frame: pd.DataFrame, headers: list[str], numeric: set[str], empty: str) -> str:
+    if frame.empty:
+        return f"<p>{html.escape(empty)}</p>"
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for name, value in zip(frame.columns, row, strict=True):
+            css = ' class="num"' if name in numeric else ""
+            cells.append(f"<td{css}>{value}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _chart(fig: go.Figure, name: str) -> str:
+    """The figure as an HTML fragment with a fixed id (the same review gives the same file)."""
+    fragment = fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=f"chart-{name}",
+        config={"displayModeBar": False, "responsive": True},
+    )
+    return f'<div class="chart">{fragment}</div>'
+
+
+def _number(value, digits: int = 1, lang: str = "en") -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    text = f"{float(value):,.{digits}f}"
+    if lang == "nl":
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return text
+
+
+def summary_lines(review: Review) -> list[str]:
+    """The one-screen summary as HTML-safe sentences in the review's language."""
+    t = TEXT[review.lang]
+    lang = review.lang
+    eur = lambda v: html.escape(format_eur(v, lang))  # noqa: E731
+    day = lambda v: format_date(v, lang)  # noqa: E731
+    esc = html.escape
+    s = review.summary
+    delta = s["dso_change"]
+    lines = [
+        t["s_outstanding"].format(
+            total=eur(s["outstanding"]),
+            end=day(review.end),
+            share=_number(100 * s["overdue_share"], 0, lang) + "%",
+            over90=eur(s["over_90"]),
+        ),
+        t["s_dso"].format(
+            dso=_number(s["dso"], 1, lang),
+            delta=("+" if (delta or 0) > 0 else "") + _number(delta, 1, lang),
+            cei=_number(s["cei"], 0, lang) + "%",
+        ),
+        t["s_flags"].format(flagged=s["flagged"], worse=s["worse"], better=s["better"]),
+        t["s_promises"].format(broken=s["broken_promises"], escalated=s["escalated"]),
+    ]
+    if s["top_client"] is not None:
+        lines.append(t["s_top"].format(name=esc(str(s["top_client"])), amount=eur(s["top_amount"])))
+    return lines
+
+
+def render_html(review: Review) -> str:
+    """Return the review as one self-contained HTML document (plotly.js inlined)."""
+    t = TEXT[review.lang]
+    lang = review.lang
+    eur = lambda v: html.escape(format_eur(v, lang))  # noqa: E731
+    day = lambda v: format_date(v, lang)  # noqa: E731
+    esc = html.escape
+    summary = summary_lines(review)
+
+    # key figures
+    before, now = (
+        (review.kpis.iloc[0], review.kpis.iloc[-1])
+        if len(review.kpis) > 1
+        else (None, review.kpis.iloc[-1])
+    )
+
+    def overdue_share(row):
+        return (
+            100 * float(row["closing_ar"] - row["closing_current"]) / float(row["closing_ar"])
+            if row is not None and row["closing_ar"]
+            else None
+        )
+
+    rows = [
+        (t["sales"], eur(before["sales"]) if before is not None else "–", eur(now["sales"]), ""),
+        (
+            t["outstanding"],
+            eur(before["closing_ar"]) if before is not None else "–",
+            eur(now["closing_ar"]),
+            "",
+        ),
+    ]
+    for key, label in (
+        ("dso", t["dso"]),
+        ("best_dso", t["best_dso"]),
+        ("add_days", t["add"]),
+        ("cei", t["cei"]),
+    ):
+        a = float(before[key]) if before is not None and before[key] is not None else None
+        b = float(now[key]) if now[key] is not None else None
+        change = None if a is None or b is None else b - a
+        rows.append((label, _number(a, 1, lang), _number(b, 1, lang), _number(change, 1, lang)))
+    a, b = overdue_share(before), overdue_share(now)
+    rows.append(
+        (
+            t["overdue_share"],
+            _number(a, 1, lang),
+            _number(b, 1, lang),
+            _number(None if a is None or b is None else b - a, 1, lang),
+        )
+    )
+    rows.append(
+        (
+            t["over_90"],
+            eur(review.aging_before["over 90"]),
+            eur(review.aging_now["over 90"]),
+            eur(review.aging_now["over 90"] - review.aging_before["over 90"]),
+        )
+    )
+    kpi_table = _table(
+        pd.DataFrame(rows, columns=["figure", "before", "now", "change"]),
+        [t["figure"], review.previous, review.quarter, t["change"]],
+        {"before", "now", "change"},
+        t["none_found"],
+    )
+
+    # aging side by side
+    labels = bucket_labels(BUCKETS)
+    names = [
+        BUCKET_NL.get(b, b.replace("over ", "meer dan ")) if lang == "nl" else b for b in labels
+    ]
+    aging_rows = pd.DataFrame(
+        {
+            "bucket": names,
+            "before": [eur(review.aging_before[b]) for b in labels],
+            "now": [eur(review.aging_now[b]) for b in labels],
+        }
+    )
+    aging_table = _table(
+        aging_rows,
+        [t["bucket"], day(review.previous_end), day(review.end)],
+        {"before", "now"},
+        t["none_found"],
+    )
+    colours = bucket_colours(labels)
+    fig = go.Figure()
+    for label, name in zip(labels, names, strict=True):
+        fig.add_bar(
+            name=name,
+            x=[day(review.previous_end), day(review.end)],
+            y=[float(review.aging_before[label]), float(review.aging_now[label])],
+            marker_color=colours[label],
+        )
+    fig.update_layout(
+        barmode="relative",
+        template="plotly_white",
+        height=380,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h"},
+    )
+    aging_chart = _chart(fig, "aging")
+
+    top = review.top_clients
+    top_table = _table(
+        pd.DataFrame(
+            {
+                "client": [
+                    esc(f"{n} ({c})") for n, c in zip(top["name"], top["client_id"], strict=True)
+                ],
+                "outstanding": [eur(v) for v in top["outstanding"]],
+                "overdue": [eur(v) for v in top["overdue"]],
+                "over_90": [eur(v) for v in top["over 90"]],
+            }
+        ),
+        [t["client"], t["outstanding"], t["overdue"], t["over_90"]],
+        {"outstanding", "overdue", "over_90"},
+        t["none_found"],
+    )
+
+    def level(value):
+        return LEVEL_NL.get(value, value) if lang == "nl" else value
+
+    movers = review.movers
+    movers_table = _table(
+        pd.DataFrame(
+            {
+                "client": [
+                    esc(f"{n} ({c})")
+                    for n, c in zip(movers["name"], movers["client_id"], strict=True)
+                ],
+                "grade": [
+                    f"{g0} → {g1}"
+                    for g0, g1 in zip(movers["grade_before"], movers["grade_now"], strict=True)
+                ],
+                "terms": [
+                    f'<span class="{"worse" if d > 0 else "better" if d < 0 else ""}">'
+                    f"{esc(level(a))} → {esc(level(b))}</span>"
+                    for a, b, d in zip(
+                        movers["level_before"],
+                        movers["level_now"],
+                        movers["direction"],
+                        strict=True,
+                    )
+                ],
+                "reasons": [esc(r) for r in movers["reasons"]],
+            }
+        ),
+        [t["client"], t["grade"], t["terms"], t["reasons"]],
+        set(),
+        t["none_found"],
+    )
+    flags = review.flags
+    flags_table = _table(
+        pd.DataFrame(
+            {
+                "client": [
+                    esc(f"{n} ({c})")
+                    for n, c in zip(flags["name"], flags["client_id"], strict=True)
+                ],
+                "terms": [esc(r) for r in flags["recommendation"]],
+                "reasons": [esc(r) for r in flags["reason_text"]],
+                "exposure": [eur(v) for v in flags["open_exposure"]],
+            }
+        ),
+        [t["client"], t["terms"], t["reasons"], t["outstanding"]],
+        {"exposure"},
+        t["none_found"],
+    )
+    promises = review.broken_promises
+    promises_table = _table(
+        pd.DataFrame(
+            {
+                "client": [
+                    esc(f"{n} ({c})")
+                    for n, c in zip(promises["name"], promises["client_id"], strict=True)
+                ],
+                "invoice": [
+                    esc(str(i)) if isinstance(i, str) else "–" for i in promises["invoice_id"]
+                ],
+                "promised": [day(d) for d in promises["promised_date"]],
+                "amount": [
+                    eur(v) if v is not None and v == v else "–" for v in promises["promised_amount"]
+                ],
+            }
+        ),
+        [t["client"], t["invoice"], t["promised"], t["amount"]],
+        {"amount"},
+        t["none_found"],
+    )
+    cases = review.escalated
+    cases_table = _table(
+        pd.DataFrame(
+            {
+                "client": [
+                    esc(f"{n} ({c})")
+                    for n, c in zip(cases["name"], cases["client_id"], strict=True)
+                ],
+                "invoice": [esc(i) for i in cases["invoice_id"]],
+                "stage": [esc(str(s).replace("_", " ")) for s in cases["stage"]],
+                "days": [str(d) for d in cases["days_overdue"]],
+                "amount": [eur(v) for v in cases["outstanding"]],
+            }
+        ),
+        [t["client"], t["invoice"], t["stage"], t["days_overdue"], t["amount"]],
+        {"days", "amount"},
+        t["none_found"],
+    )
+    curve_fig = payment_curve_chart(review.curve, names={PORTFOLIO: t["outstanding"]})
+    curve_fig.update_layout(showlegend=False, height=380, title=None)
+    title = t["title"].format(quarter=review.quarter)
+    return f"""<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<title>{esc(title)}</title>
+<style>{_CSS}</style>
+<script type="text/javascript">{get_plotlyjs()}</script>
+</head>
+<body>
+<h1>{esc(title)}</h1>
+<p class="made">{esc(t["made"].format(ledger=review.ledger_name, end=day(review.end)))}</p>
+<section id="summary" class="summary"><h2>{t["summary"]}</h2>
+<ul>{"".join(f"<li>{line}</li>" for line in summary)}</ul></section>
+<section id="kpis"><h2>{t["kpis"].format(quarter=review.quarter, previous=review.previous)}</h2>
+{kpi_table}</section>
+<section id="aging"><h2>{t["aging"]}</h2>{aging_table}{aging_chart}</section>
+<section id="top"><h2>{t["top"]}</h2>{top_table}</section>
+<section id="movers"><h2>{t["movers"]}</h2>{movers_table}</section>
+<section id="flags"><h2>{t["flags"]}</h2>{flags_table}</section>
+<section id="escalations"><h2>{t["escalations"]}</h2>{promises_table}{cases_table}</section>
+<section id="curve"><h2>{t["curve"]}</h2>{_chart(curve_fig, "curve")}</section>
+</body>
+</html>
+"""
+
+
+def write_pdf(html_path: Path, pdf_path: Path) -> Path:
+    """Print the HTML review to PDF with headless Chromium (Debian's `chromium`)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        raise LedgerError("a PDF needs Chromium: apt-get install chromium")
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf_path}",
+            html_path.resolve().as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return pdf_path
+
+
+def write_review(
+    ledger,
+    quarter: str,
+    out: str | Path | None = None,
+    lang: str = "en",
+    pdf: bool = False,
+    progress: bool = False,
+) -> Path:
+    """Build and write the review of `quarter` as HTML (default review-<quarter>.html);
+    with `pdf`, also a PDF beside it. Returns the HTML path."""
+    review = build_review(ledger, quarter, lang=lang, progress=progress)
+    path = Path(out or f"review-{review.quarter}.html")
+    path.write_text(render_html(review), encoding="utf-8")
+    if pdf:
+        write_pdf(path, path.with_suffix(".pdf"))
+    return path

@@ -1,0 +1,133 @@
+"""The quarterly review: content equal to the analytics, movers, papermill, errors."""
+
+import datetime as dt
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import make_ledger
+
+from dunning_analytics import LedgerError
+from dunning_analytics.aging import aging, aging_totals
+from dunning_analytics.behaviour import portfolio_kpis
+from dunning_analytics.cli import main
+from dunning_analytics.formatting import format_eur
+from dunning_analytics.review import build_review, parse_quarter, render_html, write_review
+from dunning_analytics.risk import risk_flags
+
+D = dt.date
+E = Decimal
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "05_quarterly_review.ipynb"
+
+
+def test_review_figures_equal_the_underlying_functions(demo_ledger):
+    review = build_review(demo_ledger, "2026Q3")
+    end = D(2026, 9, 30)
+    totals = aging_totals(aging(demo_ledger, end))
+    assert review.summary["outstanding"] == totals["outstanding"]
+    assert review.summary["over_90"] == totals["over 90"]
+    kpis = portfolio_kpis(demo_ledger, D(2026, 7, 1), end, period="quarter").iloc[-1]
+    assert review.summary["dso"] == pytest.approx(float(kpis["dso"]))
+    assert review.summary["cei"] == pytest.approx(float(kpis["cei"]))
+    flags = risk_flags(demo_ledger, end)
+    assert review.summary["flagged"] == (flags["level"] != "none").sum() > 0
+    html = render_html(review)
+    assert format_eur(totals["outstanding"]) in html
+    assert "<script" in html and "plotly" in html.lower()
+    # plotly.js is inlined: no script or stylesheet is loaded from elsewhere
+    assert not re.search(r"<(script|link|img)[^>]*(src|href)=", html)
+    assert "import dunning_analytics" not in html  # no code
+    for section in ("summary", "kpis", "aging", "top", "movers", "flags", "escalations", "curve"):
+        assert f'<section id="{section}"' in html
+
+
+def test_dutch_review_formats_for_a_dutch_reader(demo_ledger):
+    review = build_review(demo_ledger, "2026Q3", lang="nl")
+    html = render_html(review)
+    assert format_eur(review.summary["outstanding"], "nl") in html  # € 1.234,56
+    assert "30-09-2026" in html and "Samenvatting" in html
+    assert re.search(r"€ \d{1,3}(\.\d{3})*,\d\d", html)
+
+
+def _movers_ledger(path):
+    """K1 on time until an invoice due 15 Oct 2025 stays unpaid; K2 pays a long-overdue
+    invoice in October; K3 is unchanged."""
+    invoices, payments = [], []
+    for n in range(6):
+        issued = D(2025, 3, 1) + dt.timedelta(days=30 * n)
+        due = issued + dt.timedelta(days=30)
+        # K3 is the big client, so K1 and K2 stay far below the concentration threshold
+        for client, amount in (("K1", "1000.00"), ("K2", "1000.00"), ("K3", "9000.00")):
+            invoices.append((f"{client}-{n}", client, issued, due, E(amount)))
+            payments.append((f"p{client}-{n}", client, f"{client}-{n}", due, E(amount)))
+    invoices.append(("K1-open", "K1", D(2025, 9, 15), D(2025, 10, 15), E("1000.00")))
+    invoices.append(("K2-late", "K2", D(2025, 6, 1), D(2025, 7, 1), E("1000.00")))
+    payments.append(("pK2-late", "K2", "K2-late", D(2025, 10, 15), E("1000.00")))
+    invoices.append(("K3-q4", "K3", D(2025, 10, 1), D(2025, 10, 31), E("1000.00")))
+    payments.append(("pK3-q4", "K3", "K3-q4", D(2025, 10, 31), E("1000.00")))
+    return make_ledger(path, invoices, payments)
+
+
+def test_movers_for_a_ledger_built_to_have_them(ledger):
+    con = _movers_ledger(ledger)
+    review = build_review(con, "2025Q4")
+    movers = review.movers.set_index("client_id")
+    assert set(movers.index) == {"K1", "K2"}
+    # K1: an invoice 77 days overdue on 31 Dec: full prepayment, worse
+    assert (movers.loc["K1", "level_before"], movers.loc["K1", "level_now"]) == ("none", "prepay")
+    assert movers.loc["K1", "direction"] == 1
+    assert "overdue, the oldest invoice 77 days" in movers.loc["K1", "reasons"]
+    # K2: 91 days overdue on 30 Sep, paid in October: back to no special terms
+    assert (movers.loc["K2", "level_before"], movers.loc["K2", "level_now"]) == ("prepay", "none")
+    assert movers.loc["K2", "direction"] == -1
+    assert (review.summary["worse"], review.summary["better"]) == (1, 1)
+
+
+def test_clear_errors(tmp_path, demo_ledger, capsys):
+    with pytest.raises(LedgerError, match="does not exist"):
+        build_review(tmp_path / "missing.duckdb", "2025Q4")
+    with pytest.raises(LedgerError, match="no data for 2019Q1"):
+        build_review(demo_ledger, "2019Q1")
+    with pytest.raises(LedgerError, match="quarter must look like"):
+        parse_quarter("Q4-2025")
+    assert main(["review", "--ledger", str(demo_ledger), "--quarter", "2030Q1", "--quiet"]) == 1
+    assert "no data for 2030Q1" in capsys.readouterr().err
+
+
+def test_cli_writes_one_html_file(demo_ledger, tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert (
+        main(
+            [
+                "review",
+                "--ledger",
+                str(demo_ledger),
+                "--quarter",
+                "2026Q2",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert out.exists() and out.stat().st_size > 1_000_000  # plotly.js inside
+    assert write_review(demo_ledger, "2026Q2", out=tmp_path / "again.html").read_text() == (
+        out.read_text()
+    )
+
+
+def test_review_notebook_through_papermill(demo_ledger, tmp_path):
+    papermill = pytest.importorskip("papermill")
+    out = tmp_path / "review.html"
+    papermill.execute_notebook(
+        str(NOTEBOOK),
+        str(tmp_path / "executed.ipynb"),
+        parameters={"ledger": str(demo_ledger), "quarter": "2026Q3", "lang": "nl", "out": str(out)},
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    html = out.read_text(encoding="utf-8")
+    assert "Debiteurenrisico-review 2026Q3" in html
+    assert html == render_html(build_review(demo_ledger, "2026Q3", lang="nl"))
