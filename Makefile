@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # JupyterLab refuses to run as root unless told; root is common in containers.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-browser lint format setup demo clean
+.PHONY: lab test test-browser bench lint format setup demo clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,10 @@ test: lint
 # JupyterLab in headless Chromium (Debian's /usr/bin/chromium); screenshots in artifacts/
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest -m browser -v
+
+# Scale benchmark (100k, 1M, 10M invoices; `make bench SIZE=1000000` for one size) -> BENCHMARKS.md
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py $(if $(SIZE),--sizes $(SIZE),)
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .ruff_cache

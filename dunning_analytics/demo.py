@@ -84,7 +84,7 @@ _SURNAME = np.array(
 _INITIALS = np.array(list("ABCDEFGHJKLMNPRSTW"))
 _YEARS = 3
 _CHUNK_CLIENTS = 20_000
-_INVOICES_PER_CLIENT = 34  # about, on average: used to scale --invoices
+_INVOICES_PER_CLIENT = 26  # about, on average: used to scale --invoices
 
 
 def _days(dates: np.ndarray, base: np.datetime64) -> np.ndarray:

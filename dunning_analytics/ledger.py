@@ -19,7 +19,7 @@ import pandas as pd
 
 # Bump when a table or model changes; an older file gets the new models on
 # its next writable open.
-MODELS_VERSION = "6"
+MODELS_VERSION = "7"
 
 TABLES = ("clients", "invoices", "payments", "contacts", "loads", "rejected_rows")
 

@@ -1,9 +1,8 @@
 -- receivable_items(as_of_dates, open_only): what every client owed, item by
 -- item, at each date in the list as_of_dates. One row per (as_of, invoice) for
--- every invoice issued on or before as_of (with open_only: only those not yet
--- paid up by direct money on that date, which is what aging needs and much
--- less work), plus one 'unapplied_credit' row per client whose credit was
--- not used up.
+-- every invoice issued on or before as_of, plus one 'unapplied_credit' row per
+-- client whose credit was not used up. With open_only, invoices already paid up
+-- by direct money on that date are left out (what aging needs: far less work).
 --
 -- As of a date, later invoices, credit notes and payments do not exist.
 -- Money reaches an invoice in two ways:
@@ -52,22 +51,50 @@ possible_credit AS (
 ),
 
 paid_up AS (
-    -- receivables paid exactly in full by direct money, and the day that ended
-    SELECT r.invoice_id, max(d.allocated_on) AS paid_up_on
+    -- receivables paid exactly in full by direct money that only ever added up
+    -- (no refunds): from the last of those days on, the invoice is settled on
+    -- that day, owes nothing and takes no credit, whatever else happens
+    SELECT r.invoice_id, r.invoice_date, max(d.allocated_on) AS paid_up_on
     FROM receivables AS r
     JOIN direct_money AS d USING (invoice_id)
-    GROUP BY r.invoice_id, r.amount
-    HAVING sum(d.amount) = r.amount
+    GROUP BY r.invoice_id, r.invoice_date, r.amount
+    HAVING sum(d.amount) = r.amount AND min(d.amount) > 0
+),
+
+receivable_spans AS (
+    -- the snapshots for which an invoice needs the full computation: from its
+    -- invoice date until it is paid up
+    SELECT r.*, coalesce(u.paid_up_on, 'infinity'::DATE) AS active_until
+    FROM receivables AS r
+    LEFT JOIN paid_up AS u USING (invoice_id)
 ),
 
 known_invoices AS (
-    -- receivables issued by each snapshot; with open_only, those already paid
-    -- up by then are skipped (they owe nothing and take no credit)
-    SELECT s.as_of, r.*
+    SELECT s.as_of, r.* EXCLUDE (active_until)
     FROM snapshots AS s
-    JOIN receivables AS r ON r.invoice_date <= s.as_of
-    LEFT JOIN paid_up AS u USING (invoice_id)
-    WHERE NOT open_only OR u.paid_up_on IS NULL OR u.paid_up_on > s.as_of
+    JOIN receivable_spans AS r ON s.as_of >= r.invoice_date AND s.as_of < r.active_until
+),
+
+settled_directly AS (
+    -- invoices paid up by each snapshot: settled, nothing open (not with open_only)
+    SELECT
+        s.as_of,
+        'invoice' AS item_type,
+        r.client_id,
+        r.invoice_id,
+        r.invoice_date,
+        r.due_date,
+        r.amount,
+        r.disputed,
+        r.amount AS paid_direct,
+        0::DECIMAL(18, 2) AS credit_applied,
+        r.amount AS paid_amount,
+        0::DECIMAL(18, 2) AS outstanding,
+        u.paid_up_on AS settled_date
+    FROM snapshots AS s
+    JOIN paid_up AS u ON s.as_of >= u.paid_up_on AND s.as_of >= u.invoice_date
+    JOIN receivables AS r USING (invoice_id)
+    WHERE NOT open_only
 ),
 
 direct_allocations AS (
@@ -220,6 +247,8 @@ unapplied_credit_items AS (
 
 final AS (
     SELECT * FROM invoice_items
+    UNION ALL BY NAME
+    SELECT * FROM settled_directly
     UNION ALL BY NAME
     SELECT * FROM unapplied_credit_items
 )
