@@ -183,16 +183,17 @@ def ledger_for(size: int) -> Path:
     return path
 
 
-def run_size(size: int, repeat: int) -> dict:
-    """Run every measurement for one size (in this process) and return the results."""
-    import duckdb
+def stage(name: str) -> None:
+    print(f"  {time.strftime('%H:%M:%S')} {name}", flush=True)
 
-    from dunning_analytics.aging import aging, aging_trend
-    from dunning_analytics.behaviour import client_profiles
-    from dunning_analytics.ledger import open_ledger
-    from dunning_analytics.loading import load
-    from dunning_analytics.risk import risk_flags
-    from dunning_analytics.widgets import AgingExplorer
+
+def run_size(size: int, repeat: int, part: str = "all") -> dict:
+    """Run the measurements for one size in this process and return the results.
+
+    part: 'ours' (the kit), 'pandas' (the baseline) or 'all'. Run separately,
+    each part's peak memory is its own.
+    """
+    import duckdb
 
     ledger = ledger_for(size)
     csv_path = RESULTS / f"history-{size}.csv"
@@ -218,7 +219,36 @@ def run_size(size: int, repeat: int) -> dict:
     heavy = size >= 5_000_000
     reps = max(2, repeat // 2) if heavy else repeat
 
-    # load: a CSV export into a new ledger
+    if part in ("ours", "all"):
+        out.update(_ours(size, ledger, csv_path, reps, heavy, repeat))
+    if part in ("pandas", "all"):
+        out.update(_pandas(ledger, reps))
+    if part == "all":
+        _compare(out)
+    out["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def _compare(out: dict) -> None:
+    out["aging_totals_match"] = abs(out["aging_total"] - out["pandas_aging_total"]) < 0.01 * max(
+        1, out["aging_clients"]
+    )
+    out["aging_vs_pandas"] = out["pandas_aging_seconds"] / out["aging_seconds"]
+    out["profiles_vs_pandas"] = out["pandas_profiles_seconds"] / out["profiles_seconds"]
+
+
+def _ours(size, ledger, csv_path, reps, heavy, repeat) -> dict:
+    import contextlib as _contextlib
+
+    from dunning_analytics.aging import aging, aging_trend
+    from dunning_analytics.behaviour import client_profiles
+    from dunning_analytics.ledger import open_ledger
+    from dunning_analytics.loading import load
+    from dunning_analytics.risk import risk_flags
+    from dunning_analytics.widgets import AgingExplorer
+
+    out: dict = {}
+    stage("load")
     with open(csv_path, "rb") as fh:
         rows = sum(1 for _ in fh) - 1
 
@@ -235,16 +265,22 @@ def run_size(size: int, repeat: int) -> dict:
     out["load_rows_per_second"] = rows / out["load_seconds"]
 
     ro = open_ledger(ledger, read_only=True)
+    stage("scan")
     out["scan_seconds"], _ = timed(
         lambda: ro.execute("SELECT sum(amount), count(*) FROM invoices").fetchall(), repeat
     )
+    stage("aging")
     out["aging_seconds"], frame = timed(lambda: aging(ro, AS_OF), reps)
+    stage("trend")
     out["trend_36m_seconds"], _ = timed(
         lambda: aging_trend(ro, dt.date(2023, 7, 1), AS_OF), max(1, reps // 2)
     )
+    stage("profiles")
     out["profiles_seconds"], _ = timed(lambda: client_profiles(ro, AS_OF), reps)
+    stage("flags")
     out["flags_seconds"], _ = timed(lambda: risk_flags(ro, AS_OF), max(1, reps // 2))
-    with contextlib.redirect_stdout(io.StringIO()):
+    stage("widget")
+    with _contextlib.redirect_stdout(io.StringIO()):
         explorer = AgingExplorer(ledger, as_of=AS_OF)
         days = iter(range(10_000))
 
@@ -253,21 +289,26 @@ def run_size(size: int, repeat: int) -> dict:
 
         out["widget_update_seconds"], _ = timed(widget_update, reps)
     out["aging_clients"] = len(frame)
+    out["aging_total"] = float(sum(frame["outstanding"]))
+    out["aging_vs_scan"] = out["aging_seconds"] / out["scan_seconds"]
+    out["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
 
+
+def _pandas(ledger, reps) -> dict:
+    out: dict = {}
+    stage("pandas: read tables")
     invoices, payments = pandas_tables(ledger)
+    stage("pandas: aging")
     out["pandas_aging_seconds"], table = timed(
         lambda: pandas_aging(invoices, payments, AS_OF), max(1, reps // 2)
     )
+    out["pandas_aging_total"] = float(table.to_numpy().sum())
+    stage("pandas: profiles")
     out["pandas_profiles_seconds"], _ = timed(
         lambda: pandas_profiles(invoices, payments, AS_OF), max(1, reps // 2)
     )
-    ours = float(sum(frame["outstanding"]))
-    theirs = float(table.to_numpy().sum())
-    out["aging_totals_match"] = abs(ours - theirs) < 0.01 * max(1, len(frame))
-    out["aging_vs_pandas"] = out["pandas_aging_seconds"] / out["aging_seconds"]
-    out["profiles_vs_pandas"] = out["pandas_profiles_seconds"] / out["profiles_seconds"]
-    out["aging_vs_scan"] = out["aging_seconds"] / out["scan_seconds"]
-    out["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["pandas_peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 
@@ -297,7 +338,8 @@ ROWS = [
     ("aging_vs_pandas", "aging: × faster than pandas", "{:.1f}"),
     ("profiles_vs_pandas", "profiles: × faster than pandas", "{:.1f}"),
     ("aging_vs_scan", "aging ÷ bare scan", "{:.0f}"),
-    ("peak_memory_mb", "peak memory (MB)", "{:,.0f}"),
+    ("peak_memory_mb", "peak memory, our process (MB)", "{:,.0f}"),
+    ("pandas_peak_memory_mb", "peak memory, pandas process (MB)", "{:,.0f}"),
     ("aging_totals_match", "aging totals equal pandas", "{}"),
 ]
 
@@ -353,6 +395,7 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size here
+    parser.add_argument("--part", default="all", help=argparse.SUPPRESS)
     parser.add_argument("--report", action="store_true", help="only rewrite BENCHMARKS.md")
     parser.add_argument("--keep", action="store_true", help="keep the built ledgers and CSVs")
     args = parser.parse_args()
@@ -360,17 +403,25 @@ def main() -> int:
         write_report()
         return 0
     if args.one:
-        result = run_size(args.one, args.repeat)
-        result["machine"] = machine()
+        result = run_size(args.one, args.repeat, args.part)
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / f"size-{args.one}.json").write_text(json.dumps(result, indent=2))
-        print(json.dumps(result, indent=2))
+        (RESULTS / f"part-{args.part}-{args.one}.json").write_text(json.dumps(result, indent=2))
         return 0
     for size in args.sizes:
         print(f"size {size:,}", flush=True)
-        subprocess.run(
-            [sys.executable, __file__, "--one", str(size), "--repeat", str(args.repeat)], check=True
-        )
+        merged = {"machine": machine()}
+        for part in ("ours", "pandas"):
+            # our process with DuckDB capped at 2 GB (it spills to disk past that)
+            env = dict(os.environ, DUNNING_MEMORY_LIMIT="2GB") if part == "ours" else None
+            command = [sys.executable, __file__, "--one", str(size), "--repeat", str(args.repeat)]
+            subprocess.run([*command, "--part", part], check=True, env=env)
+            merged.update(json.loads((RESULTS / f"part-{part}-{size}.json").read_text()))
+        merged["peak_memory_mb"] = json.loads((RESULTS / f"part-ours-{size}.json").read_text())[
+            "peak_memory_mb"
+        ]
+        _compare(merged)
+        (RESULTS / f"size-{size}.json").write_text(json.dumps(merged, indent=2))
+        print(json.dumps(merged, indent=2), flush=True)
         if not args.keep:
             for path in RESULTS.glob(f"*-{size}.*"):
                 if path.suffix != ".json" and path.is_file():

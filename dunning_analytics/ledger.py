@@ -9,6 +9,7 @@ models from ``sql/core`` and ``sql/marts``) and returns a DuckDB connection;
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Iterator
 from importlib import resources
@@ -22,6 +23,10 @@ import pandas as pd
 MODELS_VERSION = "7"
 
 TABLES = ("clients", "invoices", "payments", "contacts", "loads", "rejected_rows")
+# DuckDB takes up to 80 % of the machine's memory. DUNNING_MEMORY_LIMIT (e.g. "2GB")
+# caps it, and DuckDB spills to disk past it. Opt-in: DuckDB refuses a second
+# connection to the same file with another setting, e.g. a plain duckdb.connect().
+MEMORY_LIMIT = os.environ.get("DUNNING_MEMORY_LIMIT")
 
 
 class LedgerError(Exception):
@@ -104,6 +109,10 @@ def open_ledger(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyCon
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
         raise _friendly(path, exc) from exc
+    if MEMORY_LIMIT:
+        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", MEMORY_LIMIT.strip()):
+            raise LedgerError(f"DUNNING_MEMORY_LIMIT must look like 2GB, not {MEMORY_LIMIT!r}")
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT.strip()}'")
     if read_only:
         if _models_version(con) != MODELS_VERSION:
             for text in _model_sql(temporary=True):

@@ -381,6 +381,13 @@ def _chart(fig: go.Figure, name: str) -> str:
     return f'<div class="chart">{fragment}</div>'
 
 
+def _client_labels(frame: pd.DataFrame) -> list[str]:
+    """'Name (client id)' per row, HTML-escaped."""
+    return [
+        html.escape(f"{n} ({c})") for n, c in zip(frame["name"], frame["client_id"], strict=True)
+    ]
+
+
 def _number(value, digits: int = 1, lang: str = "en") -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "–"
@@ -525,9 +532,7 @@ def render_html(review: Review) -> str:
     top_table = _table(
         pd.DataFrame(
             {
-                "client": [
-                    esc(f"{n} ({c})") for n, c in zip(top["name"], top["client_id"], strict=True)
-                ],
+                "client": _client_labels(top),
                 "outstanding": [eur(v) for v in top["outstanding"]],
                 "overdue": [eur(v) for v in top["overdue"]],
                 "over_90": [eur(v) for v in top["over 90"]],
@@ -545,10 +550,7 @@ def render_html(review: Review) -> str:
     movers_table = _table(
         pd.DataFrame(
             {
-                "client": [
-                    esc(f"{n} ({c})")
-                    for n, c in zip(movers["name"], movers["client_id"], strict=True)
-                ],
+                "client": _client_labels(movers),
                 "grade": [
                     f"{g0} → {g1}"
                     for g0, g1 in zip(movers["grade_before"], movers["grade_now"], strict=True)
@@ -574,10 +576,7 @@ def render_html(review: Review) -> str:
     flags_table = _table(
         pd.DataFrame(
             {
-                "client": [
-                    esc(f"{n} ({c})")
-                    for n, c in zip(flags["name"], flags["client_id"], strict=True)
-                ],
+                "client": _client_labels(flags),
                 "terms": [esc(r) for r in flags["recommendation"]],
                 "reasons": [esc(r) for r in flags["reason_text"]],
                 "exposure": [eur(v) for v in flags["open_exposure"]],
@@ -591,10 +590,7 @@ def render_html(review: Review) -> str:
     promises_table = _table(
         pd.DataFrame(
             {
-                "client": [
-                    esc(f"{n} ({c})")
-                    for n, c in zip(promises["name"], promises["client_id"], strict=True)
-                ],
+                "client": _client_labels(promises),
                 "invoice": [
                     esc(str(i)) if isinstance(i, str) else "–" for i in promises["invoice_id"]
                 ],
@@ -612,10 +608,7 @@ def render_html(review: Review) -> str:
     cases_table = _table(
         pd.DataFrame(
             {
-                "client": [
-                    esc(f"{n} ({c})")
-                    for n, c in zip(cases["name"], cases["client_id"], strict=True)
-                ],
+                "client": _client_labels(cases),
                 "invoice": [esc(i) for i in cases["invoice_id"]],
                 "stage": [esc(str(s).replace("_", " ")) for s in cases["stage"]],
                 "days": [str(d) for d in cases["days_overdue"]],
@@ -655,6 +648,18 @@ def render_html(review: Review) -> str:
 """
 
 
+# Headless Chromium without its background traffic (this machine has no network).
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
 def write_pdf(html_path: Path, pdf_path: Path) -> Path:
     """Print the HTML review to PDF with headless Chromium (Debian's `chromium`)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -663,13 +668,7 @@ def write_pdf(html_path: Path, pdf_path: Path) -> Path:
     subprocess.run(
         [
             chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *CHROMIUM_ARGS,
             "--no-pdf-header-footer",
             f"--print-to-pdf={pdf_path}",
             html_path.resolve().as_uri(),

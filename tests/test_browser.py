@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from dunning_analytics import review
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,15 +31,7 @@ WIDGET_CHARTS = {
     "04_prepayment_risk.ipynb": 1,
 }
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM_ARGS = list(review.CHROMIUM_ARGS)
 
 
 def _free_port() -> int:
