@@ -200,8 +200,9 @@ def run_size(size: int, repeat: int, part: str = "all") -> dict:
     con = duckdb.connect(str(ledger), read_only=True)
     counts = con.sql(
         "SELECT (SELECT count(*) FROM invoices), (SELECT count(*) FROM payments), "
-        "(SELECT count(*) FROM clients)"
+        "(SELECT count(*) FROM clients), (SELECT count(DISTINCT client_id) FROM clients)"
     ).fetchall()[0]
+    assert counts[2] == counts[3], "client ids are not unique"
     if not csv_path.exists():
         con.execute(
             f"""

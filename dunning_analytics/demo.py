@@ -298,7 +298,7 @@ def write_demo_ledger(
             for index, first in enumerate(tqdm(starts, desc="demo ledger", disable=not progress)):
                 n = min(_CHUNK_CLIENTS, clients - first)
                 cl, inv, cn, pay, ct = _chunk(seed, index, first, n, end, clients)
-                _insert_chunk(con, cl, inv, cn, pay, ct, offset, epoch)
+                _insert_chunk(con, cl, inv, cn, pay, ct, offset, epoch, client_id_width(clients))
                 offset += len(inv)
         counts = {
             t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
@@ -310,35 +310,42 @@ def write_demo_ledger(
     return counts
 
 
-def _insert_chunk(con, cl, inv, cn, pay, ct, offset: int, epoch: dt.date) -> None:
+def client_id_width(clients: int) -> int:
+    """Digits of the client number in a client id ('C00042'): at least 5, more for big ledgers
+    (lpad would cut a longer number and make two clients one)."""
+    return max(5, len(str(max(clients - 1, 0))))
+
+
+def _insert_chunk(con, cl, inv, cn, pay, ct, offset: int, epoch: dt.date, width: int) -> None:
     """Write one chunk; ids and dates are built in SQL from numbers."""
     con.register("d_clients", cl)
     con.register("d_invoices", inv)
     con.register("d_credit_notes", cn)
     con.register("d_payments", pay)
     con.register("d_contacts", ct)
-    params = {"offset": offset, "epoch": epoch}
+    params = {"offset": offset, "epoch": epoch, "width": width}
     con.execute(
         """
         INSERT INTO clients BY NAME
-        SELECT 'C' || lpad(client_no::VARCHAR, 5, '0') AS client_id, name, kind,
+        SELECT 'C' || lpad(client_no::VARCHAR, $width, '0') AS client_id, name, kind,
                payment_term_days, $epoch::DATE + since::INTEGER AS since,
                credit_limit::DECIMAL(18, 2) AS credit_limit
         FROM d_clients
         """,
-        {"epoch": epoch},
+        {"epoch": epoch, "width": width},
     )
     con.execute(
         """
         INSERT INTO demo_archetype
-        SELECT 'C' || lpad(client_no::VARCHAR, 5, '0'), archetype FROM d_clients
-        """
+        SELECT 'C' || lpad(client_no::VARCHAR, $width, '0'), archetype FROM d_clients
+        """,
+        {"width": width},
     )
     con.execute(
         """
         INSERT INTO invoices BY NAME
         SELECT 'F' || lpad((inv + $offset + 1)::VARCHAR, 8, '0') AS invoice_id,
-               'C' || lpad(client_no::VARCHAR, 5, '0') AS client_id,
+               'C' || lpad(client_no::VARCHAR, $width, '0') AS client_id,
                $epoch::DATE + invoice_day::INTEGER AS invoice_date,
                $epoch::DATE + due_day::INTEGER AS due_date,
                'file' AS due_date_source,
@@ -352,7 +359,7 @@ def _insert_chunk(con, cl, inv, cn, pay, ct, offset: int, epoch: dt.date) -> Non
         """
         INSERT INTO invoices BY NAME
         SELECT 'CN' || lpad((inv + $offset + 1)::VARCHAR, 8, '0') AS invoice_id,
-               'C' || lpad(client_no::VARCHAR, 5, '0') AS client_id,
+               'C' || lpad(client_no::VARCHAR, $width, '0') AS client_id,
                $epoch::DATE + invoice_day::INTEGER AS invoice_date,
                $epoch::DATE + invoice_day::INTEGER AS due_date,
                'file' AS due_date_source,
@@ -370,7 +377,7 @@ def _insert_chunk(con, cl, inv, cn, pay, ct, offset: int, epoch: dt.date) -> Non
         SELECT 'P' || lpad(
                    (row_number() OVER (ORDER BY paid_day, inv) + $offset * 2)::VARCHAR, 9, '0'
                ) AS payment_id,
-               'C' || lpad(client_no::VARCHAR, 5, '0') AS client_id,
+               'C' || lpad(client_no::VARCHAR, $width, '0') AS client_id,
                CASE WHEN NOT unallocated
                     THEN 'F' || lpad((inv + $offset + 1)::VARCHAR, 8, '0') END AS invoice_id,
                $epoch::DATE + paid_day::INTEGER AS paid_date,
@@ -387,7 +394,7 @@ def _insert_chunk(con, cl, inv, cn, pay, ct, offset: int, epoch: dt.date) -> Non
                    (row_number() OVER (ORDER BY contact_day, inv, kind) + $offset * 8)::VARCHAR,
                    10, '0'
                ) AS contact_id,
-               'C' || lpad(client_no::VARCHAR, 5, '0') AS client_id,
+               'C' || lpad(client_no::VARCHAR, $width, '0') AS client_id,
                'F' || lpad((inv + $offset + 1)::VARCHAR, 8, '0') AS invoice_id,
                ($epoch::DATE + contact_day::INTEGER)::TIMESTAMP + to_minutes(minute::BIGINT)
                    AS contact_at,

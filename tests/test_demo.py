@@ -115,3 +115,17 @@ def test_generator_scales_by_invoice_count(tmp_path):
     path = tmp_path / "scaled.duckdb"
     counts = write_demo_ledger(path, invoices=20_000, seed=1, end=dt.date(2026, 10, 31))
     assert 14_000 <= counts["invoices"] <= 30_000
+
+
+def test_client_ids_stay_unique_past_99999_clients():
+    from dunning_analytics.demo import client_id_width
+
+    assert client_id_width(150) == 5 and client_id_width(100_000) == 5
+    assert client_id_width(100_001) == 6 and client_id_width(384_616) == 6
+    # the ids are built in SQL with lpad, which cuts longer numbers
+    con = duckdb.connect()
+    distinct = con.execute(
+        "SELECT count(DISTINCT 'C' || lpad(n::VARCHAR, ?, '0')) FROM range(384616) AS t(n)",
+        [client_id_width(384_616)],
+    ).fetchall()[0][0]
+    assert distinct == 384_616
