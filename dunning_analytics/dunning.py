@@ -88,10 +88,11 @@ def _open_invoices(con, as_of: dt.date) -> pd.DataFrame:
     )
 
 
-def _risky_clients(con, as_of: dt.date) -> set[str]:
-    from .risk import LEVELS, risk_flags
+def risky_clients(flags: pd.DataFrame) -> set[str]:
+    """Clients who get a service call before the due date: from risk.risk_flags, those with
+    a deposit or stricter terms, or grade C or D."""
+    from .risk import LEVELS
 
-    flags = risk_flags(con, as_of)
     risky = flags[
         (flags["level_rank"] >= LEVELS.index("deposit")) | flags["grade"].isin(["C", "D"])
     ]
@@ -138,8 +139,13 @@ def _next_step(row, steps: list[dict], risky: bool, as_of: dt.date, min_principa
     return stage, "done", None, "every step taken: follow up the collection"
 
 
-def worklist(ledger, as_of: dt.date, ladder: dict | None = None) -> pd.DataFrame:
+def worklist(
+    ledger, as_of: dt.date, ladder: dict | None = None, flags: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Return every open invoice as of `as_of` with its stage and next action.
+
+    `flags`: risk.risk_flags(ledger, as_of) when the caller has them already
+    (they decide who gets a service call); computed here otherwise.
 
     Out: client_id, name, client_kind, invoice_id, due_date, outstanding,
     days_overdue, stage (last ladder step done, or 'none'), next_action
@@ -151,7 +157,12 @@ def worklist(ledger, as_of: dt.date, ladder: dict | None = None) -> pd.DataFrame
     min_principal = Decimal(str(ladder.get("collection_min_principal", 250)))
     with connected(ledger) as con:
         items = _open_invoices(con, as_of)
-        risky = _risky_clients(con, as_of) if not items.empty else set()
+        if items.empty:
+            risky = set()
+        else:
+            from .risk import risk_flags
+
+            risky = risky_clients(flags if flags is not None else risk_flags(con, as_of))
     rows = []
     for row in items.itertuples(index=False):
         stage, kind, when, note = _next_step(
@@ -200,7 +211,7 @@ def worklist(ledger, as_of: dt.date, ladder: dict | None = None) -> pd.DataFrame
 
 def week_actions(work: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """The actions due by the end of the working week of `as_of` (overdue ones first)."""
-    week_end = plan_days(as_of)[-1] if plan_days(as_of) else as_of
+    week_end = max(plan_days(as_of), default=as_of)
     due = work[work["action_date"].notna() & work["next_action"].isin(list(ACTION_TEXT))]
     due = due[due["action_date"].map(lambda d: d is not None and d <= week_end)]
     return due.sort_values(["action_date", "outstanding"], ascending=[True, False])
@@ -340,7 +351,7 @@ def call_plan(ledger, as_of: dt.date, ladder: dict | None = None, work: pd.DataF
     minutes = int(settings.get("minutes_per_call", 15))
     days = plan_days(as_of, tuple(settings.get("first_days", ["Monday", "Tuesday"])))
     work = worklist(ledger, as_of, ladder) if work is None else work
-    week_end = max(days) if days else as_of
+    week_end = max(days, default=as_of)
     due_calls = work[
         work["next_action"].isin(CALL_KINDS)
         & work["action_date"].map(lambda d: d is not None and d <= week_end)

@@ -11,6 +11,19 @@ def to_cents(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def _dutch_separators(text: str) -> str:
+    """1,234.56 -> 1.234,56"""
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def format_number(value, digits: int = 1, lang: str = "en") -> str:
+    """Format a number with thousands separators: en 1,234.5; nl 1.234,5; '–' for None/NaN."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    text = f"{float(value):,.{digits}f}"
+    return _dutch_separators(text) if lang == "nl" else text
+
+
 def format_eur(value, lang: str = "en") -> str:
     """Format an amount in euros: en '€1,234.56' / '-€1,234.56'; nl '€ 1.234,56' / '€ -1.234,56'.
 
@@ -19,9 +32,9 @@ def format_eur(value, lang: str = "en") -> str:
     if value is None:
         return ""
     cents = to_cents(value)
-    text = f"{abs(cents):,.2f}"
+    text = f"{abs(cents):,.2f}"  # formats the Decimal itself: exact
     if lang == "nl":
-        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+        text = _dutch_separators(text)
         return f"€ -{text}" if cents < 0 else f"€ {text}"
     return f"-€{text}" if cents < 0 else f"€{text}"
 

@@ -358,10 +358,10 @@ def _stage(
     mapping: dict[str, str],
     date_format: str | None,
     decimal: str | None,
-) -> tuple[dict, str]:
-    """Create temp table da_staged (parsed fields + `<field>__raw` text) and da_errors.
+) -> str:
+    """Create temp table da_staged (parsed fields + `<field>__raw` text).
 
-    Returns the query parameters used and the decimal separator.
+    Returns the decimal separator the amounts were read with.
     """
     import pyarrow as pa
 
@@ -397,7 +397,7 @@ def _stage(
         used,
     )
     con.execute("DROP TABLE da_raw")
-    return params, decimal
+    return decimal
 
 
 def _collect_errors(
@@ -852,7 +852,7 @@ def load(
             result.load_id = previous[0][0]
             return result
         try:
-            _, decimal_used = _stage(con, raw, kind, mapping, date_format, decimal)
+            decimal_used = _stage(con, raw, kind, mapping, date_format, decimal)
             reasons = {
                 name: _invalid_reason(ftype, date_format, decimal_used).replace("'", "''")
                 for name, (ftype, _, _) in FIELDS[kind].items()

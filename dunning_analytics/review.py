@@ -24,10 +24,10 @@ from plotly.offline import get_plotlyjs
 from tqdm.auto import tqdm
 
 from .aging import aging, aging_totals, bucket_labels
-from .behaviour import PORTFOLIO, client_profiles, payment_curves, portfolio_kpis
+from .behaviour import PORTFOLIO, payment_curves, portfolio_kpis
 from .charts import bucket_colours, payment_curve_chart
 from .dunning import worklist
-from .formatting import format_date, format_eur
+from .formatting import format_date, format_eur, format_number
 from .ledger import LedgerError, connected, query_frame
 from .risk import LEVELS, risk_flags
 
@@ -189,7 +189,7 @@ def build_review(ledger, quarter: str, lang: str = "en", progress: bool = False)
         raise LedgerError("lang must be 'en' or 'nl'")
     start, end = parse_quarter(quarter)
     prev_start, prev_end = previous_quarter(start)
-    steps = tqdm(total=8, desc=f"review {quarter}", disable=not progress)
+    steps = tqdm(total=7, desc=f"review {quarter}", disable=not progress)
     with connected(ledger) as con:
         counts = query_frame(
             con,
@@ -212,9 +212,6 @@ def build_review(ledger, quarter: str, lang: str = "en", progress: bool = False)
         now = aging(con, end, buckets=BUCKETS)
         before = aging(con, prev_end, buckets=BUCKETS)
         steps.update()
-        profiles_now = client_profiles(con, end).set_index("client_id")
-        profiles_before = client_profiles(con, prev_end).set_index("client_id")
-        steps.update()
         flags_now = risk_flags(con, end, lang=lang)
         flags_before = risk_flags(con, prev_end, lang=lang).set_index("client_id")
         steps.update()
@@ -230,11 +227,11 @@ def build_review(ledger, quarter: str, lang: str = "en", progress: bool = False)
             {"start": start, "end": end},
         )
         steps.update()
-        work = worklist(con, end)
+        work = worklist(con, end, flags=flags_now)
         steps.update()
         curve = payment_curves(con, end, clients=[])
         steps.update()
-    movers = _movers(profiles_before, profiles_now, flags_before, flags_now)
+    movers = _movers(flags_before, flags_now)
     escalated = work[work["stage"].isin(["formal_notice", "fourteen_day_letter", "collection"])]
     review = Review(
         quarter=_quarter_name(start),
@@ -267,13 +264,13 @@ def _empty_totals() -> pd.Series:
     return pd.Series({c: Decimal("0.00") for c in [*labels, "outstanding", "overdue"]})
 
 
-def _movers(profiles_before, profiles_now, flags_before, flags_now) -> pd.DataFrame:
+def _movers(flags_before, flags_now) -> pd.DataFrame:
     """Clients whose grade or recommended level differs between the two quarter ends."""
     rows = []
     for flag in flags_now.itertuples(index=False):
         client = flag.client_id
-        grade_now = profiles_now["grade"].get(client)
-        grade_before = profiles_before["grade"].get(client)
+        grade_now = flag.grade
+        grade_before = flags_before["grade"].get(client)
         level_before = flags_before["level"].get(client, "none")
         if grade_before is None and level_before == "none" and flag.level == "none":
             continue  # a new client without terms: not a mover
@@ -388,15 +385,6 @@ def _client_labels(frame: pd.DataFrame) -> list[str]:
     ]
 
 
-def _number(value, digits: int = 1, lang: str = "en") -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "–"
-    text = f"{float(value):,.{digits}f}"
-    if lang == "nl":
-        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-    return text
-
-
 def summary_lines(review: Review) -> list[str]:
     """The one-screen summary as HTML-safe sentences in the review's language."""
     t = TEXT[review.lang]
@@ -410,13 +398,13 @@ def summary_lines(review: Review) -> list[str]:
         t["s_outstanding"].format(
             total=eur(s["outstanding"]),
             end=day(review.end),
-            share=_number(100 * s["overdue_share"], 0, lang) + "%",
+            share=format_number(100 * s["overdue_share"], 0, lang) + "%",
             over90=eur(s["over_90"]),
         ),
         t["s_dso"].format(
-            dso=_number(s["dso"], 1, lang),
-            delta=("+" if (delta or 0) > 0 else "") + _number(delta, 1, lang),
-            cei=_number(s["cei"], 0, lang) + "%",
+            dso=format_number(s["dso"], 1, lang),
+            delta=("+" if (delta or 0) > 0 else "") + format_number(delta, 1, lang),
+            cei=format_number(s["cei"], 0, lang) + "%",
         ),
         t["s_flags"].format(flagged=s["flagged"], worse=s["worse"], better=s["better"]),
         t["s_promises"].format(broken=s["broken_promises"], escalated=s["escalated"]),
@@ -467,14 +455,21 @@ def render_html(review: Review) -> str:
         a = float(before[key]) if before is not None and before[key] is not None else None
         b = float(now[key]) if now[key] is not None else None
         change = None if a is None or b is None else b - a
-        rows.append((label, _number(a, 1, lang), _number(b, 1, lang), _number(change, 1, lang)))
+        rows.append(
+            (
+                label,
+                format_number(a, 1, lang),
+                format_number(b, 1, lang),
+                format_number(change, 1, lang),
+            )
+        )
     a, b = overdue_share(before), overdue_share(now)
     rows.append(
         (
             t["overdue_share"],
-            _number(a, 1, lang),
-            _number(b, 1, lang),
-            _number(None if a is None or b is None else b - a, 1, lang),
+            format_number(a, 1, lang),
+            format_number(b, 1, lang),
+            format_number(None if a is None or b is None else b - a, 1, lang),
         )
     )
     rows.append(

@@ -306,8 +306,6 @@ def backtest(
             flags = risk_flags(con, as_of, policy)
             for client_id in flags.loc[flags["level_rank"] >= threshold, "client_id"]:
                 flagged.append({"as_of": as_of, "client_id": client_id})
-            if flags.empty:
-                continue
         flagged_frame = pd.DataFrame(flagged, columns=["as_of", "client_id"])
         con.register("da_backtest_flags", flagged_frame)
         try:
