@@ -47,6 +47,8 @@ def _cmd_load(args: argparse.Namespace) -> int:
         sheet=args.sheet,
         progress=not args.quiet,
         force=args.force,
+        preset=args.preset,
+        export_date=args.export_date,
     )
     print(result.summary())
     if result.rejections:
@@ -55,6 +57,19 @@ def _cmd_load(args: argparse.Namespace) -> int:
             print(f"  {rejection}")
         if len(result.rejections) > 50:
             print(f"  ... and {len(result.rejections) - 50} more")
+    return 0
+
+
+def _cmd_presets(args: argparse.Namespace) -> int:
+    from .presets import available_presets, load_preset
+
+    if args.show:
+        print(load_preset(args.show).path.read_text(encoding="utf-8"), end="")
+        return 0
+    for key in available_presets():
+        preset = load_preset(key)
+        print(f"{key:14} {preset.name}: {preset.file}")
+    print("\nShow one to copy and adapt: dunning-analytics presets --show KEY > my_export.toml")
     return 0
 
 
@@ -189,6 +204,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["history", "invoices", "payments", "contacts", "clients"],
         help="what the file holds (default: history = one row per invoice with its paid date)",
     )
+    p.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="an accounting package's export: exact_online, moneybird, e_boekhouden, snelstart, "
+        "twinfield, or a preset .toml file (see `dunning-analytics presets`)",
+    )
+    p.add_argument(
+        "--export-date",
+        type=_date,
+        help="the day an open-items list was exported (dates the paid part of partly paid "
+        "invoices)",
+    )
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="column mapping (repeat)")
     p.add_argument("--mapping", metavar="FILE", help='TOML file of field = "Column" lines')
     p.add_argument("--date-format", help="strptime format of the dates, e.g. %%m/%%d/%%Y")
@@ -198,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="load again even if already loaded")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_load)
+
+    p = sub.add_parser("presets", help="list the presets for accounting package exports")
+    p.add_argument("--show", metavar="KEY", help="print one preset's TOML to copy and adapt")
+    p.set_defaults(func=_cmd_presets)
 
     p = sub.add_parser("demo", help="build a deterministic demo ledger")
     p.add_argument("--ledger", required=True)

@@ -60,6 +60,8 @@ FIELDS: dict[str, dict[str, tuple[str, bool, str]]] = {
         **_INVOICE_FIELDS,
         "paid_date": ("date", False, "paid date"),
         "paid_amount": ("money", False, "paid amount"),
+        # what was still open on the export date (open-items lists)
+        "open_amount": ("money", False, "open amount"),
     },
     "invoices": _INVOICE_FIELDS,
     "payments": {
@@ -141,6 +143,11 @@ class LoadResult:
     already_loaded: bool = False
     due_dates_derived: dict[str, int] = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)
+    preset: str | None = None
+    left_out_paid: int = 0  # fully paid on a date the file does not give
+    paid_on_export_date: int = 0  # partly paid: the paid part dated the export date
+    export_date: dt.date | None = None
+    limits: list[str] = field(default_factory=list)  # what this file cannot tell
 
     def summary(self) -> str:
         """One paragraph for a person: the counts, and what was derived."""
@@ -163,6 +170,19 @@ class LoadResult:
                 for k, n in derived.items()
             )
             text += f" Due dates derived (missing in the file): {parts}."
+        if self.left_out_paid:
+            text += (
+                f" {self.left_out_paid} invoices paid in full on a date the file does not give "
+                "were left out."
+            )
+        if self.paid_on_export_date:
+            text += (
+                f" {self.paid_on_export_date} partly paid invoices: the paid part is recorded "
+                f"as paid on the export date {self.export_date:%d-%m-%Y} (the file has no date)."
+            )
+        if self.limits:
+            source = f"this {self.preset} export" if self.preset else "this file"
+            text += f"\nWhat {source} cannot tell:\n" + "\n".join(f"  - {t}" for t in self.limits)
         return text
 
 
@@ -181,7 +201,8 @@ class LoadError(LedgerError):
 # --------------------------------------------------------------------------- mapping
 
 
-def _normal(name: str) -> str:
+def normal_name(name: str) -> str:
+    """Return `name` lower-cased with only letters and digits (to match column names)."""
     return "".join(ch for ch in name.lower() if ch.isalnum())
 
 
@@ -216,11 +237,11 @@ def resolve_mapping(
             f"The mapping names column(s) not in the file: {', '.join(missing_columns)}. "
             f"Columns found: {', '.join(columns)}."
         )
-    by_normal = {_normal(c): c for c in columns}
+    by_normal = {normal_name(c): c for c in columns}
     used = set(mapping.values())
     for name in fields:
-        if name not in mapping and _normal(name) in by_normal:
-            column = by_normal[_normal(name)]
+        if name not in mapping and normal_name(name) in by_normal:
+            column = by_normal[normal_name(name)]
             if column not in used:
                 mapping[name] = column
                 used.add(column)
@@ -401,7 +422,11 @@ def _stage(
 
 
 def _collect_errors(
-    con: duckdb.DuckDBPyConnection, kind: str, mapping: dict[str, str], reasons: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    mapping: dict[str, str],
+    reasons: dict[str, str],
+    export_date: dt.date | None = None,
 ) -> None:
     """Fill temp table da_errors(line, field, value, reason) with every refused value."""
     fields = FIELDS[kind]
@@ -449,10 +474,20 @@ def _collect_errors(
             """,
         ]
     if kind == "history":
-        checks.append(
+        checks += [
             "SELECT _line, 'paid_amount', paid_amount__raw, 'paid amount given but no paid date' "
-            "FROM da_staged WHERE paid_amount__raw IS NOT NULL AND paid_date__raw IS NULL"
-        )
+            "FROM da_staged WHERE paid_amount__raw IS NOT NULL AND paid_date__raw IS NULL",
+            "SELECT _line, 'open_amount', open_amount__raw, 'open amount ' || open_amount__raw "
+            "|| ' does not fit the invoice amount ' || amount__raw || ' (it must lie between 0 "
+            "and the amount)' FROM da_staged "
+            "WHERE abs(open_amount) > abs(amount) OR sign(open_amount) * sign(amount) < 0",
+        ]
+        if export_date is not None:
+            checks.append(
+                f"SELECT _line, 'invoice_date', invoice_date__raw, 'invoice date is after the "
+                f"export date ' || strftime($export_date::DATE, '%d-%m-%Y') FROM da_staged "
+                f"WHERE {_PARTLY_PAID} AND invoice_date > $export_date::DATE"
+            )
     if kind in ("payments", "contacts"):
         checks += [
             """
@@ -490,13 +525,21 @@ def _collect_errors(
             ) USING (payment_id)
             """
         )
+    sql = " UNION ALL ".join(checks)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE da_errors AS "
-        "SELECT * FROM (" + " UNION ALL ".join(checks) + ") AS e(line, field, value, reason)"
+        f"CREATE OR REPLACE TEMP TABLE da_errors AS SELECT * FROM ({sql}) "
+        "AS e(line, field, value, reason)",
+        {"export_date": export_date} if "$export_date" in sql else None,
     )
 
 
-def _write_invoices(con, kind: str, mapping: dict[str, str], load_id: int) -> dict[str, int]:
+_PARTLY_PAID = "paid_date IS NULL AND amount > 0 AND open_amount < amount AND open_amount > 0"
+_PAID_UNKNOWN_DATE = "paid_date IS NULL AND open_amount = 0 AND amount <> 0"
+
+
+def _write_invoices(
+    con, kind: str, mapping: dict[str, str], load_id: int, export_date: dt.date | None = None
+) -> dict[str, int]:
     """Upsert clients, invoices (and for a history its paid-date payments).
 
     Returns counts: loaded, updated, unchanged, and due dates derived by source.
@@ -515,17 +558,39 @@ def _write_invoices(con, kind: str, mapping: dict[str, str], load_id: int) -> di
         else ("c.payment_term_days")
     )
     paid = (
-        "s.paid_date AS paid_date, CASE WHEN s.paid_date IS NOT NULL "
-        "THEN coalesce(s.paid_amount, s.amount) END AS paid_amount"
+        "s.new_paid_date AS paid_date, s.new_paid_amount AS paid_amount"
         if kind == "history"
         else "p.paid_date AS paid_date, p.amount AS paid_amount"
+    )
+    # A history row's payment: on its paid date (the paid amount, else what is no
+    # longer open, else the whole amount); without a paid date, the part an
+    # open-items list shows as paid, on the export date. Rows fully paid on an
+    # unknown date are left out; a credit note keeps only what is still open.
+    history_columns = (
+        f""",
+            CASE WHEN paid_date IS NOT NULL THEN paid_date
+                 WHEN {_PARTLY_PAID} THEN $export_date::DATE END AS new_paid_date,
+            nullif(CASE WHEN paid_date IS NOT NULL
+                        THEN coalesce(paid_amount, amount - coalesce(open_amount, 0))
+                        WHEN {_PARTLY_PAID} THEN amount - open_amount END, 0)
+                AS new_paid_amount
+        FROM (
+            SELECT * REPLACE (
+                CASE WHEN amount < 0 AND paid_date IS NULL AND open_amount IS NOT NULL
+                     THEN open_amount ELSE amount END AS amount)
+            FROM da_staged
+            WHERE NOT coalesce({_PAID_UNKNOWN_DATE}, false)
+        )"""
+        if kind == "history"
+        else " FROM da_staged"
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE da_incoming AS
         WITH
         good AS (
-            SELECT * FROM da_staged WHERE _line NOT IN (SELECT line FROM da_errors)
+            SELECT *{history_columns}
+            WHERE _line NOT IN (SELECT line FROM da_errors)
             QUALIFY row_number() OVER (PARTITION BY invoice_id ORDER BY _line) = 1
         ),
         final AS (
@@ -559,8 +624,7 @@ def _write_invoices(con, kind: str, mapping: dict[str, str], load_id: int) -> di
                         {incoming("currency", "e.currency", "'EUR'")},
                         {incoming("disputed", "e.disputed", "false")})
                     {
-            "OR row(p.paid_date, p.amount) IS DISTINCT FROM row(s.paid_date, "
-            "CASE WHEN s.paid_date IS NOT NULL THEN coalesce(s.paid_amount, s.amount) END)"
+            "OR row(p.paid_date, p.amount) IS DISTINCT FROM row(s.new_paid_date, s.new_paid_amount)"
             if kind == "history"
             else ""
         }
@@ -571,7 +635,8 @@ def _write_invoices(con, kind: str, mapping: dict[str, str], load_id: int) -> di
             LEFT JOIN payments AS p ON p.payment_id = 'paid:' || s.invoice_id
         )
         SELECT * FROM final
-        """
+        """,
+        {"export_date": export_date} if kind == "history" else None,
     )
     # An existing invoice keeps its due date when the newer file has none.
     con.execute(
@@ -621,7 +686,8 @@ def _write_invoices(con, kind: str, mapping: dict[str, str], load_id: int) -> di
             INSERT INTO payments BY NAME
             SELECT 'paid:' || invoice_id AS payment_id, client_id, invoice_id, paid_date,
                    paid_amount AS amount, ? AS source_load
-            FROM da_incoming WHERE (changed OR NOT existed) AND paid_date IS NOT NULL
+            FROM da_incoming
+            WHERE (changed OR NOT existed) AND paid_date IS NOT NULL AND paid_amount IS NOT NULL
             """,
             [load_id],
         )
@@ -812,6 +878,8 @@ def load(
     sheet: str | None = None,
     progress: bool = False,
     force: bool = False,
+    preset=None,
+    export_date: dt.date | None = None,
 ) -> LoadResult:
     """Load `source` into `ledger` as one transaction.
 
@@ -823,8 +891,21 @@ def load(
     Out: a LoadResult with the counts. Raises LoadError (ledger unchanged)
     when any row is bad and `skip_bad_rows` is False, or when the columns do
     not fit. A file already loaded (same sha256 and kind) changes nothing
-    unless `force`.
+    unless `force`. `preset` (a key like 'moneybird', a preset file, or a
+    Preset) supplies kind, mapping and date format for an accounting
+    package's export; `mapping` entries still win. `export_date` is the day
+    an open-items list was exported: the paid part of a partly paid
+    invoice is recorded as paid on it (required when there are such rows).
     """
+    limits: list[str] = []
+    if preset is not None:
+        from .presets import Preset, load_preset, preset_mapping
+
+        if not isinstance(preset, Preset):
+            preset = load_preset(preset)
+        kind = preset.kind
+        date_format = date_format or preset.date_format
+        limits = preset.limits
     if kind not in KINDS:
         raise LoadError(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.")
     if decimal not in (None, ",", "."):
@@ -839,7 +920,12 @@ def load(
         sha256=raw.sha256,
         kind=kind,
         rows_read=raw.table.num_rows + len(raw.problems),
+        preset=preset.name if preset is not None else None,
+        export_date=export_date,
+        limits=list(limits),
     )
+    if preset is not None:
+        mapping = {**preset_mapping(preset, raw.table.column_names), **(mapping or {})}
     mapping = resolve_mapping(kind, raw.table.column_names, mapping)
 
     with connected(ledger, read_only=False) as con:
@@ -857,7 +943,9 @@ def load(
                 name: _invalid_reason(ftype, date_format, decimal_used).replace("'", "''")
                 for name, (ftype, _, _) in FIELDS[kind].items()
             }
-            _collect_errors(con, kind, mapping, reasons)
+            if kind == "history" and "open_amount" in mapping:
+                _check_export_date(con, export_date, file_name)
+            _collect_errors(con, kind, mapping, reasons, export_date)
             result.rejections = _rejections(con, raw, mapping, file_name)
             bad_lines = {r.line for r in result.rejections}
             result.rows_rejected = len(bad_lines)
@@ -873,7 +961,15 @@ def load(
                     0
                 ][0]
                 if kind in ("history", "invoices"):
-                    counts = _write_invoices(con, kind, mapping, load_id)
+                    if kind == "history":
+                        result.left_out_paid, result.paid_on_export_date = con.execute(
+                            f"""
+                            SELECT count(*) FILTER (WHERE {_PAID_UNKNOWN_DATE}),
+                                   count(*) FILTER (WHERE {_PARTLY_PAID})
+                            FROM da_staged WHERE _line NOT IN (SELECT line FROM da_errors)
+                            """
+                        ).fetchall()[0]
+                    counts = _write_invoices(con, kind, mapping, load_id, export_date)
                     result.due_dates_derived = {
                         "client_term": counts.pop("client_term"),
                         "default_30_days": counts.pop("default_30_days"),
@@ -889,6 +985,7 @@ def load(
                 result.rows_unchanged = (
                     result.rows_read
                     - result.rows_rejected
+                    - result.left_out_paid
                     - result.rows_loaded
                     - result.rows_updated
                 )
@@ -920,6 +1017,26 @@ def load(
             for temp in ("da_staged", "da_errors"):
                 con.execute(f"DROP TABLE IF EXISTS {temp}")
     return result
+
+
+def _check_export_date(con, export_date: dt.date | None, file_name: str) -> None:
+    """Refuse an open-items list with partly paid invoices when no export date is given."""
+    if export_date is not None:
+        return
+    lines = [
+        row[0]
+        for row in con.execute(
+            f"SELECT _line FROM da_staged WHERE {_PARTLY_PAID} ORDER BY _line"
+        ).fetchall()
+    ]
+    if lines:
+        shown = ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
+        raise LoadError(
+            f"{file_name}: {len(lines)} invoices are partly paid (lines {shown}), but the file "
+            "does not say when. Give the day the file was exported with --export-date "
+            "yyyy-mm-dd (export_date=...): the paid part is recorded as paid on that day. "
+            "Nothing was loaded."
+        )
 
 
 def _rejections(con, raw: RawTable, mapping: dict[str, str], file_name: str) -> list[Rejection]:
