@@ -60,6 +60,14 @@ def _cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bank(args: argparse.Namespace) -> int:
+    from .bank import load_statement
+
+    for path in args.files:
+        print(load_statement(args.ledger, path, force=args.force).summary())
+    return 0
+
+
 def _cmd_presets(args: argparse.Namespace) -> int:
     from .presets import available_presets, load_preset
 
@@ -225,6 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="load again even if already loaded")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_load)
+
+    p = sub.add_parser("bank", help="load bank statements (CAMT.053, MT940) as payments")
+    p.add_argument("files", nargs="+", help="statement files, oldest first")
+    p.add_argument("--ledger", required=True)
+    p.add_argument("--force", action="store_true", help="read a file again even if loaded")
+    p.set_defaults(func=_cmd_bank)
 
     p = sub.add_parser("presets", help="list the presets for accounting package exports")
     p.add_argument("--show", metavar="KEY", help="print one preset's TOML to copy and adapt")

@@ -20,9 +20,18 @@ import pandas as pd
 
 # Bump when a table or model changes; an older file gets the new models on
 # its next writable open.
-MODELS_VERSION = "7"
+MODELS_VERSION = "8"
 
-TABLES = ("clients", "invoices", "payments", "contacts", "loads", "rejected_rows")
+TABLES = (
+    "clients",
+    "invoices",
+    "payments",
+    "contacts",
+    "loads",
+    "rejected_rows",
+    "bank_transactions",
+    "client_bank_accounts",
+)
 # DuckDB takes up to 80 % of the machine's memory. DUNNING_MEMORY_LIMIT (e.g. "2GB")
 # caps it, and DuckDB spills to disk past it. Opt-in: DuckDB refuses a second
 # connection to the same file with another setting, e.g. a plain duckdb.connect().

@@ -74,3 +74,28 @@ CREATE TABLE IF NOT EXISTS contacts (
     note            VARCHAR,
     source_load     INTEGER
 );
+
+-- Incoming bank transactions from loaded statements (CAMT.053, MT940), each
+-- once however often overlapping statements repeat it, with how it was matched.
+CREATE TABLE IF NOT EXISTS bank_transactions (
+    transaction_id    VARCHAR        NOT NULL,  -- the bank's reference, else a content hash
+    account           VARCHAR,                  -- our account (IBAN) the money came into
+    booking_date      DATE           NOT NULL,
+    amount            DECIMAL(18, 2) NOT NULL,
+    counterparty_name VARCHAR,
+    counterparty_iban VARCHAR,
+    remittance        VARCHAR,                  -- the payment's description
+    match_rule        VARCHAR        NOT NULL,  -- reference / client_amount / client_only /
+                                                -- already_recorded / unmatched
+    client_id         VARCHAR,
+    invoice_ids       VARCHAR,                  -- the invoices it was allocated to
+    note              VARCHAR,                  -- why, in words
+    source_load       INTEGER
+);
+
+-- Bank accounts seen paying a client's invoices (learned from matched payments).
+CREATE TABLE IF NOT EXISTS client_bank_accounts (
+    client_id    VARCHAR NOT NULL,
+    iban         VARCHAR NOT NULL,
+    learned_from VARCHAR  -- the transaction that showed it
+);
