@@ -24,11 +24,18 @@ __all__ = [
 
 
 def default_ledger_path() -> str:
-    """Return the ledger notebooks use: $DUNNING_LEDGER, else data/demo.duckdb of this checkout."""
+    """Return the ledger notebooks use: $DUNNING_LEDGER, else data/demo.duckdb of this checkout.
+
+    With DUNNING_PSEUDONYMISE=1, a pseudonymised copy of it (privacy.shared_ledger), so
+    every notebook shows clients under aliases only.
+    """
     import os
     from pathlib import Path
 
     env = os.environ.get("DUNNING_LEDGER")
-    if env:
-        return env
-    return str(Path(__file__).resolve().parent.parent / "data" / "demo.duckdb")
+    path = env or str(Path(__file__).resolve().parent.parent / "data" / "demo.duckdb")
+    if os.environ.get("DUNNING_PSEUDONYMISE", "").lower() in ("1", "true", "yes"):
+        from .privacy import shared_ledger
+
+        return str(shared_ledger(path))
+    return path

@@ -68,6 +68,22 @@ def _cmd_bank(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_share(args: argparse.Namespace) -> int:
+    from .privacy import alias_table, key_path, pseudonymised_copy
+
+    if args.aliases:
+        print(alias_table(args.ledger).to_string(index=False))
+        return 0
+    if not args.out:
+        raise LedgerError("share needs --out FILE for the copy (or --aliases)")
+    out = pseudonymised_copy(args.ledger, args.out)
+    print(
+        f"Wrote {out}: clients under aliases, free text about people left out. "
+        f"The key stays in {key_path(args.ledger)}; do not share it."
+    )
+    return 0
+
+
 def _cmd_presets(args: argparse.Namespace) -> int:
     from .presets import available_presets, load_preset
 
@@ -190,6 +206,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
         lang=args.lang,
         pdf=args.pdf,
         progress=not args.quiet,
+        pseudonymise=args.pseudonymise,
     )
     print(f"Wrote {path}" + (f" and {path.with_suffix('.pdf')}" if args.pdf else ""))
     return 0
@@ -240,6 +257,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="read a file again even if loaded")
     p.set_defaults(func=_cmd_bank)
 
+    p = sub.add_parser("share", help="a pseudonymised copy of the ledger to share")
+    p.add_argument("--ledger", required=True)
+    p.add_argument("--out", help="the copy's file, e.g. shared.duckdb")
+    p.add_argument("--aliases", action="store_true", help="print alias -> client (local only)")
+    p.set_defaults(func=_cmd_share)
+
     p = sub.add_parser("presets", help="list the presets for accounting package exports")
     p.add_argument("--show", metavar="KEY", help="print one preset's TOML to copy and adapt")
     p.set_defaults(func=_cmd_presets)
@@ -285,6 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="HTML file (default review-QUARTER.html)")
     p.add_argument("--lang", choices=["en", "nl"], default="en")
     p.add_argument("--pdf", action="store_true", help="also print a PDF (needs chromium)")
+    p.add_argument(
+        "--pseudonymise",
+        action="store_true",
+        help="clients under aliases (key kept beside the ledger) to share the review",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_review)
     return parser

@@ -36,6 +36,7 @@ TEXT = {
     "en": {
         "title": "Client-risk review {quarter}",
         "made": "Ledger {ledger}, figures as of {end}.",
+        "pseudonymised": "pseudonymised (clients under aliases)",
         "summary": "Summary",
         "kpis": "Key figures: {quarter} against {previous}",
         "aging": "Aging at quarter end",
@@ -80,6 +81,7 @@ TEXT = {
     "nl": {
         "title": "Debiteurenrisico-review {quarter}",
         "made": "Grootboek {ledger}, cijfers per {end}.",
+        "pseudonymised": "gepseudonimiseerd (klanten onder een alias)",
         "summary": "Samenvatting",
         "kpis": "Kerncijfers: {quarter} tegenover {previous}",
         "aging": "Ouderdom openstaande posten aan het eind van het kwartaal",
@@ -179,12 +181,28 @@ def _quarter_name(day: dt.date) -> str:
     return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 
 
-def build_review(ledger, quarter: str, lang: str = "en", progress: bool = False) -> Review:
+def build_review(
+    ledger, quarter: str, lang: str = "en", progress: bool = False, pseudonymise: bool = False
+) -> Review:
     """Gather the review of `quarter` ('2025Q4') from the ledger.
 
+    With `pseudonymise` (a ledger path), the review is built from a
+    pseudonymised copy (privacy.py): clients appear under their aliases.
     Raises LedgerError for a missing ledger, a malformed quarter, or a quarter
     without data (no invoice on or before its end, or no activity in it).
     """
+    if pseudonymise:
+        import tempfile
+
+        from .privacy import pseudonymised_copy
+
+        if hasattr(ledger, "execute"):
+            raise LedgerError("pseudonymise needs the ledger's path, not an open connection")
+        with tempfile.TemporaryDirectory() as folder:
+            copy = pseudonymised_copy(ledger, Path(folder) / "pseudonymised.duckdb")
+            review = build_review(copy, quarter, lang=lang, progress=progress)
+        review.ledger_name = TEXT[lang]["pseudonymised"]
+        return review
     if lang not in TEXT:
         raise LedgerError("lang must be 'en' or 'nl'")
     start, end = parse_quarter(quarter)
@@ -682,10 +700,12 @@ def write_review(
     lang: str = "en",
     pdf: bool = False,
     progress: bool = False,
+    pseudonymise: bool = False,
 ) -> Path:
     """Build and write the review of `quarter` as HTML (default review-<quarter>.html);
-    with `pdf`, also a PDF beside it. Returns the HTML path."""
-    review = build_review(ledger, quarter, lang=lang, progress=progress)
+    with `pdf`, also a PDF beside it; with `pseudonymise`, clients under aliases.
+    Returns the HTML path."""
+    review = build_review(ledger, quarter, lang=lang, progress=progress, pseudonymise=pseudonymise)
     path = Path(out or f"review-{review.quarter}.html")
     path.write_text(render_html(review), encoding="utf-8")
     if pdf:
