@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .ledger import connected, transaction
+from .ledger import connected, refresh_index, transaction
 from .loading import LoadError, Rejection
 
 RULES = ("reference", "client_amount", "client_only", "already_recorded", "unmatched")
@@ -516,6 +516,7 @@ def load_statement(ledger, path: str | Path, force: bool = False) -> StatementRe
                     dt.datetime.now(dt.UTC).replace(tzinfo=None),
                 ],
             )
+            refresh_index(con)
     for entry, match in zip(new, matches, strict=True):
         result.rules[match.rule] += 1
         if match.rule == "unmatched":

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .ledger import open_ledger, transaction
+from .ledger import open_ledger, refresh_index, transaction
 
 ARCHETYPES = (
     "punctual",
@@ -300,6 +300,7 @@ def write_demo_ledger(
                 cl, inv, cn, pay, ct = _chunk(seed, index, first, n, end, clients)
                 _insert_chunk(con, cl, inv, cn, pay, ct, offset, epoch, client_id_width(clients))
                 offset += len(inv)
+            refresh_index(con)
         counts = {
             t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
             for t in ("clients", "invoices", "payments", "contacts")

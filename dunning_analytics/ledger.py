@@ -20,7 +20,7 @@ import pandas as pd
 
 # Bump when a table or model changes; an older file gets the new models on
 # its next writable open.
-MODELS_VERSION = "8"
+MODELS_VERSION = "9"
 
 TABLES = (
     "clients",
@@ -76,11 +76,80 @@ def _models_version(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def _install(con: duckdb.DuckDBPyConnection) -> None:
-    """Create missing tables and (re)create the models in the file."""
+    """Create missing tables and (re)create the models and the index in the file."""
     for text in _sql_files():
         con.execute(text)
+    refresh_index(con)
     con.execute("DELETE FROM ledger_meta WHERE key = 'models_version'")
     con.execute("INSERT INTO ledger_meta VALUES ('models_version', ?)", [MODELS_VERSION])
+
+
+# The receivable index (sql/core/00_receivable_index.sql): table <- its live view.
+INDEX_TABLES = {
+    "receivable_span": "receivable_span_live",
+    "receivable_money": "receivable_money_live",
+    "receivable_credit": "receivable_credit_live",
+}
+# What the index depends on, summed cheaply (a few column scans): row counts, amounts,
+# dates, and hashes of the ids that tie money to invoices and clients.
+_FINGERPRINT_SQL = """
+SELECT concat_ws('|',
+    (SELECT concat_ws(',', count(*), sum(amount), sum(invoice_date - DATE '2000-01-01'),
+                      sum(due_date - DATE '2000-01-01'), count(*) FILTER (WHERE disputed),
+                      sum(hash(invoice_id)), sum(hash(client_id)),
+                      sum(hash(credits_invoice_id)))
+     FROM invoices),
+    (SELECT concat_ws(',', count(*), sum(amount), sum(paid_date - DATE '2000-01-01'),
+                      sum(hash(invoice_id)), sum(hash(client_id)))
+     FROM payments))
+"""
+
+
+def ledger_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """Return a short text that changes whenever invoices or payments change."""
+    return con.execute(_FINGERPRINT_SQL).fetchall()[0][0]
+
+
+def refresh_index(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the receivable index tables from the ledger and record its fingerprint.
+
+    Called by every load (inside its transaction) and by ensure_index.
+    """
+    for table, view in INDEX_TABLES.items():
+        order = " ORDER BY active_until, invoice_date" if table == "receivable_span" else ""
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {view}{order}")
+    con.execute("DELETE FROM ledger_meta WHERE key = 'index_fingerprint'")
+    con.execute(
+        "INSERT INTO ledger_meta VALUES ('index_fingerprint', ?)", [ledger_fingerprint(con)]
+    )
+
+
+def ensure_index(con: duckdb.DuckDBPyConnection) -> bool:
+    """Make the receivable index match the ledger before a computation; return True if it did.
+
+    A ledger changed outside the loader (plain SQL) has a stale index: a
+    writable connection rebuilds it; a read-only one reads the live views
+    instead (correct, slower) through temporary views of the same names.
+    """
+    live = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'receivable_span'"
+    ).fetchall()[0][0]
+    if live:
+        return False
+    stored = con.execute("SELECT value FROM ledger_meta WHERE key = 'index_fingerprint'").fetchall()
+    if stored and stored[0][0] == ledger_fingerprint(con):
+        return False
+    try:
+        with transaction(con):
+            refresh_index(con)
+    except duckdb.TransactionException:  # the caller's transaction is open: join it
+        refresh_index(con)
+    except duckdb.Error as exc:
+        if "read-only" not in str(exc).lower() and "read only" not in str(exc).lower():
+            raise
+        for table, view in INDEX_TABLES.items():
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {view}")
+    return True
 
 
 def _friendly(path: Path, exc: duckdb.Error) -> LedgerError:
@@ -158,10 +227,12 @@ def connected(
     """Yield a connection for `ledger`: a path is opened (and closed after),
     an existing connection is used as it is."""
     if isinstance(ledger, duckdb.DuckDBPyConnection):
+        ensure_index(ledger)
         yield ledger
         return
     con = open_ledger(ledger, read_only=read_only)
     try:
+        ensure_index(con)
         yield con
     finally:
         con.close()

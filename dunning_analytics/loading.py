@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from .ledger import LedgerError, connected, transaction
+from .ledger import LedgerError, connected, refresh_index, transaction
 from .reading import RawTable, SourceError, read_source
 
 KINDS = ("history", "invoices", "payments", "contacts", "clients")
@@ -1013,6 +1013,8 @@ def load(
                             for r in result.rejections
                         ],
                     )
+                if kind != "clients" and kind != "contacts":
+                    refresh_index(con)
         finally:
             for temp in ("da_staged", "da_errors"):
                 con.execute(f"DROP TABLE IF EXISTS {temp}")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .ledger import LedgerError, open_ledger
+from .ledger import LedgerError, open_ledger, refresh_index
 
 
 def key_path(ledger: str | Path) -> Path:
@@ -130,6 +130,7 @@ def pseudonymised_copy(
         for table, select in _COPY.items():
             if table in tables:
                 con.execute(f"INSERT INTO {table} BY NAME {select}")
+        refresh_index(con)
         con.execute("COMMIT")
         con.execute("DETACH src")
     finally:

@@ -99,3 +99,27 @@ CREATE TABLE IF NOT EXISTS client_bank_accounts (
     iban         VARCHAR NOT NULL,
     learned_from VARCHAR  -- the transaction that showed it
 );
+
+-- The receivable index (see core/00_receivable_index.sql): stored copies of the
+-- *_live views, rebuilt by every load. Not part of the contract; never edit.
+CREATE TABLE IF NOT EXISTS receivable_span (
+    invoice_id   VARCHAR,
+    client_id    VARCHAR,
+    invoice_date DATE,
+    due_date     DATE,
+    amount       DECIMAL(18, 2),
+    disputed     BOOLEAN,
+    paid_up_on   DATE,
+    active_until DATE
+);
+CREATE TABLE IF NOT EXISTS receivable_money (
+    invoice_id   VARCHAR,
+    allocated_on DATE,
+    amount       DECIMAL(18, 2)
+);
+CREATE TABLE IF NOT EXISTS receivable_credit (
+    client_id   VARCHAR,
+    credited_on DATE,
+    amount      DECIMAL(18, 2),
+    linked_from DATE
+);

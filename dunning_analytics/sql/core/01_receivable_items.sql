@@ -5,6 +5,8 @@
 -- by direct money on that date are left out (what aging needs: far less work).
 --
 -- As of a date, later invoices, credit notes and payments do not exist.
+-- Reads the receivable index (00_receivable_index.sql) for what does not
+-- depend on the date.
 -- Money reaches an invoice in two ways:
 --   1. directly: payments carrying its invoice_id, and credit notes carrying
 --      it in credits_invoice_id;
@@ -20,59 +22,12 @@ snapshots AS (
     SELECT DISTINCT unnest(as_of_dates)::DATE AS as_of
 ),
 
-receivables AS (
-    SELECT * FROM invoices WHERE amount >= 0
-),
-
-direct_money AS (
-    -- money that names a receivable: its payments and its credit notes
-    SELECT p.invoice_id, p.paid_date AS allocated_on, p.amount, r.invoice_date
-    FROM payments AS p
-    JOIN receivables AS r USING (invoice_id)
-    UNION ALL
-    SELECT c.credits_invoice_id, c.invoice_date, -c.amount, r.invoice_date
-    FROM invoices AS c
-    JOIN receivables AS r ON r.invoice_id = c.credits_invoice_id
-    WHERE c.amount < 0
-),
-
-possible_credit AS (
-    -- money that is (at some dates) not tied to a known receivable: unallocated
-    -- payments, unlinked credit notes, and money dated before its invoice
-    SELECT p.client_id, p.paid_date AS credited_on, p.amount, r.invoice_date AS linked_from
-    FROM payments AS p
-    LEFT JOIN receivables AS r USING (invoice_id)
-    WHERE r.invoice_date IS NULL OR r.invoice_date > p.paid_date
-    UNION ALL
-    SELECT c.client_id, c.invoice_date, -c.amount, r.invoice_date
-    FROM invoices AS c
-    LEFT JOIN receivables AS r ON r.invoice_id = c.credits_invoice_id
-    WHERE c.amount < 0 AND (r.invoice_date IS NULL OR r.invoice_date > c.invoice_date)
-),
-
-paid_up AS (
-    -- receivables paid exactly in full by direct money that only ever added up
-    -- (no refunds): from the last of those days on, the invoice is settled on
-    -- that day, owes nothing and takes no credit, whatever else happens
-    SELECT r.invoice_id, r.invoice_date, max(d.allocated_on) AS paid_up_on
-    FROM receivables AS r
-    JOIN direct_money AS d USING (invoice_id)
-    GROUP BY r.invoice_id, r.invoice_date, r.amount
-    HAVING sum(d.amount) = r.amount AND min(d.amount) > 0
-),
-
-receivable_spans AS (
-    -- the snapshots for which an invoice needs the full computation: from its
-    -- invoice date until it is paid up
-    SELECT r.*, coalesce(u.paid_up_on, 'infinity'::DATE) AS active_until
-    FROM receivables AS r
-    LEFT JOIN paid_up AS u USING (invoice_id)
-),
-
 known_invoices AS (
-    SELECT s.as_of, r.* EXCLUDE (active_until)
+    -- the snapshots for which an invoice needs the full computation: from its
+    -- invoice date until it is paid up (receivable_span: the receivable index)
+    SELECT s.as_of, r.* EXCLUDE (paid_up_on, active_until)
     FROM snapshots AS s
-    JOIN receivable_spans AS r ON s.as_of >= r.invoice_date AND s.as_of < r.active_until
+    JOIN receivable_span AS r ON s.as_of >= r.invoice_date AND s.as_of < r.active_until
 ),
 
 settled_directly AS (
@@ -90,23 +45,22 @@ settled_directly AS (
         0::DECIMAL(18, 2) AS credit_applied,
         r.amount AS paid_amount,
         0::DECIMAL(18, 2) AS outstanding,
-        u.paid_up_on AS settled_date
+        r.paid_up_on AS settled_date
     FROM snapshots AS s
-    JOIN paid_up AS u ON s.as_of >= u.paid_up_on AND s.as_of >= u.invoice_date
-    JOIN receivables AS r USING (invoice_id)
+    JOIN receivable_span AS r ON s.as_of >= r.paid_up_on AND s.as_of >= r.invoice_date
     WHERE NOT open_only
 ),
 
 direct_allocations AS (
     SELECT k.as_of, d.invoice_id, d.allocated_on, d.amount
     FROM known_invoices AS k
-    JOIN direct_money AS d ON d.invoice_id = k.invoice_id AND d.allocated_on <= k.as_of
+    JOIN receivable_money AS d ON d.invoice_id = k.invoice_id AND d.allocated_on <= k.as_of
 ),
 
 credit_events AS (
     SELECT s.as_of, c.client_id, c.credited_on, c.amount
     FROM snapshots AS s
-    JOIN possible_credit AS c
+    JOIN receivable_credit AS c
         ON c.credited_on <= s.as_of AND (c.linked_from IS NULL OR c.linked_from > s.as_of)
 ),
 
