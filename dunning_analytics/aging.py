@@ -69,7 +69,7 @@ def _params(as_of_dates, buckets, basis: str, client_kind: str | None) -> dict:
 
 
 _ITEMS = """
-    SELECT * FROM aged_items($dates, $bounds, $labels, $basis)
+    SELECT * FROM aged_items($dates, $bounds, $labels, $basis, only_client := $client)
     WHERE $kind IS NULL OR client_kind = $kind
 """
 
@@ -119,47 +119,36 @@ def aging(
             return rows
         if by != "client":
             raise ValueError("by must be 'client' or 'invoice'")
-        long = query_frame(
+        # one column per bucket, summed in SQL; names are b0..bn (bucket_order), renamed below
+        per_bucket = ", ".join(
+            f"coalesce(sum(outstanding) FILTER (WHERE bucket_order = {i}), 0) AS b{i}"
+            for i in range(len(labels))
+        )
+        wide = query_frame(
             con,
             f"""
             WITH
             items AS ({_ITEMS}),
-            per_bucket AS (
+            per_client AS (
                 SELECT client_id, any_value(client_name) AS name, any_value(client_kind) AS kind,
-                       bucket, sum(outstanding) AS amount
+                       {per_bucket},
+                       sum(outstanding) AS outstanding,
+                       coalesce(sum(outstanding) FILTER (
+                           WHERE bucket NOT IN ('not yet due', 'unapplied credit')
+                       ), 0) AS overdue
                 FROM items
                 WHERE $client IS NULL OR client_id = $client
-                GROUP BY client_id, bucket
+                GROUP BY client_id
             ),
             final AS (
-                SELECT
-                    *,
-                    sum(amount) OVER (PARTITION BY client_id) AS balance,
-                    coalesce(sum(amount) FILTER (
-                        WHERE bucket NOT IN ('not yet due', 'unapplied credit')
-                    ) OVER (PARTITION BY client_id), 0) AS overdue
-                FROM per_bucket
-                QUALIFY $min IS NULL OR balance >= $min
+                SELECT * FROM per_client
+                WHERE $min IS NULL OR outstanding >= $min
             )
-            SELECT * FROM final
+            SELECT * FROM final ORDER BY overdue DESC, outstanding DESC, client_id
             """,
             params,
         )
-    return _pivot(long, labels)
-
-
-def _pivot(long: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
-    zero = Decimal("0.00")
-    columns = ["client_id", "name", "kind", *labels, "outstanding", "overdue"]
-    if long.empty:
-        return pd.DataFrame(columns=columns)
-    keys = ["client_id", "name", "kind", "balance", "overdue"]
-    wide = long.pivot(index=keys, columns="bucket", values="amount")
-    wide = wide.reindex(columns=labels).astype(object)
-    wide = wide.where(wide.notna(), zero).reset_index().rename(columns={"balance": "outstanding"})
-    wide = wide.sort_values(["overdue", "outstanding", "client_id"], ascending=[False, False, True])
-    wide.columns.name = None
-    return wide[columns].reset_index(drop=True)
+    return wide.rename(columns={f"b{i}": label for i, label in enumerate(labels)})
 
 
 def aging_totals(frame: pd.DataFrame) -> pd.Series:
@@ -196,6 +185,7 @@ def aging_trend(
     params = _params(dates, buckets, basis, client_kind)
     labels = bucket_labels(buckets)
     params["all_labels"] = labels
+    params["client"] = None
     with connected(ledger) as con:
         frame = query_frame(
             con,

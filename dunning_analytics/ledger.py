@@ -20,7 +20,7 @@ import pandas as pd
 
 # Bump when a table or model changes; an older file gets the new models on
 # its next writable open.
-MODELS_VERSION = "9"
+MODELS_VERSION = "12"
 
 TABLES = (
     "clients",
@@ -130,12 +130,25 @@ def ensure_index(con: duckdb.DuckDBPyConnection) -> bool:
     A ledger changed outside the loader (plain SQL) has a stale index: a
     writable connection rebuilds it; a read-only one reads the live views
     instead (correct, slower) through temporary views of the same names.
+    A writable connection is checked before every computation (its own plain
+    SQL may have changed the ledger); a read-only one once.
     """
-    live = con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'receivable_span'"
-    ).fetchall()[0][0]
-    if live:
+    checked, read_only = con.execute(
+        """
+        SELECT
+            (SELECT count(*) FROM duckdb_tables()
+             WHERE temporary AND table_name = 'da_index_checked')
+            + (SELECT count(*) FROM duckdb_views() WHERE temporary
+               AND view_name = 'receivable_span'),
+            (SELECT readonly FROM duckdb_databases() WHERE database_name = current_database())
+        """
+    ).fetchall()[0]
+    if checked:
+        # A read-only connection sees the file as it was when opened (no other
+        # process can write it meanwhile): one check per connection is enough.
         return False
+    if read_only:
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS da_index_checked (checked BOOLEAN)")
     stored = con.execute("SELECT value FROM ledger_meta WHERE key = 'index_fingerprint'").fetchall()
     if stored and stored[0][0] == ledger_fingerprint(con):
         return False

@@ -16,6 +16,9 @@ from .ledger import ledger_end_date, open_ledger
 _INVOICE_MONEY = ["amount", "paid_amount", "credit_applied", "outstanding"]
 
 
+CLIENT_CHOICES = 300  # clients offered in the aging explorer's client picker
+
+
 class AgingExplorer:
     """Aging as of a date, with scheme, basis, client kind and minimum balance controls.
 
@@ -104,10 +107,10 @@ class AgingExplorer:
         with self.table:
             self.table.clear_output(wait=True)
             display(money_table(self.frame.head(50), [*labels, "outstanding", "overdue"]))
-        options = [
-            (f"{n} ({c})", c)
-            for c, n in zip(self.frame["client_id"], self.frame["name"], strict=True)
-        ]
+        # the clients with the most overdue first; a list of thousands helps nobody
+        # and costs every update (the client explorer finds any client)
+        head = self.frame.head(CLIENT_CHOICES)
+        options = [(f"{n} ({c})", c) for c, n in zip(head["client_id"], head["name"], strict=True)]
         current = self.client.value
         self.client.options = options
         if options:

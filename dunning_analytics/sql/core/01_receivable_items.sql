@@ -1,8 +1,10 @@
--- receivable_items(as_of_dates, open_only): what every client owed, item by
+-- receivable_items(as_of_dates, open_only[, only_client][, settled_since]): what every
+-- client (or the one client only_client) owed, item by
 -- item, at each date in the list as_of_dates. One row per (as_of, invoice) for
 -- every invoice issued on or before as_of, plus one 'unapplied_credit' row per
 -- client whose credit was not used up. With open_only, invoices already paid up
--- by direct money on that date are left out (what aging needs: far less work).
+-- by direct money on that date are left out (what aging needs: far less work);
+-- with settled_since, those dated on or before that day (what a window needs).
 --
 -- As of a date, later invoices, credit notes and payments do not exist.
 -- Reads the receivable index (00_receivable_index.sql) for what does not
@@ -16,7 +18,9 @@
 --      invoice id). What is left of the pool is the client's unapplied credit.
 -- Outstanding amounts over all rows of a client sum to: invoices - credit
 -- notes - payments, to the cent.
-CREATE OR REPLACE MACRO receivable_items(as_of_dates, open_only) AS TABLE
+CREATE OR REPLACE MACRO receivable_items(
+    as_of_dates, open_only, only_client := NULL, settled_since := NULL
+) AS TABLE
 WITH
 snapshots AS (
     SELECT DISTINCT unnest(as_of_dates)::DATE AS as_of
@@ -28,6 +32,7 @@ known_invoices AS (
     SELECT s.as_of, r.* EXCLUDE (paid_up_on, active_until)
     FROM snapshots AS s
     JOIN receivable_span AS r ON s.as_of >= r.invoice_date AND s.as_of < r.active_until
+    WHERE only_client IS NULL OR r.client_id = only_client
 ),
 
 settled_directly AS (
@@ -48,7 +53,8 @@ settled_directly AS (
         r.paid_up_on AS settled_date
     FROM snapshots AS s
     JOIN receivable_span AS r ON s.as_of >= r.paid_up_on AND s.as_of >= r.invoice_date
-    WHERE NOT open_only
+    WHERE NOT open_only AND (only_client IS NULL OR r.client_id = only_client)
+      AND (settled_since IS NULL OR r.invoice_date > settled_since)
 ),
 
 direct_allocations AS (
@@ -62,20 +68,34 @@ credit_events AS (
     FROM snapshots AS s
     JOIN receivable_credit AS c
         ON c.credited_on <= s.as_of AND (c.linked_from IS NULL OR c.linked_from > s.as_of)
+    WHERE only_client IS NULL OR c.client_id = only_client
 ),
 
 direct_running AS (
     SELECT
-        as_of,
-        invoice_id,
-        allocated_on,
-        amount,
-        sum(amount) OVER (
-            PARTITION BY as_of, invoice_id
-            ORDER BY allocated_on
+        a.as_of,
+        a.invoice_id,
+        a.allocated_on,
+        a.amount,
+        sum(a.amount) OVER (
+            PARTITION BY a.as_of, a.invoice_id
+            ORDER BY a.allocated_on
             ROWS UNBOUNDED PRECEDING
         ) AS paid_to_date
-    FROM direct_allocations
+    FROM direct_allocations AS a
+),
+
+direct_totals AS (
+    -- per (snapshot, invoice) with direct money: few rows, aggregated before the join
+    SELECT
+        r.as_of,
+        r.invoice_id,
+        sum(r.amount) AS paid_direct,
+        max(r.allocated_on) AS last_direct_on,
+        min(r.allocated_on) FILTER (WHERE r.paid_to_date >= k.amount) AS paid_in_full_on
+    FROM direct_running AS r
+    JOIN known_invoices AS k ON k.as_of = r.as_of AND k.invoice_id = r.invoice_id
+    GROUP BY r.as_of, r.invoice_id
 ),
 
 invoice_direct AS (
@@ -87,27 +107,34 @@ invoice_direct AS (
         k.due_date,
         k.amount,
         k.disputed,
-        coalesce(sum(r.amount), 0) AS paid_direct,
-        max(r.allocated_on) AS last_direct_on,
-        min(r.allocated_on) FILTER (WHERE r.paid_to_date >= k.amount) AS paid_in_full_on
+        coalesce(t.paid_direct, 0) AS paid_direct,
+        t.last_direct_on,
+        t.paid_in_full_on
     FROM known_invoices AS k
-    LEFT JOIN direct_running AS r ON r.as_of = k.as_of AND r.invoice_id = k.invoice_id
+    LEFT JOIN direct_totals AS t ON t.as_of = k.as_of AND t.invoice_id = k.invoice_id
+),
+
+client_credit AS (
+    SELECT as_of, client_id, sum(amount) AS credit_total
+    FROM credit_events
     GROUP BY ALL
 ),
 
 credit_queue AS (
+    -- only clients with credit at the snapshot need the oldest-due-first queue
     SELECT
-        as_of,
-        client_id,
-        invoice_id,
-        amount - paid_direct AS residual,
-        sum(amount - paid_direct) OVER (
-            PARTITION BY as_of, client_id
-            ORDER BY due_date, invoice_date, invoice_id
+        d.as_of,
+        d.client_id,
+        d.invoice_id,
+        d.amount - d.paid_direct AS residual,
+        sum(d.amount - d.paid_direct) OVER (
+            PARTITION BY d.as_of, d.client_id
+            ORDER BY d.due_date, d.invoice_date, d.invoice_id
             ROWS UNBOUNDED PRECEDING
         ) AS queue_end
-    FROM invoice_direct
-    WHERE amount - paid_direct > 0
+    FROM invoice_direct AS d
+    SEMI JOIN client_credit AS c ON c.as_of = d.as_of AND c.client_id = d.client_id
+    WHERE d.amount - d.paid_direct > 0
 ),
 
 credit_pool AS (
@@ -121,12 +148,6 @@ credit_pool AS (
             ROWS UNBOUNDED PRECEDING
         ) AS pool_end
     FROM credit_events
-),
-
-client_credit AS (
-    SELECT as_of, client_id, sum(amount) AS credit_total
-    FROM credit_events
-    GROUP BY ALL
 ),
 
 credit_applied AS (

@@ -1,11 +1,13 @@
 -- invoice_settlement_at(as_of): one row per invoice (credit notes excluded)
 -- issued on or before as_of, with what was paid by then and when it was
--- settled. days_to_pay = settled_date - invoice_date; days_late =
+-- settled (with settled_since: invoices paid up by then and dated on or before
+-- settled_since are left out). days_to_pay = settled_date - invoice_date; days_late =
 -- settled_date - due_date (negative when paid early); both NULL while open.
-CREATE OR REPLACE MACRO invoice_settlement_at(as_of) AS TABLE
+CREATE OR REPLACE MACRO invoice_settlement_at(as_of, settled_since := NULL) AS TABLE
 WITH
 items AS (
-    SELECT * FROM receivable_items([as_of], false) WHERE item_type = 'invoice'
+    SELECT * FROM receivable_items([as_of], false, settled_since := settled_since)
+    WHERE item_type = 'invoice'
 ),
 
 final AS (

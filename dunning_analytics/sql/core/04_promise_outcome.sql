@@ -17,7 +17,14 @@ promises AS (
 ),
 
 settlement AS (
-    SELECT invoice_id, settled_date FROM invoice_settlement_at(as_of)
+    -- the settled date of every invoice: computed for those not paid up by direct
+    -- money, read from the receivable index for the others
+    SELECT invoice_id, settled_date FROM receivable_items([as_of], true)
+    WHERE item_type = 'invoice'
+    UNION ALL
+    SELECT invoice_id, paid_up_on FROM receivable_span
+    WHERE paid_up_on <= as_of AND invoice_date <= as_of
+      AND invoice_id IN (SELECT invoice_id FROM promises)
 ),
 
 client_paid AS (

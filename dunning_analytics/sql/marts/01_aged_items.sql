@@ -1,4 +1,4 @@
--- aged_items(as_of_dates, boundaries, overdue_labels, basis): the open items
+-- aged_items(as_of_dates, boundaries, overdue_labels, basis[, only_client]): the open items
 -- of receivable_items at each date, each placed in one aging bucket.
 --   bucket_order 0              'not yet due' (due_date >= as_of), on any basis
 --   bucket_order 1..n+1         overdue, by age in days: age <= boundaries[1],
@@ -8,10 +8,13 @@
 --   bucket_order n+2            'unapplied credit' (negative)
 -- overdue_labels holds the n+1 names of the overdue buckets.
 -- Every open item is in exactly one bucket, so buckets add up to the balance.
-CREATE OR REPLACE MACRO aged_items(as_of_dates, boundaries, overdue_labels, basis) AS TABLE
+CREATE OR REPLACE MACRO aged_items(
+    as_of_dates, boundaries, overdue_labels, basis, only_client := NULL
+) AS TABLE
 WITH
 items AS (
-    SELECT * FROM receivable_items(as_of_dates, true) WHERE outstanding <> 0
+    SELECT * FROM receivable_items(as_of_dates, true, only_client := only_client)
+    WHERE outstanding <> 0
 ),
 
 aged AS (

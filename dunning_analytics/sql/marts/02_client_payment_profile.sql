@@ -16,7 +16,12 @@ CREATE OR REPLACE MACRO client_payment_profile_at(
 ) AS TABLE
 WITH
 settlement AS (
-    SELECT * FROM invoice_settlement_at(as_of)
+    -- every invoice of the window, and every one still open or settled by credit
+    SELECT * FROM invoice_settlement_at(as_of, settled_since := as_of - window_days::INTEGER)
+),
+
+spans AS (
+    SELECT * FROM receivable_span WHERE invoice_date <= as_of
 ),
 
 window_invoices AS (
@@ -31,7 +36,7 @@ window_invoices AS (
 
 lifetime AS (
     SELECT client_id, min(invoice_date) AS first_invoice_date, count(*) AS lifetime_invoices
-    FROM settlement
+    FROM spans
     GROUP BY client_id
 ),
 
@@ -91,12 +96,15 @@ lateness_incl_open AS (
 ),
 
 window_contacts AS (
-    SELECT c.*, s.settled_date
+    -- contacts up to the day their invoice was settled (paid up, or as settlement says)
+    SELECT c.*, coalesce(s.settled_date, p.paid_up_on) AS settled_date
     FROM contacts AS c
     LEFT JOIN settlement AS s USING (invoice_id)
+    LEFT JOIN spans AS p ON p.invoice_id = c.invoice_id AND p.paid_up_on <= as_of
     WHERE c.contact_at::DATE <= as_of
       AND c.contact_at::DATE > as_of - window_days::INTEGER
-      AND (s.settled_date IS NULL OR c.contact_at::DATE <= s.settled_date)
+      AND (coalesce(s.settled_date, p.paid_up_on) IS NULL
+           OR c.contact_at::DATE <= coalesce(s.settled_date, p.paid_up_on))
 ),
 
 contact_counts AS (
