@@ -368,11 +368,8 @@ def _candidates(con, entries: list[BankEntry]):
                    OR i.client_id IN (SELECT client_id FROM da_wanted))
         ),
         direct_money AS (
-            SELECT p.invoice_id, p.amount FROM payments AS p
-            WHERE p.invoice_id IN (SELECT invoice_id FROM candidate)
-            UNION ALL
-            SELECT c.credits_invoice_id, -c.amount FROM invoices AS c
-            WHERE c.amount < 0 AND c.credits_invoice_id IN (SELECT invoice_id FROM candidate)
+            SELECT invoice_id, amount FROM receivable_direct_money_live
+            WHERE invoice_id IN (SELECT invoice_id FROM candidate)
         ),
         final AS (
             SELECT c.token, c.invoice_id, c.client_id, c.due_date, c.invoice_date,

@@ -1013,7 +1013,7 @@ def load(
                             for r in result.rejections
                         ],
                     )
-                if kind != "clients" and kind != "contacts":
+                if kind in ("history", "invoices", "payments"):
                     refresh_index(con)
         finally:
             for temp in ("da_staged", "da_errors"):
