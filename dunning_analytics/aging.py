@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from .formatting import money_sum
 from .ledger import connected, query_frame
 
 DEFAULT_BUCKETS = (30, 60, 90)
@@ -92,8 +93,9 @@ def aging(
     client kind, a minimum balance (by client) or outstanding amount (by
     invoice), one client.
     Out, by='client': one row per client with a balance: client_id, name,
-    kind, one Decimal column per bucket label (bucket_labels), outstanding
-    (their sum) and overdue; sorted by overdue, largest first.
+    kind, one money column per bucket label (bucket_labels), outstanding
+    (their sum) and overdue; sorted by overdue, largest first. Money columns
+    are exact Arrow decimals (see ledger.query_frame): each value is a Decimal.
     Out, by='invoice': one row per open item with client, dates, amount,
     paid_amount, credit_applied, outstanding, days_overdue and bucket.
     """
@@ -147,6 +149,7 @@ def aging(
             SELECT * FROM final ORDER BY overdue DESC, outstanding DESC, client_id
             """,
             params,
+            arrow_money=True,
         )
     return wide.rename(columns={f"b{i}": label for i, label in enumerate(labels)})
 
@@ -154,7 +157,7 @@ def aging(
 def aging_totals(frame: pd.DataFrame) -> pd.Series:
     """Return the portfolio total per bucket (and outstanding) of an aging by client."""
     numeric = [c for c in frame.columns if c not in ("client_id", "name", "kind")]
-    return pd.Series({c: sum(frame[c], Decimal("0.00")) for c in numeric})
+    return pd.Series({c: money_sum(frame[c]) for c in numeric})
 
 
 def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:

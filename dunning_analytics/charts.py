@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .aging import NOT_YET_DUE, UNAPPLIED
-from .formatting import format_eur
+from .formatting import format_eur, money_sum
 
 _OVERDUE_COLOURS = ["#f6d55c", "#f3a24b", "#e8743b", "#d1453b", "#a4262c", "#6d1a1f"]
 _NOT_YET_DUE_COLOUR = "#3caea3"
@@ -40,7 +40,7 @@ def top_clients_with_other(frame: pd.DataFrame, labels: list[str], top: int = 15
     head = frame.head(top).copy()
     rest = frame.iloc[top:]
     if not rest.empty:
-        other = {c: sum(rest[c], Decimal("0.00")) for c in [*labels, "outstanding", "overdue"]}
+        other = {c: money_sum(rest[c]) for c in [*labels, "outstanding", "overdue"]}
         other.update(client_id="", name=f"other clients ({len(rest)})", kind="")
         head = pd.concat([head, pd.DataFrame([other])], ignore_index=True)
     return head
@@ -73,8 +73,8 @@ def aging_by_client_chart(
             customdata=[format_eur(v) for v in shown[label]],
             hovertemplate="%{y}<br>" + label + ": %{customdata}<extra></extra>",
         )
-    total = sum(frame["outstanding"], Decimal("0.00")) if not frame.empty else Decimal("0")
-    overdue = sum(frame["overdue"], Decimal("0.00")) if not frame.empty else Decimal("0")
+    total = money_sum(frame["outstanding"])
+    overdue = money_sum(frame["overdue"])
     fig.update_layout(
         barmode="relative",
         title=title or f"Outstanding {format_eur(total)}, of which overdue {format_eur(overdue)}",

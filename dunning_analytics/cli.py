@@ -122,21 +122,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_aging(args: argparse.Namespace) -> int:
+    from decimal import Decimal
+
     from .aging import aging
     from .formatting import format_eur
-    from .ledger import connected, ledger_end_date
+    from .ledger import connected, ledger_end_date, money_columns
 
     with connected(args.ledger, read_only=True) as con:
         as_of = args.as_of or ledger_end_date(con) or dt.date.today()
         frame = aging(con, as_of, buckets=args.buckets, basis=args.basis, by=args.by)
-    money = [
-        c
-        for c in frame.columns
-        if frame[c].dtype == object and c not in ("client_id", "name", "kind")
-    ]
     shown = frame.copy()
-    for column in money:
-        shown[column] = shown[column].map(lambda v: format_eur(v) if v is not None else "")
+    for column in money_columns(frame):
+        shown[column] = [format_eur(v) if isinstance(v, Decimal) else "" for v in shown[column]]
     print(f"Aging as of {as_of} ({args.basis} date basis)")
     print(shown.to_string(index=False))
     return 0

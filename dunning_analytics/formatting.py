@@ -11,6 +11,15 @@ def to_cents(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def money_sum(values) -> Decimal:
+    """Return the exact sum of a money column (Decimal objects or Arrow decimals) as a Decimal.
+
+    An Arrow decimal column is summed by Arrow, without a Python object per value.
+    """
+    total = values.sum() if hasattr(values, "sum") else sum(values, Decimal("0.00"))
+    return Decimal("0.00") + (total if total == total else 0)
+
+
 def _dutch_separators(text: str) -> str:
     """1,234.56 -> 1.234,56"""
     return text.replace(",", "_").replace(".", ",").replace("_", ".")

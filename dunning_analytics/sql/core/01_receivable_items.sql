@@ -1,10 +1,14 @@
--- receivable_items(as_of_dates, open_only[, only_client][, settled_since]): what every
+-- receivable_items(as_of_dates, open_only[, only_client][, settled_since][, settled_dates]):
+-- what every
 -- client (or the one client only_client) owed, item by
 -- item, at each date in the list as_of_dates. One row per (as_of, invoice) for
 -- every invoice issued on or before as_of, plus one 'unapplied_credit' row per
 -- client whose credit was not used up. With open_only, invoices already paid up
 -- by direct money on that date are left out (what aging needs: far less work);
 -- with settled_since, those dated on or before that day (what a window needs).
+-- settled_dates := false leaves settled_date empty for invoices settled by the
+-- credit pool (a caller that keeps only open items never sees one) and skips
+-- the work of finding it.
 --
 -- As of a date, later invoices, credit notes and payments do not exist.
 -- Reads the receivable index (00_receivable_index.sql) for what does not
@@ -19,7 +23,7 @@
 -- Outstanding amounts over all rows of a client sum to: invoices - credit
 -- notes - payments, to the cent.
 CREATE OR REPLACE MACRO receivable_items(
-    as_of_dates, open_only, only_client := NULL, settled_since := NULL
+    as_of_dates, open_only, only_client := NULL, settled_since := NULL, settled_dates := true
 ) AS TABLE
 WITH
 snapshots AS (
@@ -148,6 +152,7 @@ credit_pool AS (
             ROWS UNBOUNDED PRECEDING
         ) AS pool_end
     FROM credit_events
+    WHERE settled_dates
 ),
 
 credit_applied AS (
@@ -167,6 +172,7 @@ credit_cover AS (
     FROM credit_queue AS q
     ASOF JOIN credit_pool AS p
         ON p.as_of = q.as_of AND p.client_id = q.client_id AND q.queue_end <= p.pool_end
+    WHERE settled_dates
 ),
 
 invoice_items AS (

@@ -4,7 +4,7 @@
 CREATE OR REPLACE MACRO open_items(as_of) AS TABLE
 WITH
 items AS (
-    SELECT * FROM receivable_items([as_of], true) WHERE outstanding <> 0
+    SELECT * FROM receivable_items([as_of], true, settled_dates := false) WHERE outstanding <> 0
 ),
 
 final AS (

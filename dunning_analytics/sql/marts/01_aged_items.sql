@@ -13,7 +13,9 @@ CREATE OR REPLACE MACRO aged_items(
 ) AS TABLE
 WITH
 items AS (
-    SELECT * FROM receivable_items(as_of_dates, true, only_client := only_client)
+    SELECT * FROM receivable_items(
+        as_of_dates, true, only_client := only_client, settled_dates := false
+    )
     WHERE outstanding <> 0
 ),
 

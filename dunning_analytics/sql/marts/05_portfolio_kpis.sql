@@ -32,7 +32,7 @@ receivables AS (
         coalesce(sum(outstanding) FILTER (
             WHERE item_type = 'invoice' AND due_date >= as_of
         ), 0) AS current_ar
-    FROM receivable_items((SELECT dates FROM snapshot_dates), true)
+    FROM receivable_items((SELECT dates FROM snapshot_dates), true, settled_dates := false)
     GROUP BY as_of
 ),
 
