@@ -71,7 +71,7 @@ def _params(as_of_dates, buckets, basis: str, client_kind: str | None) -> dict:
 
 _ITEMS = """
     SELECT * FROM aged_items($dates, $bounds, $labels, $basis, only_client := $client)
-    WHERE $kind IS NULL OR client_kind = $kind
+    WHERE $kind IS NULL OR client_id IN (SELECT client_id FROM clients WHERE kind = $kind)
 """
 
 
@@ -108,10 +108,12 @@ def aging(
             rows = query_frame(
                 con,
                 f"""
-                SELECT client_id, client_name AS name, client_kind AS kind, item_type, invoice_id,
-                       invoice_date, due_date, amount, paid_amount, credit_applied, outstanding,
-                       as_of - due_date AS days_overdue, age_days, bucket, bucket_order, disputed
-                FROM ({_ITEMS})
+                SELECT i.client_id, c.name, c.kind, i.item_type, i.invoice_id, i.invoice_date,
+                       i.due_date, i.amount, i.paid_amount, i.credit_applied, i.outstanding,
+                       i.as_of - i.due_date AS days_overdue, i.age_days, i.bucket,
+                       i.bucket_order, i.disputed
+                FROM ({_ITEMS}) AS i
+                LEFT JOIN clients AS c USING (client_id)
                 WHERE ($client IS NULL OR client_id = $client)
                   AND ($min IS NULL OR outstanding >= $min)
                 ORDER BY client_id, bucket_order DESC, due_date, invoice_id
@@ -132,19 +134,21 @@ def aging(
             WITH
             items AS ({_ITEMS}),
             per_client AS (
-                SELECT client_id, any_value(client_name) AS name, any_value(client_kind) AS kind,
+                SELECT client_id,
                        {per_bucket},
                        sum(outstanding) AS outstanding,
                        coalesce(sum(outstanding) FILTER (
-                           WHERE bucket NOT IN ('not yet due', 'unapplied credit')
+                           WHERE bucket_order BETWEEN 1 AND {len(labels) - 2}
                        ), 0) AS overdue
                 FROM items
                 WHERE $client IS NULL OR client_id = $client
                 GROUP BY client_id
             ),
             final AS (
-                SELECT * FROM per_client
-                WHERE $min IS NULL OR outstanding >= $min
+                SELECT p.client_id, c.name, c.kind, p.* EXCLUDE (client_id)
+                FROM per_client AS p
+                LEFT JOIN clients AS c USING (client_id)
+                WHERE $min IS NULL OR p.outstanding >= $min
             )
             SELECT * FROM final ORDER BY overdue DESC, outstanding DESC, client_id
             """,

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 # Bump when a table or model changes; an older file gets the new models on
 # its next writable open.
-MODELS_VERSION = "13"
+MODELS_VERSION = "14"
 
 TABLES = (
     "clients",
@@ -76,11 +76,27 @@ def _models_version(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0][0] if row else None
 
 
+def _install_models(con: duckdb.DuckDBPyConnection, temporary: bool) -> None:
+    """(Re)create the models; the index first, since the macros bind to its columns.
+
+    In the file (temporary=False) the index tables are rebuilt; on a read-only
+    connection to an older file, temporary views of the live index stand in.
+    """
+    index_views, *models = _model_sql(temporary)
+    con.execute(index_views)
+    if temporary:
+        for table, view in INDEX_TABLES.items():
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {view}")
+    else:
+        refresh_index(con)
+    for text in models:
+        con.execute(text)
+
+
 def _install(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and (re)create the models and the index in the file."""
-    for text in _sql_files():
-        con.execute(text)
-    refresh_index(con)
+    con.execute(_sql_files()[0])
+    _install_models(con, temporary=False)
     con.execute("DELETE FROM ledger_meta WHERE key = 'models_version'")
     con.execute("INSERT INTO ledger_meta VALUES ('models_version', ?)", [MODELS_VERSION])
 
@@ -107,8 +123,9 @@ SELECT concat_ws('|',
 
 
 def ledger_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """Return a short text that changes whenever invoices or payments change."""
-    return con.execute(_FINGERPRINT_SQL).fetchall()[0][0]
+    """Return a short text that changes whenever invoices or payments change,
+    or the index's own shape does (a new MODELS_VERSION)."""
+    return f"v{MODELS_VERSION}|" + con.execute(_FINGERPRINT_SQL).fetchall()[0][0]
 
 
 def refresh_index(con: duckdb.DuckDBPyConnection) -> None:
@@ -207,8 +224,7 @@ def open_ledger(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyCon
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT.strip()}'")
     if read_only:
         if _models_version(con) != MODELS_VERSION:
-            for text in _model_sql(temporary=True):
-                con.execute(text)
+            _install_models(con, temporary=True)
     elif _models_version(con) != MODELS_VERSION:
         with transaction(con):
             _install(con)

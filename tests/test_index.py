@@ -65,3 +65,20 @@ def test_hand_edits_are_seen_read_only_and_rebuilt_when_writable(ledger, write):
     ).fetchall()
     ro.close()
     assert temp_views == [(0,)]
+
+
+def test_a_ledger_from_an_older_version_is_read_and_upgraded(ledger, write):
+    load(ledger, write("h.csv", HISTORY))
+    con = duckdb.connect(str(ledger))  # as an older version left it: a narrower index
+    con.execute("DROP MACRO TABLE IF EXISTS aged_items")
+    con.execute("CREATE OR REPLACE TABLE receivable_money AS SELECT invoice_id FROM invoices")
+    con.execute("CREATE OR REPLACE TABLE receivable_span AS SELECT invoice_id FROM invoices")
+    con.execute("UPDATE ledger_meta SET value = 'old' WHERE key = 'models_version'")
+    con.close()
+    assert owed(ledger, "K1") == Decimal("250.00")  # read-only: the live index stands in
+    with connected(ledger, read_only=False) as con:  # writable: upgraded in the file
+        assert owed(con, "K1") == Decimal("250.00")
+    con = duckdb.connect(str(ledger), read_only=True)
+    columns = [r[0] for r in con.execute("DESCRIBE receivable_money").fetchall()]
+    con.close()
+    assert "invoice_amount" in columns

@@ -110,12 +110,17 @@ CREATE TABLE IF NOT EXISTS receivable_span (
     amount       DECIMAL(18, 2),
     disputed     BOOLEAN,
     paid_up_on   DATE,
-    active_until DATE
+    active_until DATE,
+    queue_rank   BIGINT
 );
 CREATE TABLE IF NOT EXISTS receivable_money (
-    invoice_id   VARCHAR,
-    allocated_on DATE,
-    amount       DECIMAL(18, 2)
+    invoice_id     VARCHAR,
+    client_id      VARCHAR,
+    invoice_date   DATE,
+    invoice_amount DECIMAL(18, 2),
+    active_until   DATE,
+    allocated_on   DATE,
+    amount         DECIMAL(18, 2)
 );
 CREATE TABLE IF NOT EXISTS receivable_credit (
     client_id   VARCHAR,

@@ -62,9 +62,12 @@ settled_directly AS (
 ),
 
 direct_allocations AS (
-    SELECT k.as_of, d.invoice_id, d.allocated_on, d.amount
-    FROM known_invoices AS k
-    JOIN receivable_money AS d ON d.invoice_id = k.invoice_id AND d.allocated_on <= k.as_of
+    -- from the money side: the few invoices with part payments, not every known one
+    SELECT s.as_of, d.invoice_id, d.invoice_amount, d.allocated_on, d.amount
+    FROM snapshots AS s
+    JOIN receivable_money AS d
+        ON s.as_of >= d.allocated_on AND s.as_of >= d.invoice_date AND s.as_of < d.active_until
+    WHERE only_client IS NULL OR d.client_id = only_client
 ),
 
 credit_events AS (
@@ -79,6 +82,7 @@ direct_running AS (
     SELECT
         a.as_of,
         a.invoice_id,
+        a.invoice_amount,
         a.allocated_on,
         a.amount,
         sum(a.amount) OVER (
@@ -96,9 +100,8 @@ direct_totals AS (
         r.invoice_id,
         sum(r.amount) AS paid_direct,
         max(r.allocated_on) AS last_direct_on,
-        min(r.allocated_on) FILTER (WHERE r.paid_to_date >= k.amount) AS paid_in_full_on
+        min(r.allocated_on) FILTER (WHERE r.paid_to_date >= r.invoice_amount) AS paid_in_full_on
     FROM direct_running AS r
-    JOIN known_invoices AS k ON k.as_of = r.as_of AND k.invoice_id = r.invoice_id
     GROUP BY r.as_of, r.invoice_id
 ),
 
@@ -111,6 +114,7 @@ invoice_direct AS (
         k.due_date,
         k.amount,
         k.disputed,
+        k.queue_rank,
         coalesce(t.paid_direct, 0) AS paid_direct,
         t.last_direct_on,
         t.paid_in_full_on
@@ -133,7 +137,7 @@ credit_queue AS (
         d.amount - d.paid_direct AS residual,
         sum(d.amount - d.paid_direct) OVER (
             PARTITION BY d.as_of, d.client_id
-            ORDER BY d.due_date, d.invoice_date, d.invoice_id
+            ORDER BY d.queue_rank
             ROWS UNBOUNDED PRECEDING
         ) AS queue_end
     FROM invoice_direct AS d

@@ -38,17 +38,16 @@ bucketed AS (
 ),
 
 final AS (
+    -- no client names here: a caller that sums per client or per month joins
+    -- clients to the sums, not to millions of items
     SELECT
         b.*,
         CASE
             WHEN bucket_order = 0 THEN 'not yet due'
             WHEN bucket_order = len(boundaries) + 2 THEN 'unapplied credit'
             ELSE overdue_labels[bucket_order]
-        END AS bucket,
-        c.name AS client_name,
-        c.kind AS client_kind
+        END AS bucket
     FROM bucketed AS b
-    LEFT JOIN clients AS c ON c.client_id = b.client_id
 )
 
 SELECT * FROM final;
