@@ -66,11 +66,14 @@ def _params(as_of_dates, buckets, basis: str, client_kind: str | None) -> dict:
         "labels": _overdue_labels(bounds),
         "basis": basis,
         "kind": client_kind,
+        "stored": False,
     }
 
 
 _ITEMS = """
-    SELECT * FROM aged_items($dates, $bounds, $labels, $basis, only_client := $client)
+    SELECT * FROM aged_items(
+        $dates, $bounds, $labels, $basis, only_client := $client, stored := $stored
+    )
     WHERE $kind IS NULL OR client_id IN (SELECT client_id FROM clients WHERE kind = $kind)
 """
 
@@ -193,6 +196,7 @@ def aging_trend(
     labels = bucket_labels(buckets)
     params["all_labels"] = labels
     params["client"] = None
+    params["stored"] = True  # month ends of the ledger come from the month-end store
     with connected(ledger) as con:
         frame = query_frame(
             con,

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 # Bump when a table or model changes; an older file gets the new models on
 # its next writable open.
-MODELS_VERSION = "14"
+MODELS_VERSION = "15"
 
 TABLES = (
     "clients",
@@ -84,13 +84,29 @@ def _install_models(con: duckdb.DuckDBPyConnection, temporary: bool) -> None:
     """
     index_views, *models = _model_sql(temporary)
     con.execute(index_views)
+    base = [t for t in INDEX_TABLES if t != "receivable_month_end"]
     if temporary:
-        for table, view in INDEX_TABLES.items():
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {view}")
+        for table in base:
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {INDEX_TABLES[table]}"
+            )
+        # a stand-in of the right shape until the models that compute it exist
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW receivable_month_end AS SELECT NULL::DATE AS as_of, "
+            "NULL::VARCHAR AS client_id, NULL::VARCHAR AS item_type, NULL::DATE AS invoice_date, "
+            "NULL::DATE AS due_date, NULL::DECIMAL(18, 2) AS outstanding WHERE false"
+        )
     else:
-        refresh_index(con)
+        _rebuild_index_tables(con, base)
     for text in models:
         con.execute(text)
+    if temporary:
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW receivable_month_end AS "
+            "SELECT * FROM receivable_month_end_live"
+        )
+    else:
+        refresh_index(con, ["receivable_month_end"])
 
 
 def _install(con: duckdb.DuckDBPyConnection) -> None:
@@ -101,11 +117,18 @@ def _install(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO ledger_meta VALUES ('models_version', ?)", [MODELS_VERSION])
 
 
-# The receivable index (sql/core/00_receivable_index.sql): table <- its live view.
+# The receivable index (sql/core/00_receivable_index.sql) and the month-end store
+# (sql/core/05_receivable_month_end.sql, computed from the others, so last):
+# table <- its live view.
 INDEX_TABLES = {
     "receivable_span": "receivable_span_live",
     "receivable_money": "receivable_money_live",
     "receivable_credit": "receivable_credit_live",
+    "receivable_month_end": "receivable_month_end_live",
+}
+_INDEX_ORDER = {
+    "receivable_span": " ORDER BY active_until, invoice_date",
+    "receivable_month_end": " ORDER BY as_of",
 }
 # What the index depends on, summed cheaply (a few column scans): row counts, amounts,
 # dates, and hashes of the ids that tie money to invoices and clients.
@@ -128,18 +151,25 @@ def ledger_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     return f"v{MODELS_VERSION}|" + con.execute(_FINGERPRINT_SQL).fetchall()[0][0]
 
 
-def refresh_index(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the receivable index tables from the ledger and record its fingerprint.
+def refresh_index(con: duckdb.DuckDBPyConnection, tables=None) -> None:
+    """Rebuild the receivable index tables (all, or those named) from the ledger
+    and record its fingerprint.
 
     Called by every load (inside its transaction) and by ensure_index.
     """
-    for table, view in INDEX_TABLES.items():
-        order = " ORDER BY active_until, invoice_date" if table == "receivable_span" else ""
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {view}{order}")
+    _rebuild_index_tables(con, list(tables or INDEX_TABLES))
     con.execute("DELETE FROM ledger_meta WHERE key = 'index_fingerprint'")
     con.execute(
         "INSERT INTO ledger_meta VALUES ('index_fingerprint', ?)", [ledger_fingerprint(con)]
     )
+
+
+def _rebuild_index_tables(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    for table in tables:
+        order = _INDEX_ORDER.get(table, "")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {INDEX_TABLES[table]}{order}"
+        )
 
 
 def ensure_index(con: duckdb.DuckDBPyConnection) -> bool:

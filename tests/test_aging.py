@@ -178,6 +178,24 @@ def test_month_end_trend_equals_aging_at_each_month_end(demo_ledger):
             assert part[label] == sum(frame[label]), (month_end, label)
 
 
+@pytest.mark.parametrize(
+    "options", [{}, {"basis": "invoice", "client_kind": "consumer", "buckets": (7, 14, 21, 28)}]
+)
+def test_trend_from_the_month_end_store_equals_aging_computed_on_the_day(demo_ledger, options):
+    # month ends up to the demo's last day come from the store the loader keeps,
+    # the two after it are computed; aging() always computes
+    con = duckdb.connect(str(demo_ledger), read_only=True)
+    stored = con.execute("SELECT DISTINCT as_of FROM receivable_month_end").fetchall()
+    con.close()
+    assert (D(2026, 10, 31),) in stored and (D(2026, 11, 30),) not in stored
+    trend = aging_trend(demo_ledger, D(2025, 1, 1), D(2026, 12, 15), **options)
+    labels = bucket_labels(options.get("buckets", (30, 60, 90)))
+    for month_end in month_ends(D(2025, 1, 1), D(2026, 12, 15)):
+        frame = aging(demo_ledger, month_end, **options)
+        part = trend[trend["month_end"] == month_end].set_index("bucket")["outstanding"]
+        assert [part[label] for label in labels] == [sum(frame[label]) for label in labels]
+
+
 def test_client_kind_and_minimum_balance_filters(demo_ledger):
     as_of = D(2026, 10, 31)
     everyone = aging(demo_ledger, as_of)

@@ -128,3 +128,11 @@ CREATE TABLE IF NOT EXISTS receivable_credit (
     amount      DECIMAL(18, 2),
     linked_from DATE
 );
+CREATE TABLE IF NOT EXISTS receivable_month_end (
+    as_of        DATE,
+    client_id    VARCHAR,
+    item_type    VARCHAR,
+    invoice_date DATE,
+    due_date     DATE,
+    outstanding  DECIMAL(18, 2)
+);
