@@ -185,9 +185,12 @@ def aging_trend(
     buckets: Sequence[int] = DEFAULT_BUCKETS,
     basis: str = "due",
     client_kind: str | None = None,
+    stored: bool = True,
 ) -> pd.DataFrame:
     """Return outstanding per bucket at every month end from `start` to `end` (one query).
 
+    Month ends within the ledger's dates are read from the month-end store the
+    loader keeps; stored=False computes every one of them (same result, slower).
     Out: long DataFrame month_end, bucket, bucket_order, outstanding (Decimal);
     every bucket appears for every month end (0 where empty).
     """
@@ -196,7 +199,7 @@ def aging_trend(
     labels = bucket_labels(buckets)
     params["all_labels"] = labels
     params["client"] = None
-    params["stored"] = True  # month ends of the ledger come from the month-end store
+    params["stored"] = stored
     with connected(ledger) as con:
         frame = query_frame(
             con,

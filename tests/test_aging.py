@@ -189,6 +189,8 @@ def test_trend_from_the_month_end_store_equals_aging_computed_on_the_day(demo_le
     con.close()
     assert (D(2026, 10, 31),) in stored and (D(2026, 11, 30),) not in stored
     trend = aging_trend(demo_ledger, D(2025, 1, 1), D(2026, 12, 15), **options)
+    computed = aging_trend(demo_ledger, D(2025, 1, 1), D(2026, 12, 15), stored=False, **options)
+    assert trend.equals(computed)
     labels = bucket_labels(options.get("buckets", (30, 60, 90)))
     for month_end in month_ends(D(2025, 1, 1), D(2026, 12, 15)):
         frame = aging(demo_ledger, month_end, **options)
