@@ -192,3 +192,27 @@ def test_demo_archetypes_get_the_expected_grades(demo_ledger):
     assert (slow == "B").mean() > 0.8
     worse = graded[graded["archetype"].isin(["deteriorating"])]["grade"]
     assert set(worse) <= {"C", "D"}
+
+
+def test_median_and_p90_days_to_pay_equal_pandas_quantiles_for_every_client(demo_ledger):
+    """The profile ranks days to pay in SQL (no per-client list in memory); the
+    result must be what pandas' quantile gives on the same settled invoices."""
+    as_of = D(2026, 6, 30)
+    profiles = client_profiles(demo_ledger, as_of).set_index("client_id")
+    con = duckdb.connect(str(demo_ledger), read_only=True)
+    settled = con.execute(
+        """
+        SELECT client_id, days_to_pay FROM invoice_settlement_at(?)
+        WHERE settled_date IS NOT NULL AND invoice_date > ?::DATE - 365
+        """,
+        [as_of, as_of],
+    ).df()
+    con.close()
+    grouped = settled.groupby("client_id")["days_to_pay"]
+    expected = grouped.quantile(0.5).to_frame("median").join(grouped.quantile(0.9).rename("p90"))
+    sizes = grouped.size()
+    assert (sizes % 2 == 0).any() and (sizes % 2 == 1).any()  # both ways a median is taken
+    ours = profiles.loc[expected.index]
+    assert ours["median_days_to_pay"].tolist() == pytest.approx(expected["median"].tolist())
+    assert ours["p90_days_to_pay"].tolist() == pytest.approx(expected["p90"].tolist())
+    assert profiles.drop(expected.index)["median_days_to_pay"].isna().all()

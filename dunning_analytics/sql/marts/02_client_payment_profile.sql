@@ -20,10 +20,6 @@ settlement AS (
     SELECT * FROM invoice_settlement_at(as_of, settled_since := as_of - window_days::INTEGER)
 ),
 
-spans AS (
-    SELECT * FROM receivable_span WHERE invoice_date <= as_of
-),
-
 window_invoices AS (
     SELECT *,
         CASE
@@ -36,7 +32,8 @@ window_invoices AS (
 
 lifetime AS (
     SELECT client_id, min(invoice_date) AS first_invoice_date, count(*) AS lifetime_invoices
-    FROM spans
+    FROM receivable_span
+    WHERE invoice_date <= as_of
     GROUP BY client_id
 ),
 
@@ -51,60 +48,86 @@ open_position AS (
     GROUP BY client_id
 ),
 
-window_totals AS (
+window_behaviour AS (
+    -- one pass over the window's invoices: totals, settled behaviour, and
+    -- lateness including open invoices
     SELECT
         client_id,
         count(*) AS invoices,
         sum(amount) AS revenue,
-        count(*) FILTER (WHERE settled_date IS NOT NULL) AS settled_invoices,
-        count(*) FILTER (WHERE due_date < as_of OR settled_date IS NOT NULL) AS due_invoices,
-        count(*) FILTER (WHERE disputed) AS disputed_invoices
-    FROM window_invoices
-    GROUP BY client_id
-),
-
-settled_behaviour AS (
-    SELECT
-        client_id,
-        count(*) FILTER (WHERE days_late > 0) AS paid_late,
-        avg(CASE WHEN days_late <= 0 THEN 1.0 ELSE 0.0 END) AS on_time_share,
-        avg(greatest(days_late, 0)) AS avg_days_late,
-        sum(amount * greatest(days_late, 0)) / nullif(sum(amount), 0) AS weighted_days_late,
-        median(days_to_pay) AS median_days_to_pay,
-        quantile_cont(days_to_pay, 0.9) AS p90_days_to_pay,
-        max(days_late) AS worst_days_late
-    FROM window_invoices
-    WHERE settled_date IS NOT NULL
-    GROUP BY client_id
-),
-
-lateness_incl_open AS (
-    SELECT
-        client_id,
-        sum(amount * lateness) / nullif(sum(amount), 0) AS weighted_lateness,
+        count(*) FILTER (WHERE settled) AS settled_invoices,
+        count(*) FILTER (WHERE due_date < as_of OR settled) AS due_invoices,
+        count(*) FILTER (WHERE disputed) AS disputed_invoices,
+        count(*) FILTER (WHERE settled AND days_late > 0) AS paid_late,
+        avg(CASE WHEN days_late <= 0 THEN 1.0 ELSE 0.0 END) FILTER (WHERE settled)
+            AS on_time_share,
+        avg(greatest(days_late, 0)) FILTER (WHERE settled) AS avg_days_late,
+        sum(amount * greatest(days_late, 0)) FILTER (WHERE settled)
+            / nullif(sum(amount) FILTER (WHERE settled), 0) AS weighted_days_late,
+        max(days_late) FILTER (WHERE settled) AS worst_days_late,
+        sum(amount * lateness) / nullif(sum(amount) FILTER (WHERE lateness IS NOT NULL), 0)
+            AS weighted_lateness,
         sum(amount * lateness) FILTER (WHERE recent)
-            / nullif(sum(amount) FILTER (WHERE recent), 0) AS recent_lateness,
-        count(*) FILTER (WHERE recent) AS recent_invoices,
+            / nullif(sum(amount) FILTER (WHERE recent AND lateness IS NOT NULL), 0)
+            AS recent_lateness,
+        count(*) FILTER (WHERE recent AND lateness IS NOT NULL) AS recent_invoices,
         sum(amount * lateness) FILTER (WHERE due_date <= as_of - 120)
-            / nullif(sum(amount) FILTER (WHERE due_date <= as_of - 120), 0) AS earlier_lateness
+            / nullif(sum(amount) FILTER (WHERE due_date <= as_of - 120 AND lateness IS NOT NULL), 0)
+            AS earlier_lateness
     FROM (
-        SELECT *, due_date > as_of - 120 AND due_date <= as_of - 30 AS recent
+        SELECT
+            *,
+            settled_date IS NOT NULL AS settled,
+            due_date > as_of - 120 AND due_date <= as_of - 30 AS recent
         FROM window_invoices
     )
-    WHERE lateness IS NOT NULL
     GROUP BY client_id
+),
+
+days_to_pay_ranked AS (
+    -- each settled invoice's place among its client's, fastest paid first
+    SELECT
+        client_id,
+        days_to_pay,
+        row_number() OVER (PARTITION BY client_id ORDER BY days_to_pay) - 1 AS place,
+        count(*) OVER (PARTITION BY client_id) - 1 AS last_place
+    FROM window_invoices
+    WHERE settled_date IS NOT NULL
+),
+
+days_to_pay_quantiles AS (
+    -- median and 90th percentile as quantile_cont computes them (the value at
+    -- place (n - 1) * q, interpolated between its neighbours), from a sort
+    -- instead of a list of values per client held in memory
+    SELECT
+        client_id,
+        any_value(last_place) AS last_place,
+        min(days_to_pay) FILTER (WHERE place = floor(last_place * 0.5)) AS median_low,
+        min(days_to_pay) FILTER (WHERE place = floor(last_place * 0.5) + 1) AS median_high,
+        min(days_to_pay) FILTER (WHERE place = floor(last_place * 0.9)) AS p90_low,
+        min(days_to_pay) FILTER (WHERE place = floor(last_place * 0.9) + 1) AS p90_high
+    FROM days_to_pay_ranked
+    WHERE place BETWEEN floor(last_place * 0.5) AND floor(last_place * 0.9) + 1
+    GROUP BY client_id
+),
+
+invoice_settled_on AS (
+    -- the day each invoice settled by as_of was settled: settlement knows all
+    -- but those paid up before the window (which it leaves out), the index those
+    SELECT invoice_id, settled_date FROM settlement WHERE settled_date IS NOT NULL
+    UNION ALL
+    SELECT invoice_id, paid_up_on FROM receivable_span
+    WHERE paid_up_on <= as_of AND invoice_date <= as_of - window_days::INTEGER
 ),
 
 window_contacts AS (
-    -- contacts up to the day their invoice was settled (paid up, or as settlement says)
-    SELECT c.*, coalesce(s.settled_date, p.paid_up_on) AS settled_date
+    -- contacts up to the day their invoice was settled
+    SELECT c.client_id, c.kind
     FROM contacts AS c
-    LEFT JOIN settlement AS s USING (invoice_id)
-    LEFT JOIN spans AS p ON p.invoice_id = c.invoice_id AND p.paid_up_on <= as_of
+    LEFT JOIN invoice_settled_on AS s USING (invoice_id)
     WHERE c.contact_at::DATE <= as_of
       AND c.contact_at::DATE > as_of - window_days::INTEGER
-      AND (coalesce(s.settled_date, p.paid_up_on) IS NULL
-           OR c.contact_at::DATE <= coalesce(s.settled_date, p.paid_up_on))
+      AND (s.settled_date IS NULL OR c.contact_at::DATE <= s.settled_date)
 ),
 
 contact_counts AS (
@@ -150,19 +173,21 @@ final AS (
         coalesce(t.revenue, 0)::DECIMAL(18, 2) AS revenue,
         coalesce(t.settled_invoices, 0) AS settled_invoices,
         coalesce(t.due_invoices, 0) AS due_invoices,
-        coalesce(b.paid_late, 0) AS paid_late,
-        b.on_time_share,
-        b.avg_days_late,
-        b.weighted_days_late,
-        b.median_days_to_pay,
-        b.p90_days_to_pay,
-        b.worst_days_late,
-        w.weighted_lateness AS weighted_lateness_incl_open,
-        w.recent_lateness,
-        w.earlier_lateness,
-        w.recent_lateness - w.earlier_lateness AS lateness_change,
+        coalesce(t.paid_late, 0) AS paid_late,
+        t.on_time_share,
+        t.avg_days_late,
+        t.weighted_days_late,
+        (q.median_low + (coalesce(q.median_high, q.median_low) - q.median_low)
+            * (q.last_place * 0.5 - floor(q.last_place * 0.5)))::DOUBLE AS median_days_to_pay,
+        (q.p90_low + (coalesce(q.p90_high, q.p90_low) - q.p90_low)
+            * (q.last_place * 0.9 - floor(q.last_place * 0.9)))::DOUBLE AS p90_days_to_pay,
+        t.worst_days_late,
+        t.weighted_lateness AS weighted_lateness_incl_open,
+        t.recent_lateness,
+        t.earlier_lateness,
+        t.recent_lateness - t.earlier_lateness AS lateness_change,
         coalesce(
-            w.recent_invoices >= 2 AND w.recent_lateness - w.earlier_lateness >= slowing_days,
+            t.recent_invoices >= 2 AND t.recent_lateness - t.earlier_lateness >= slowing_days,
             false
         ) AS slowing,
         coalesce(o.open_exposure, 0)::DECIMAL(18, 2) AS open_exposure,
@@ -184,16 +209,15 @@ final AS (
         coalesce(k.disputes_logged, 0) AS disputes_logged,
         CASE
             WHEN coalesce(t.due_invoices, 0) < min_invoices THEN 'new'
-            WHEN w.weighted_lateness <= grade_bands[1] THEN 'A'
-            WHEN w.weighted_lateness <= grade_bands[2] THEN 'B'
-            WHEN w.weighted_lateness <= grade_bands[3] THEN 'C'
+            WHEN t.weighted_lateness <= grade_bands[1] THEN 'A'
+            WHEN t.weighted_lateness <= grade_bands[2] THEN 'B'
+            WHEN t.weighted_lateness <= grade_bands[3] THEN 'C'
             ELSE 'D'
         END AS grade
     FROM clients AS c
     JOIN lifetime AS l USING (client_id)
-    LEFT JOIN window_totals AS t USING (client_id)
-    LEFT JOIN settled_behaviour AS b USING (client_id)
-    LEFT JOIN lateness_incl_open AS w USING (client_id)
+    LEFT JOIN window_behaviour AS t USING (client_id)
+    LEFT JOIN days_to_pay_quantiles AS q USING (client_id)
     LEFT JOIN open_position AS o USING (client_id)
     LEFT JOIN contact_counts AS k USING (client_id)
     LEFT JOIN promise_counts AS p USING (client_id)
