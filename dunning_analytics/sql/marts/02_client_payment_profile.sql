@@ -22,10 +22,13 @@ settlement AS (
 
 window_invoices AS (
     SELECT *,
+        settled_date IS NOT NULL AS settled,
         CASE
             WHEN settled_date IS NOT NULL THEN greatest(days_late, 0)
             WHEN due_date < as_of THEN as_of - due_date
-        END AS lateness
+        END AS lateness,
+        due_date > as_of - 120 AND due_date <= as_of - 30 AS recent,
+        due_date <= as_of - 120 AS earlier
     FROM settlement
     WHERE invoice_date > as_of - window_days::INTEGER
 ),
@@ -71,16 +74,10 @@ window_behaviour AS (
             / nullif(sum(amount) FILTER (WHERE recent AND lateness IS NOT NULL), 0)
             AS recent_lateness,
         count(*) FILTER (WHERE recent AND lateness IS NOT NULL) AS recent_invoices,
-        sum(amount * lateness) FILTER (WHERE due_date <= as_of - 120)
-            / nullif(sum(amount) FILTER (WHERE due_date <= as_of - 120 AND lateness IS NOT NULL), 0)
+        sum(amount * lateness) FILTER (WHERE earlier)
+            / nullif(sum(amount) FILTER (WHERE earlier AND lateness IS NOT NULL), 0)
             AS earlier_lateness
-    FROM (
-        SELECT
-            *,
-            settled_date IS NOT NULL AS settled,
-            due_date > as_of - 120 AND due_date <= as_of - 30 AS recent
-        FROM window_invoices
-    )
+    FROM window_invoices
     GROUP BY client_id
 ),
 
@@ -92,7 +89,7 @@ days_to_pay_ranked AS (
         row_number() OVER (PARTITION BY client_id ORDER BY days_to_pay) - 1 AS place,
         count(*) OVER (PARTITION BY client_id) - 1 AS last_place
     FROM window_invoices
-    WHERE settled_date IS NOT NULL
+    WHERE settled
 ),
 
 days_to_pay_quantiles AS (
