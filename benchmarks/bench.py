@@ -246,8 +246,8 @@ def _ours(size, ledger, csv_path, reps, heavy, repeat) -> dict:
 
     from dunning_analytics.aging import aging, aging_trend
     from dunning_analytics.behaviour import client_profiles
+    from dunning_analytics.ingest.loading import load
     from dunning_analytics.ledger import open_ledger, refresh_index, transaction
-    from dunning_analytics.loading import load
     from dunning_analytics.risk import risk_flags
     from dunning_analytics.widgets import AgingExplorer
 

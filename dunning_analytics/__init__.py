@@ -2,9 +2,9 @@
 
 from . import formatting
 from .aging import aging, aging_trend, bucket_labels
+from .ingest import LoadError, load
 from .law import collection_costs, statutory_interest
 from .ledger import LedgerError, LedgerLockedError, ledger_end_date, open_ledger
-from .loading import LoadError, load
 
 __all__ = [
     "LedgerError",

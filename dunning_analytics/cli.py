@@ -32,7 +32,7 @@ def _mapping_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
-    from .loading import load, read_mapping_file
+    from .ingest.loading import load, read_mapping_file
 
     mapping = read_mapping_file(args.mapping) if args.mapping else {}
     mapping.update(_mapping_pairs(args.map or []))
@@ -61,11 +61,21 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _cmd_bank(args: argparse.Namespace) -> int:
-    from .bank import load_statement
+    from .ingest.bank import load_statements
 
-    for path in args.files:
-        print(load_statement(args.ledger, path, force=args.force).summary())
-    return 0
+    results = load_statements(args.ledger, args.files, force=args.force)
+    refused = [(path, error) for path, error in results if isinstance(error, Exception)]
+    for _, outcome in results:
+        if isinstance(outcome, Exception):
+            print(f"refused: {outcome}", file=sys.stderr)
+        else:
+            print(outcome.summary())
+    if len(results) > 1:
+        print(
+            f"{len(results) - len(refused)} of {len(results)} files loaded"
+            + (f"; refused: {', '.join(p.name for p, _ in refused)}" if refused else "")
+        )
+    return 1 if refused else 0
 
 
 def _cmd_share(args: argparse.Namespace) -> int:
@@ -85,7 +95,7 @@ def _cmd_share(args: argparse.Namespace) -> int:
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:
-    from .presets import available_presets, load_preset
+    from .ingest.presets import available_presets, load_preset
 
     if args.show:
         print(load_preset(args.show).path.read_text(encoding="utf-8"), end="")

@@ -90,7 +90,8 @@ _COPY = {
         SELECT b.* REPLACE (a.alias AS client_id, 'b' || md5(b.transaction_id)[:16]
                                 AS transaction_id, NULL::VARCHAR AS counterparty_name,
                             NULL::VARCHAR AS counterparty_iban, NULL::VARCHAR AS remittance,
-                            NULL::VARCHAR AS note)
+                            NULL::VARCHAR AS note, NULL::VARCHAR AS end_to_end,
+                            'b' || md5(b.reverses)[:16] AS reverses)
         FROM src.bank_transactions AS b LEFT JOIN da_alias AS a USING (client_id)
     """,
 }

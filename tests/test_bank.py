@@ -8,8 +8,8 @@ import pytest
 
 from dunning_analytics import LoadError, load
 from dunning_analytics.aging import aging
-from dunning_analytics.bank import load_statement, read_statement, reference_tokens
 from dunning_analytics.cli import main
+from dunning_analytics.ingest.bank import load_statement, read_statement, reference_tokens
 from dunning_analytics.ledger import connected
 
 BANK = Path(__file__).resolve().parent / "data" / "bank"
@@ -116,7 +116,7 @@ def test_broken_statements_are_refused_with_file_and_line(books, tmp_path):
     broken = tmp_path / "broken.xml"
     text = (BANK / "camt053_2026-10.xml").read_text(encoding="utf-8")
     broken.write_text(text.replace('<Amt Ccy="EUR">726.00</Amt>', '<Amt Ccy="EUR">7,26</Amt>'))
-    with pytest.raises(LoadError, match=r"broken.xml:\d+: column 'Ntry' value '7,26'"):
+    with pytest.raises(LoadError, match=r"broken.xml:\d+: column 'Ntry/Amt' value '7,26'"):
         load_statement(books, broken)
     not_xml = tmp_path / "cut.xml"
     not_xml.write_text(text[:400])

@@ -264,7 +264,7 @@ def test_mapping_file_and_wrong_mapping_message(ledger, write):
         'invoice_date = "Datum"\namount = "Bedrag"\n',
     )
     text = "Nr;Klant;Datum;Bedrag\n1;K;01-01-2025;5,00\n"
-    from dunning_analytics.loading import read_mapping_file
+    from dunning_analytics.ingest.loading import read_mapping_file
 
     load(ledger, write("x.csv", text), mapping=read_mapping_file(mapping))
     with pytest.raises(LoadError) as caught:

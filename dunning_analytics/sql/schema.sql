@@ -75,8 +75,9 @@ CREATE TABLE IF NOT EXISTS contacts (
     source_load     INTEGER
 );
 
--- Incoming bank transactions from loaded statements (CAMT.053, MT940), each
--- once however often overlapping statements repeat it, with how it was matched.
+-- Incoming bank transactions and reversals of them from loaded statements (CAMT.053,
+-- MT940), each once however often overlapping statements repeat it, with how it was
+-- matched. booking_date is the bank's booking (entry) date, value_date the interest date.
 CREATE TABLE IF NOT EXISTS bank_transactions (
     transaction_id    VARCHAR        NOT NULL,  -- the bank's reference, else a content hash
     account           VARCHAR,                  -- our account (IBAN) the money came into
@@ -86,12 +87,20 @@ CREATE TABLE IF NOT EXISTS bank_transactions (
     counterparty_iban VARCHAR,
     remittance        VARCHAR,                  -- the payment's description
     match_rule        VARCHAR        NOT NULL,  -- reference / client_amount / client_only /
-                                                -- already_recorded / unmatched
+                                                -- paid_twice / already_recorded / unmatched /
+                                                -- reversal / reversal_unmatched
     client_id         VARCHAR,
     invoice_ids       VARCHAR,                  -- the invoices it was allocated to
     note              VARCHAR,                  -- why, in words
     source_load       INTEGER
 );
+-- added with reversals (models version 18); older ledgers gain them on opening
+ALTER TABLE bank_transactions ADD COLUMN IF NOT EXISTS value_date DATE;
+ALTER TABLE bank_transactions ADD COLUMN IF NOT EXISTS currency VARCHAR;
+ALTER TABLE bank_transactions ADD COLUMN IF NOT EXISTS reversal BOOLEAN DEFAULT false;
+ALTER TABLE bank_transactions ADD COLUMN IF NOT EXISTS end_to_end VARCHAR;
+-- the incoming transaction a reversal (storno, return) takes back
+ALTER TABLE bank_transactions ADD COLUMN IF NOT EXISTS reverses VARCHAR;
 
 -- Bank accounts seen paying a client's invoices (learned from matched payments).
 CREATE TABLE IF NOT EXISTS client_bank_accounts (

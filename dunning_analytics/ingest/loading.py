@@ -23,74 +23,18 @@ from pathlib import Path
 
 import duckdb
 
-from .ledger import LedgerError, connected, refresh_index, transaction
-from .reading import RawTable, SourceError, read_source
-
-KINDS = ("history", "invoices", "payments", "contacts", "clients")
-CONTACT_KINDS = (
-    "service_call",
-    "reminder",
-    "call",
-    "formal_notice",
-    "fourteen_day_letter",
-    "collection",
-    "promise_to_pay",
-    "payment_plan",
-    "dispute",
+from ..ledger import connected, refresh_index, transaction
+from .errors import LoadError, Rejection
+from .fields import (
+    CHANNELS,
+    CONTACT_KINDS,
+    DEFAULT_TERM_DAYS,
+    FIELDS,
+    KINDS,
+    normal_name,
 )
-CHANNELS = ("email", "phone", "letter", "post")
-DEFAULT_TERM_DAYS = 30  # art. 6:119a lid 2 BW: the B2B term when none was agreed
-
-# field -> (type, required, words for messages)
-_INVOICE_FIELDS = {
-    "invoice_id": ("text", True, "invoice id"),
-    "client_id": ("text", True, "client id"),
-    "invoice_date": ("date", True, "invoice date"),
-    "due_date": ("date", False, "due date"),
-    "amount": ("money", True, "amount"),
-    "client_name": ("text", False, "client name"),
-    "client_kind": ("client_kind", False, "client kind"),
-    "payment_term_days": ("int", False, "payment term"),
-    "disputed": ("bool", False, "disputed"),
-    "currency": ("text", False, "currency"),
-    "credits_invoice_id": ("text", False, "credited invoice id"),
-}
-FIELDS: dict[str, dict[str, tuple[str, bool, str]]] = {
-    "history": {
-        **_INVOICE_FIELDS,
-        "paid_date": ("date", False, "paid date"),
-        "paid_amount": ("money", False, "paid amount"),
-        # what was still open on the export date (open-items lists)
-        "open_amount": ("money", False, "open amount"),
-    },
-    "invoices": _INVOICE_FIELDS,
-    "payments": {
-        "payment_id": ("text", False, "payment id"),
-        "client_id": ("text", False, "client id"),
-        "invoice_id": ("text", False, "invoice id"),
-        "paid_date": ("date", True, "paid date"),
-        "amount": ("money", True, "amount"),
-    },
-    "contacts": {
-        "contact_id": ("text", False, "contact id"),
-        "client_id": ("text", False, "client id"),
-        "invoice_id": ("text", False, "invoice id"),
-        "contact_at": ("timestamp", True, "contact time"),
-        "channel": ("channel", False, "channel"),
-        "kind": ("contact_kind", True, "contact kind"),
-        "promised_date": ("date", False, "promised date"),
-        "promised_amount": ("money", False, "promised amount"),
-        "note": ("text", False, "note"),
-    },
-    "clients": {
-        "client_id": ("text", True, "client id"),
-        "name": ("text", False, "name"),
-        "kind": ("client_kind", False, "client kind"),
-        "payment_term_days": ("int", False, "payment term"),
-        "since": ("date", False, "client since"),
-        "credit_limit": ("money", False, "credit limit"),
-    },
-}
+from .presets import Preset, load_preset, preset_mapping
+from .reading import RawTable, SourceError, read_source
 
 DEFAULT_DATE_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d"]
 _TIME_SUFFIXES = [" %H:%M:%S", " %H:%M", "T%H:%M:%S"]
@@ -108,23 +52,6 @@ _CLIENT_KIND_WORDS = {
     "b2c": "consumer",
     "private": "consumer",
 }
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """One refused value: where it stood, what it was, and why."""
-
-    file: str
-    line: int
-    column: str | None
-    value: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}"
-        what = f" column {self.column!r}" if self.column else ""
-        value = f" value {self.value!r}" if self.value is not None else ""
-        return f"{where}:{what}{value}: {self.reason}"
 
 
 @dataclass
@@ -186,24 +113,7 @@ class LoadResult:
         return text
 
 
-class LoadError(LedgerError):
-    """The load was refused; the ledger is unchanged. `rejections` says why, row by row."""
-
-    def __init__(self, message: str, rejections: list[Rejection] | None = None):
-        self.rejections = rejections or []
-        shown = "\n".join(f"  {r}" for r in self.rejections[:50])
-        more = len(self.rejections) - 50
-        if more > 0:
-            shown += f"\n  ... and {more} more"
-        super().__init__(message + ("\n" + shown if shown else ""))
-
-
 # --------------------------------------------------------------------------- mapping
-
-
-def normal_name(name: str) -> str:
-    """Return `name` lower-cased with only letters and digits (to match column names)."""
-    return "".join(ch for ch in name.lower() if ch.isalnum())
 
 
 def read_mapping_file(path: str | Path) -> dict[str, str]:
@@ -904,8 +814,6 @@ def load(
     """
     limits: list[str] = []
     if preset is not None:
-        from .presets import Preset, load_preset, preset_mapping
-
         if not isinstance(preset, Preset):
             preset = load_preset(preset)
         kind = preset.kind

@@ -1,6 +1,6 @@
 """Presets: column mappings for the exports of Dutch accounting packages.
 
-A preset is a TOML file (see dunning_analytics/presets/) naming, for each ledger
+A preset is a TOML file (see dunning_analytics/ingest/preset_files/) naming, for each ledger
 field, the column an export calls it, plus what the export cannot tell
 (`limits`). `load_preset(name_or_path)` reads one; `preset_mapping(preset,
 columns)` matches it to a file's columns, or raises LoadError naming the
@@ -13,9 +13,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .loading import FIELDS, LoadError, normal_name
+from .errors import LoadError
+from .fields import FIELDS, normal_name
 
-PRESET_DIR = Path(__file__).resolve().parent / "presets"
+PRESET_DIR = Path(__file__).resolve().parent / "preset_files"
 
 
 @dataclass(frozen=True)

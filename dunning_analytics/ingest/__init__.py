@@ -1,0 +1,14 @@
+"""What comes in: files a user gives the ledger, read, checked and loaded.
+
+- `reading`: CSV, Excel, Parquet or a DataFrame as text (nothing guessed yet).
+- `fields`, `errors`: the ledger's fields per kind of file; what a refusal says.
+- `presets`: column mappings for Dutch accounting packages' exports.
+- `loading`: invoice histories, invoices, payments, contacts, clients into the ledger.
+- `mt940`, `camt`: bank statements read exactly (balances checked), or refused.
+- `bank`: statements' incoming money (and reversals) matched to invoices as payments.
+"""
+
+from .errors import LoadError, Rejection
+from .loading import load
+
+__all__ = ["LoadError", "Rejection", "load"]

@@ -1,0 +1,36 @@
+"""What a refused load says: every refused value (Rejection) and the error (LoadError)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..ledger import LedgerError
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One refused value: where it stood, what it was, and why."""
+
+    file: str
+    line: int
+    column: str | None
+    value: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        what = f" column {self.column!r}" if self.column else ""
+        value = f" value {self.value!r}" if self.value is not None else ""
+        return f"{where}:{what}{value}: {self.reason}"
+
+
+class LoadError(LedgerError):
+    """The load was refused; the ledger is unchanged. `rejections` says why, row by row."""
+
+    def __init__(self, message: str, rejections: list[Rejection] | None = None):
+        self.rejections = rejections or []
+        shown = "\n".join(f"  {r}" for r in self.rejections[:50])
+        more = len(self.rejections) - 50
+        if more > 0:
+            shown += f"\n  ... and {more} more"
+        super().__init__(message + ("\n" + shown if shown else ""))

@@ -1,0 +1,77 @@
+"""The ledger's fields per kind of file, and how source column names are matched to them.
+
+Shared by the loader and the presets; imports nothing of the package.
+"""
+
+from __future__ import annotations
+
+KINDS = ("history", "invoices", "payments", "contacts", "clients")
+CONTACT_KINDS = (
+    "service_call",
+    "reminder",
+    "call",
+    "formal_notice",
+    "fourteen_day_letter",
+    "collection",
+    "promise_to_pay",
+    "payment_plan",
+    "dispute",
+)
+CHANNELS = ("email", "phone", "letter", "post")
+DEFAULT_TERM_DAYS = 30  # art. 6:119a lid 2 BW: the B2B term when none was agreed
+
+# field -> (type, required, words for messages)
+_INVOICE_FIELDS = {
+    "invoice_id": ("text", True, "invoice id"),
+    "client_id": ("text", True, "client id"),
+    "invoice_date": ("date", True, "invoice date"),
+    "due_date": ("date", False, "due date"),
+    "amount": ("money", True, "amount"),
+    "client_name": ("text", False, "client name"),
+    "client_kind": ("client_kind", False, "client kind"),
+    "payment_term_days": ("int", False, "payment term"),
+    "disputed": ("bool", False, "disputed"),
+    "currency": ("text", False, "currency"),
+    "credits_invoice_id": ("text", False, "credited invoice id"),
+}
+FIELDS: dict[str, dict[str, tuple[str, bool, str]]] = {
+    "history": {
+        **_INVOICE_FIELDS,
+        "paid_date": ("date", False, "paid date"),
+        "paid_amount": ("money", False, "paid amount"),
+        # what was still open on the export date (open-items lists)
+        "open_amount": ("money", False, "open amount"),
+    },
+    "invoices": _INVOICE_FIELDS,
+    "payments": {
+        "payment_id": ("text", False, "payment id"),
+        "client_id": ("text", False, "client id"),
+        "invoice_id": ("text", False, "invoice id"),
+        "paid_date": ("date", True, "paid date"),
+        "amount": ("money", True, "amount"),
+    },
+    "contacts": {
+        "contact_id": ("text", False, "contact id"),
+        "client_id": ("text", False, "client id"),
+        "invoice_id": ("text", False, "invoice id"),
+        "contact_at": ("timestamp", True, "contact time"),
+        "channel": ("channel", False, "channel"),
+        "kind": ("contact_kind", True, "contact kind"),
+        "promised_date": ("date", False, "promised date"),
+        "promised_amount": ("money", False, "promised amount"),
+        "note": ("text", False, "note"),
+    },
+    "clients": {
+        "client_id": ("text", True, "client id"),
+        "name": ("text", False, "name"),
+        "kind": ("client_kind", False, "client kind"),
+        "payment_term_days": ("int", False, "payment term"),
+        "since": ("date", False, "client since"),
+        "credit_limit": ("money", False, "credit limit"),
+    },
+}
+
+
+def normal_name(name: str) -> str:
+    """Return `name` lower-cased with only letters and digits (to match column names)."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
