@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 _BAL = re.compile(r"^:6([02])[FM]:([CD])(\d{6})([A-Z]{3})(\d+(?:[,.]\d{0,2})?)\s*$", re.M)
-_ENT = re.compile(r"^:61:\d{6}(?:\d{4})?\s*(R?[CD])[A-Z]?\s*(\d+(?:[,.]\d{0,2})?)[NSF]", re.M)
+_ENT = re.compile(r"^:61:\d{6}(?:\d{4})?\s*(R?[CD])[A-Z]?\s*(\d+(?:[,.]\d{0,2})?)\s?[NSF]", re.M)
 
 
 @dataclass

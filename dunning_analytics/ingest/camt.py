@@ -43,7 +43,7 @@ def _money(text: str | None) -> Decimal | None:
         value = Decimal((text or "").strip())
     except InvalidOperation:
         return None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")) or abs(value) >= 10**16:
+    if not value.is_finite() or abs(value) >= 10**16 or value != value.quantize(Decimal("0.01")):
         return None
     return value.quantize(Decimal("0.01"))
 

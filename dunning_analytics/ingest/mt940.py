@@ -39,7 +39,7 @@ _ENVELOPE = re.compile(r"^(?:\{[1-35]:[^{}]*\})*(?:\{4:)?")
 _BALANCE = re.compile(r"^([CD])(\d{6})([A-Z]{3})(\d+(?:[,.]\d*)?)$")
 _ENTRY = re.compile(
     r"^(?P<vdate>\d{6})(?P<edate>\d{4})?(?P<mark>RC|RD|EC|ED|C|D)(?P<funds>[A-Z])?"
-    r"(?P<amount>\d+(?:[,.]\d*)?)(?P<type>[NSF][A-Z0-9 ]{3})(?P<rest>.*)$"
+    r"(?P<amount>\d+(?:[,.]\d*)?) ?(?P<type>[NSF][A-Z0-9 ]{3})(?P<rest>.*)$"
 )
 _ACCOUNT = re.compile(r"^(?:[A-Z]{2}\d{2}[A-Z0-9]{10,30}|\d{7,10}|P\d{6,9})$")
 _KEYS = (
