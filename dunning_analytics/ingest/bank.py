@@ -75,6 +75,7 @@ RULE_WORDS = {
 _LEGAL_FORMS = {"bv", "nv", "vof", "cv", "eenmanszaak", "bvba", "holding"}
 _RUN = re.compile(r"[A-Za-z0-9]+(?:[-/._][A-Za-z0-9]+)*")
 HOME_CURRENCY = "EUR"
+_MT940_TAG = re.compile(rb"(^|[\r\n{]):(20|25|28C?|60[FM]|61|62[FM]|64|65|86):")
 
 
 @dataclass
@@ -153,7 +154,7 @@ def read_statement(path: str | Path) -> tuple[str, list[Statement]]:
         raise StatementError(f"{path}: cannot be read ({exc.strerror})") from exc
     if head.startswith(b"<"):
         return "CAMT.053", read_camt053(path)
-    if re.search(rb"(^|[\r\n{]):(20|25|28C?|60[FM]|61|62[FM]|64|65|86):", head) or head.startswith(b"{1:"):
+    if _MT940_TAG.search(head) or head.startswith(b"{1:"):
         return "MT940", read_mt940(path)
     raise StatementError(
         f"{path.name}: neither a CAMT.053 (XML) nor an MT940 bank statement; export the "
