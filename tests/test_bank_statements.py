@@ -368,6 +368,16 @@ def test_a_payment_recorded_by_the_history_is_not_added_again(ledger, write):
     result = load_statement(ledger, write("jan.xml", _camt(first, closing="121.00")))
     assert dict(result.rules) == {"already_recorded": 1}
     assert owed(ledger, dt.date(2015, 1, 31)) == Decimal("50.00")
+    # the history's payment is claimed once: the same invoice paid again is new money
+    again = _ntry("121.00", 28, "factuur 2015-0007")
+    result = load_statement(ledger, write("feb.xml", _camt(again, closing="121.00")))
+    assert dict(result.rules) == {"paid_twice": 1}
+    assert owed(ledger, dt.date(2015, 1, 31)) == Decimal("-71.00")
+    # a storno takes back the latest payment of that amount from that payer: the credit
+    back = _ntry("121.00", 30, "storno", direction="DBIT", reversal=True)
+    result = load_statement(ledger, write("st.xml", _camt(back, closing="-121.00")))
+    assert dict(result.rules) == {"reversal": 1}
+    assert owed(ledger, dt.date(2015, 1, 31)) == Decimal("50.00")
 
 
 def test_money_in_another_currency_is_refused(ledger, write):

@@ -263,6 +263,7 @@ class _Match:
     allocations: list[tuple[str | None, Decimal]]  # (invoice or None = unallocated, amount)
     note: str
     reverses: str | None = None  # the transaction a reversal takes back
+    claims: str | None = None  # already_recorded: the invoice whose recorded payment it is
 
 
 def _recorded(con, invoice_ids: set[str]) -> tuple[Counter, dict[str, dt.date]]:
@@ -329,7 +330,13 @@ def match_entries(con, entries: list[BankEntry]) -> list[_Match]:
                 if claim is not None:
                     unclaimed[claim] -= 1
                     matches.append(
-                        _Match("already_recorded", client, [], f"invoice {claim} already paid")
+                        _Match(
+                            "already_recorded",
+                            client,
+                            [],
+                            f"invoice {claim} already paid",
+                            claims=claim,
+                        )
                     )
                     continue
                 when = max(last_paid.get(r[1]) or entry.booking_date for r in named)
@@ -630,7 +637,7 @@ def _write(con, entries: list[BankEntry], matches: list[_Match], load_id: int) -
     """Insert the bank transactions, their payments and newly learned client accounts."""
     transactions, payments, accounts = [], [], {}
     for entry, match in zip(entries, matches, strict=True):
-        invoice_ids = ", ".join(dict.fromkeys(i for i, _ in match.allocations if i)) or None
+        invoice_ids = ", ".join(dict.fromkeys(i for i, _ in match.allocations if i)) or match.claims
         transactions.append(
             [
                 entry.transaction_id,

@@ -323,6 +323,26 @@ def _entry(
     )
 
 
+def _balance(
+    file_name: str, tag: str, number: int, value: str, which: str, problems: list[Rejection]
+) -> tuple[Decimal, str] | None:
+    """A :60:/:62: balance as (signed amount, currency); None, with the reason kept, if not."""
+    balance = _BALANCE.match(value.replace(" ", ""))
+    amount = _amount(balance.group(4)) if balance else None
+    if amount is None:
+        problems.append(
+            Rejection(
+                file_name,
+                number,
+                f":{tag}: {which} balance",
+                value,
+                "not a balance (C/D, date YYMMDD, currency, amount)",
+            )
+        )
+        return None
+    return amount * (-1 if balance.group(1) == "D" else 1), balance.group(3)
+
+
 def read_mt940(path: str | Path, check: bool = True) -> list[Statement]:
     """Read every statement of an MT940 file, balances checked (unless `check` is False:
     for looking into a refused file, never for loading).
@@ -379,21 +399,10 @@ def read_mt940(path: str | Path, check: bool = True) -> list[Statement]:
         elif tag in ("60F", "60M"):
             if current.opening is not None:
                 current = start(number)
-            balance = _BALANCE.match(value.replace(" ", ""))
-            amount = _amount(balance.group(4)) if balance else None
-            if amount is None:
-                problems.append(
-                    Rejection(
-                        path.name,
-                        number,
-                        f":{tag}: opening balance",
-                        value,
-                        "not a balance (C/D, date YYMMDD, currency, amount)",
-                    )
-                )
+            balance = _balance(path.name, tag, number, value, "opening", problems)
+            if balance is None:
                 continue
-            current.opening = amount * (-1 if balance.group(1) == "D" else 1)
-            current.currency = balance.group(3)
+            current.opening, current.currency = balance
         elif tag == "61":
             flush()
             pending = (number, lines, [])
@@ -402,28 +411,18 @@ def read_mt940(path: str | Path, check: bool = True) -> list[Statement]:
                 pending[2].append(lines)
         elif tag in ("62F", "62M"):
             flush()
-            balance = _BALANCE.match(value.replace(" ", ""))
-            amount = _amount(balance.group(4)) if balance else None
-            if amount is None:
-                problems.append(
-                    Rejection(
-                        path.name,
-                        number,
-                        f":{tag}: closing balance",
-                        value,
-                        "not a balance (C/D, date YYMMDD, currency, amount)",
-                    )
-                )
+            balance = _balance(path.name, tag, number, value, "closing", problems)
+            if balance is None:
                 continue
-            current.closing = amount * (-1 if balance.group(1) == "D" else 1)
+            current.closing, currency = balance
             current.closing_line = number
-            if current.currency and balance.group(3) != current.currency:
+            if current.currency and currency != current.currency:
                 problems.append(
                     Rejection(
                         path.name,
                         number,
                         f":{tag}: currency",
-                        balance.group(3),
+                        currency,
                         f"the opening balance is in {current.currency}",
                     )
                 )
