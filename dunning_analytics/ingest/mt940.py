@@ -48,7 +48,8 @@ _KEYS = (
     "CUSTREF|RRSN"
 )
 _STRUCTURED = re.compile(rf"/({_KEYS})/")
-_REVERSAL_WORDS = re.compile(r"STORNO|TERUGBOEKING|TERUGGAAF|RETOUR|/RTRN/", re.IGNORECASE)
+# searched in the /TRTP/ words; returns are read from /RTRN/ itself
+_REVERSAL_WORDS = re.compile(r"STORNO|TERUGBOEKING|TERUGGAAF|RETOUR", re.IGNORECASE)
 _WRAP = 65  # SWIFT lines are at most 65 characters; a full line may be cut mid-word
 
 
