@@ -21,7 +21,7 @@ import pyarrow as pa
 
 # Bump when a table or model changes; an older file gets the new models on
 # its next writable open.
-MODELS_VERSION = "18"
+MODELS_VERSION = "19"
 
 TABLES = (
     "clients",
@@ -137,6 +137,7 @@ INDEX_TABLES = {
     "receivable_span": "receivable_span_live",
     "receivable_money": "receivable_money_live",
     "receivable_credit": "receivable_credit_live",
+    "receivable_settled_run": "receivable_settled_run_live",
     "receivable_month_end": "receivable_month_end_live",
 }
 _INDEX_ORDER = {

@@ -86,14 +86,15 @@ def test_a_ledger_from_an_older_version_is_read_and_upgraded(ledger, write):
 
 
 def pool_joins(con) -> list[str]:
-    """Return the operator names of the joins that meet the credit queue with the pool."""
+    """Return the operator names of the joins that meet the credit queue with the pool
+    when the settled runs are computed (every load)."""
     plan = con.execute(
-        "EXPLAIN (FORMAT json) SELECT * FROM invoice_settlement_at(DATE '2026-06-30')"
+        "EXPLAIN (FORMAT json) SELECT * FROM receivable_settled_run_live"
     ).fetchall()[0][1]
     found = []
 
     def walk(node):
-        if "pool_end" in json.dumps(node.get("extra_info", {}).get("Conditions", "")):
+        if "day >= day" in json.dumps(node.get("extra_info", {}).get("Conditions", "")):
             found.append(node["name"])
         for child in node.get("children", []):
             walk(child)

@@ -75,6 +75,8 @@ class LoadResult:
     paid_on_export_date: int = 0  # partly paid: the paid part dated the export date
     export_date: dt.date | None = None
     limits: list[str] = field(default_factory=list)  # what this file cannot tell
+    paid_before_invoice: int = 0  # payments of this load dated before their invoice
+    overpaid: int = 0  # invoices this load touched that are paid more than their amount
 
     def summary(self) -> str:
         """One paragraph for a person: the counts, and what was derived."""
@@ -106,6 +108,17 @@ class LoadResult:
             text += (
                 f" {self.paid_on_export_date} partly paid invoices: the paid part is recorded "
                 f"as paid on the export date {self.export_date:%d-%m-%Y} (the file has no date)."
+            )
+        if self.paid_before_invoice:
+            text += (
+                f" Payments dated before their invoice: {self.paid_before_invoice} (each counts "
+                "from the invoice date: settled on it, 0 days to pay)."
+            )
+        if self.overpaid:
+            text += (
+                f" Invoices paid more than their amount: {self.overpaid} (each is settled; "
+                "the excess is the client's credit, applied to the oldest due invoice first, "
+                "the rest shown as unapplied credit)."
             )
         if self.limits:
             source = f"this {self.preset} export" if self.preset else "this file"
@@ -928,10 +941,44 @@ def load(
                     )
                 if kind in ("history", "invoices", "payments"):
                     refresh_index(con)
+                    result.paid_before_invoice, result.overpaid = _odd_money(con, load_id)
         finally:
             for temp in ("da_staged", "da_errors"):
                 con.execute(f"DROP TABLE IF EXISTS {temp}")
     return result
+
+
+def _odd_money(con, load_id: int) -> tuple[int, int]:
+    """Return (payments of load `load_id` dated before their invoice, invoices paid
+    more than their amount among those the load wrote or paid)."""
+    return con.execute(
+        """
+        WITH
+        touched AS (
+            SELECT invoice_id FROM invoices WHERE source_load = $load
+            UNION
+            SELECT invoice_id FROM payments WHERE source_load = $load
+        ),
+
+        early AS (
+            SELECT count(*) AS n
+            FROM payments AS p
+            JOIN invoices AS i USING (invoice_id)
+            WHERE p.source_load = $load AND i.amount >= 0 AND p.paid_date < i.invoice_date
+        ),
+
+        overpaid AS (
+            SELECT invoice_id
+            FROM receivable_direct_money_live
+            SEMI JOIN touched USING (invoice_id)
+            GROUP BY invoice_id, invoice_amount
+            HAVING sum(amount) > invoice_amount
+        )
+
+        SELECT (SELECT n FROM early), (SELECT count(*) FROM overpaid)
+        """,
+        {"load": load_id},
+    ).fetchall()[0]
 
 
 def _check_export_date(con, export_date: dt.date | None, file_name: str) -> None:

@@ -5,29 +5,70 @@
 -- settlements per question; a ledger changed by hand is recomputed or read
 -- live (ledger.ensure_index).
 
--- money that names a receivable: its payments and its credit notes
+-- money that names a receivable: its payments and its credit notes, with the
+-- day it counts for the receivable (counts_from: money dated before its invoice
+-- waits in the client's credit pool until the invoice exists)
 CREATE OR REPLACE VIEW receivable_direct_money_live AS
 WITH
 receivables AS (
-    SELECT invoice_id, invoice_date FROM invoices WHERE amount >= 0
+    SELECT invoice_id, client_id, invoice_date, amount AS invoice_amount
+    FROM invoices WHERE amount >= 0
 ),
 
-final AS (
+money AS (
     SELECT p.invoice_id, p.paid_date AS allocated_on, p.amount
     FROM payments AS p
-    JOIN receivables AS r USING (invoice_id)
     UNION ALL
     SELECT c.credits_invoice_id, c.invoice_date, -c.amount
     FROM invoices AS c
-    JOIN receivables AS r ON r.invoice_id = c.credits_invoice_id
     WHERE c.amount < 0
+),
+
+final AS (
+    SELECT
+        m.invoice_id,
+        r.client_id,
+        r.invoice_date,
+        r.invoice_amount,
+        m.allocated_on,
+        greatest(m.allocated_on, r.invoice_date) AS counts_from,
+        m.amount
+    FROM money AS m
+    JOIN receivables AS r USING (invoice_id)
+)
+
+SELECT * FROM final;
+
+-- per receivable and day its direct money changed: the direct money to date, and
+-- what of it exceeds the receivable (excess: the client's credit, not a negative debt)
+CREATE OR REPLACE VIEW receivable_direct_running_live AS
+WITH
+daily AS (
+    SELECT invoice_id, client_id, invoice_amount, counts_from, sum(amount) AS amount
+    FROM receivable_direct_money_live
+    GROUP BY ALL
+),
+
+running AS (
+    SELECT
+        *,
+        sum(amount) OVER (
+            PARTITION BY invoice_id ORDER BY counts_from ROWS UNBOUNDED PRECEDING
+        ) AS paid_to_date
+    FROM daily
+),
+
+final AS (
+    SELECT *, greatest(paid_to_date - invoice_amount, 0) AS excess
+    FROM running
 )
 
 SELECT * FROM final;
 
 -- one row per receivable (invoice, not credit note) with the day it was paid
 -- up by direct money that only ever added up (paid_up_on; NULL if never):
--- from that day on it owes nothing and takes no credit, whatever else happens.
+-- from that day on it owes nothing and takes no credit, whatever else happens
+-- (what is paid beyond it is the client's credit: receivable_credit).
 -- active_until: the first day it needs no computation (paid_up_on or infinity).
 -- queue_rank: its place in the client's credit queue (oldest due date first;
 -- ties: invoice date, invoice id), a number that sorts faster than those three.
@@ -37,16 +78,19 @@ receivables AS (
     SELECT * FROM invoices WHERE amount >= 0
 ),
 
-direct_money AS (
-    SELECT * FROM receivable_direct_money_live
+only_added AS (
+    SELECT invoice_id
+    FROM receivable_direct_money_live
+    GROUP BY invoice_id
+    HAVING min(amount) > 0
 ),
 
 paid_up AS (
-    SELECT r.invoice_id, max(d.allocated_on) AS paid_up_on
-    FROM receivables AS r
-    JOIN direct_money AS d USING (invoice_id)
-    GROUP BY r.invoice_id, r.amount
-    HAVING sum(d.amount) = r.amount AND min(d.amount) > 0
+    SELECT d.invoice_id, min(d.counts_from) AS paid_up_on
+    FROM receivable_direct_running_live AS d
+    SEMI JOIN only_added AS o USING (invoice_id)
+    WHERE d.paid_to_date >= d.invoice_amount
+    GROUP BY d.invoice_id
 ),
 
 final AS (
@@ -68,38 +112,51 @@ final AS (
 
 SELECT * FROM final;
 
--- the direct money an as-of computation can see: only what arrives before the
+-- the direct money an as-of computation can see: only what counts before the
 -- receivable is paid up (a single payment in full is never needed), with what
--- it needs of its receivable, so that a computation starts from the money
+-- it needs of its receivable, so that a computation starts from the money.
+-- allocated_on: the day it counts for the receivable (counts_from above).
 CREATE OR REPLACE VIEW receivable_money_live AS
 WITH
 spans AS (
-    SELECT invoice_id, client_id, invoice_date, amount, active_until FROM receivable_span_live
+    SELECT invoice_id, active_until FROM receivable_span_live
 ),
 
 final AS (
     SELECT
         d.invoice_id,
-        s.client_id,
-        s.invoice_date,
-        s.amount AS invoice_amount,
+        d.client_id,
+        d.invoice_date,
+        d.invoice_amount,
         s.active_until,
-        d.allocated_on,
+        d.counts_from AS allocated_on,
         d.amount
     FROM receivable_direct_money_live AS d
     JOIN spans AS s USING (invoice_id)
-    WHERE d.allocated_on < s.active_until
+    WHERE d.counts_from < s.active_until
 )
 
 SELECT * FROM final;
 
 -- money that is (at some dates) not tied to a known receivable: unallocated
--- payments, unlinked credit notes, and money dated before its invoice
--- (linked_from: the day it becomes direct money of its invoice)
+-- payments, unlinked credit notes, money dated before its invoice (linked_from:
+-- the day it becomes direct money of its invoice), and what direct money pays
+-- beyond its receivable (an overpayment: a change of the excess on the day it
+-- happens, negative when a reversal takes it back)
 CREATE OR REPLACE VIEW receivable_credit_live AS
 WITH
 receivables AS (
     SELECT invoice_id, invoice_date FROM invoices WHERE amount >= 0
+),
+
+excess_changes AS (
+    SELECT
+        client_id,
+        counts_from AS credited_on,
+        excess - coalesce(
+            lag(excess) OVER (PARTITION BY invoice_id ORDER BY counts_from), 0
+        ) AS amount
+    FROM receivable_direct_running_live
 ),
 
 final AS (
@@ -112,6 +169,144 @@ final AS (
     FROM invoices AS c
     LEFT JOIN receivables AS r ON r.invoice_id = c.credits_invoice_id
     WHERE c.amount < 0 AND (r.invoice_date IS NULL OR r.invoice_date > c.invoice_date)
+    UNION ALL
+    SELECT client_id, credited_on, amount, NULL::DATE
+    FROM excess_changes
+    WHERE amount <> 0
+)
+
+SELECT * FROM final;
+
+-- The settled runs: per receivable, the stretches of days on which it was not
+-- open (nothing left to pay as of that day), from the whole history. As of a day,
+-- later data does not exist, so a day's status never changes after the fact; an
+-- invoice's settled date as of a day is the first day of the run holding that day
+-- (the day it last stopped being open), NULL when it is open.
+-- A receivable's status can only change on a day something happens to it: its
+-- invoice date, its direct money, and for a client with a credit pool, any day
+-- the client's invoices, money or credit change or an invoice is paid up (those
+-- move the pool).
+CREATE OR REPLACE VIEW receivable_settled_run_live AS
+WITH
+spans AS (
+    SELECT invoice_id, client_id, invoice_date, amount, queue_rank, active_until
+    FROM receivable_span_live
+),
+
+money_days AS (
+    SELECT DISTINCT invoice_id, client_id, allocated_on AS day FROM receivable_money_live
+),
+
+credit_changes AS (
+    SELECT client_id, credited_on AS day, amount FROM receivable_credit_live
+    UNION ALL
+    SELECT client_id, linked_from, -amount FROM receivable_credit_live
+    WHERE linked_from IS NOT NULL
+),
+
+pool_clients AS (
+    SELECT DISTINCT client_id FROM credit_changes
+),
+
+client_days AS (
+    SELECT client_id, invoice_date AS day FROM spans SEMI JOIN pool_clients USING (client_id)
+    UNION
+    SELECT client_id, active_until FROM spans SEMI JOIN pool_clients USING (client_id)
+    WHERE active_until < 'infinity'::DATE
+    UNION
+    SELECT client_id, day FROM money_days SEMI JOIN pool_clients USING (client_id)
+    UNION
+    SELECT client_id, day FROM credit_changes
+),
+
+check_days AS (
+    SELECT invoice_id, invoice_date AS day FROM spans WHERE invoice_date < active_until
+    UNION
+    SELECT invoice_id, day FROM money_days
+    UNION
+    SELECT s.invoice_id, c.day
+    FROM spans AS s
+    JOIN client_days AS c
+        ON c.client_id = s.client_id AND c.day > s.invoice_date AND c.day < s.active_until
+),
+
+direct_running AS (
+    SELECT invoice_id, allocated_on, sum(amount) OVER (
+        PARTITION BY invoice_id ORDER BY allocated_on ROWS UNBOUNDED PRECEDING
+    ) AS paid_to_date
+    FROM (SELECT invoice_id, allocated_on, sum(amount) AS amount
+          FROM receivable_money_live GROUP BY ALL)
+),
+
+pool_running AS (
+    SELECT client_id, day, sum(amount) OVER (
+        PARTITION BY client_id ORDER BY day ROWS UNBOUNDED PRECEDING
+    ) AS pool
+    FROM (SELECT client_id, day, sum(amount) AS amount FROM credit_changes GROUP BY ALL)
+),
+
+residuals AS (
+    SELECT
+        c.invoice_id,
+        s.client_id,
+        c.day,
+        s.queue_rank,
+        s.amount - least(coalesce(r.paid_to_date, 0), s.amount) AS residual
+    FROM check_days AS c
+    JOIN spans AS s USING (invoice_id)
+    ASOF LEFT JOIN direct_running AS r
+        ON r.invoice_id = c.invoice_id AND c.day >= r.allocated_on
+),
+
+queued AS (
+    -- only a pool client's invoices can be covered by credit
+    SELECT
+        q.*,
+        sum(q.residual) OVER (
+            PARTITION BY q.client_id, q.day ORDER BY q.queue_rank ROWS UNBOUNDED PRECEDING
+        ) AS queue_end
+    FROM residuals AS q
+    SEMI JOIN pool_clients AS p USING (client_id)
+    WHERE q.residual > 0
+),
+
+covered AS (
+    SELECT q.invoice_id, q.day, p.pool >= q.queue_end AS covered
+    FROM queued AS q
+    ASOF JOIN pool_running AS p ON p.client_id = q.client_id AND q.day >= p.day
+),
+
+statuses AS (
+    SELECT r.invoice_id, r.day, r.residual <= 0 OR coalesce(v.covered, false) AS closed
+    FROM residuals AS r
+    LEFT JOIN covered AS v USING (invoice_id, day)
+    UNION ALL
+    -- paid up by direct money: closed from then on
+    SELECT invoice_id, active_until, true FROM spans WHERE active_until < 'infinity'::DATE
+),
+
+changes AS (
+    SELECT invoice_id, day, closed
+    FROM (
+        SELECT *, lag(closed) OVER (PARTITION BY invoice_id ORDER BY day) AS closed_before
+        FROM statuses
+    )
+    WHERE closed_before IS NULL OR closed <> closed_before
+),
+
+runs AS (
+    SELECT
+        invoice_id,
+        day AS closed_from,
+        coalesce(
+            lead(day) OVER (PARTITION BY invoice_id ORDER BY day), 'infinity'::DATE
+        ) AS closed_until,
+        closed
+    FROM changes
+),
+
+final AS (
+    SELECT invoice_id, closed_from, closed_until FROM runs WHERE closed
 )
 
 SELECT * FROM final;

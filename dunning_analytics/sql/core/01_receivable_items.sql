@@ -6,9 +6,10 @@
 -- client whose credit was not used up. With open_only, invoices already paid up
 -- by direct money on that date are left out (what aging needs: far less work);
 -- with settled_since, those dated on or before that day (what a window needs).
--- settled_dates := false leaves settled_date empty for invoices settled by the
--- credit pool (a caller that keeps only open items never sees one) and skips
--- the work of finding it.
+-- settled_dates := false leaves settled_date empty (a caller that keeps only
+-- open items never needs it) and skips the work of finding it. The settled date
+-- is the first day of the run of days, up to as_of, on which the invoice was not
+-- open (receivable_settled_run): the day it last stopped being open.
 --
 -- As of a date, later invoices, credit notes and payments do not exist.
 -- Reads the receivable index (00_receivable_index.sql) for what does not
@@ -16,8 +17,9 @@
 -- Money reaches an invoice in two ways:
 --   1. directly: payments carrying its invoice_id, and credit notes carrying
 --      it in credits_invoice_id;
---   2. through the client's credit pool: payments without a (known) invoice
---      and credit notes without a (known) invoice are applied to the
+--   2. through the client's credit pool: payments without a (known) invoice,
+--      credit notes without a (known) invoice and what direct money paid
+--      beyond its invoice (an overpayment) are applied to the
 --      client's open invoices oldest due date first (ties: invoice date,
 --      invoice id). What is left of the pool is the client's unapplied credit.
 -- Outstanding amounts over all rows of a client sum to: invoices - credit
@@ -53,8 +55,7 @@ settled_directly AS (
         r.amount AS paid_direct,
         0::DECIMAL(18, 2) AS credit_applied,
         r.amount AS paid_amount,
-        0::DECIMAL(18, 2) AS outstanding,
-        r.paid_up_on AS settled_date
+        0::DECIMAL(18, 2) AS outstanding
     FROM snapshots AS s
     JOIN receivable_span AS r ON s.as_of >= r.paid_up_on AND s.as_of >= r.invoice_date
     WHERE NOT open_only AND (only_client IS NULL OR r.client_id = only_client)
@@ -78,31 +79,12 @@ credit_events AS (
     WHERE only_client IS NULL OR c.client_id = only_client
 ),
 
-direct_running AS (
-    SELECT
-        a.as_of,
-        a.invoice_id,
-        a.invoice_amount,
-        a.allocated_on,
-        a.amount,
-        sum(a.amount) OVER (
-            PARTITION BY a.as_of, a.invoice_id
-            ORDER BY a.allocated_on
-            ROWS UNBOUNDED PRECEDING
-        ) AS paid_to_date
-    FROM direct_allocations AS a
-),
-
 direct_totals AS (
-    -- per (snapshot, invoice) with direct money: few rows, aggregated before the join
-    SELECT
-        r.as_of,
-        r.invoice_id,
-        sum(r.amount) AS paid_direct,
-        max(r.allocated_on) AS last_direct_on,
-        min(r.allocated_on) FILTER (WHERE r.paid_to_date >= r.invoice_amount) AS paid_in_full_on
-    FROM direct_running AS r
-    GROUP BY r.as_of, r.invoice_id
+    -- per (snapshot, invoice) with direct money: few rows, aggregated before the
+    -- join; what exceeds the invoice is in the client's credit (receivable_credit)
+    SELECT a.as_of, a.invoice_id, least(sum(a.amount), any_value(a.invoice_amount)) AS paid_direct
+    FROM direct_allocations AS a
+    GROUP BY a.as_of, a.invoice_id
 ),
 
 invoice_direct AS (
@@ -115,9 +97,7 @@ invoice_direct AS (
         k.amount,
         k.disputed,
         k.queue_rank,
-        coalesce(t.paid_direct, 0) AS paid_direct,
-        t.last_direct_on,
-        t.paid_in_full_on
+        coalesce(t.paid_direct, 0) AS paid_direct
     FROM known_invoices AS k
     LEFT JOIN direct_totals AS t ON t.as_of = k.as_of AND t.invoice_id = k.invoice_id
 ),
@@ -145,20 +125,6 @@ credit_queue AS (
     WHERE d.amount - d.paid_direct > 0
 ),
 
-credit_pool AS (
-    SELECT
-        as_of,
-        client_id,
-        credited_on,
-        sum(amount) OVER (
-            PARTITION BY as_of, client_id
-            ORDER BY credited_on
-            ROWS UNBOUNDED PRECEDING
-        ) AS pool_end
-    FROM credit_events
-    WHERE settled_dates
-),
-
 credit_applied AS (
     SELECT
         q.as_of,
@@ -169,14 +135,6 @@ credit_applied AS (
             AS credit_applied
     FROM credit_queue AS q
     JOIN client_credit AS c ON c.as_of = q.as_of AND c.client_id = q.client_id
-),
-
-credit_cover AS (
-    SELECT q.as_of, q.invoice_id, p.credited_on AS covered_on
-    FROM credit_queue AS q
-    ASOF JOIN credit_pool AS p
-        ON p.as_of = q.as_of AND p.client_id = q.client_id AND q.queue_end <= p.pool_end
-    WHERE settled_dates
 ),
 
 invoice_items AS (
@@ -192,16 +150,9 @@ invoice_items AS (
         d.paid_direct,
         coalesce(a.credit_applied, 0) AS credit_applied,
         d.paid_direct + coalesce(a.credit_applied, 0) AS paid_amount,
-        d.amount - d.paid_direct - coalesce(a.credit_applied, 0) AS outstanding,
-        CASE
-            WHEN d.amount - d.paid_direct <= 0
-                THEN coalesce(d.paid_in_full_on, d.last_direct_on, d.invoice_date)
-            WHEN a.credit_applied = a.residual
-                THEN greatest(v.covered_on, d.invoice_date, coalesce(d.last_direct_on, d.invoice_date))
-        END AS settled_date
+        d.amount - d.paid_direct - coalesce(a.credit_applied, 0) AS outstanding
     FROM invoice_direct AS d
     LEFT JOIN credit_applied AS a ON a.as_of = d.as_of AND a.invoice_id = d.invoice_id
-    LEFT JOIN credit_cover AS v ON v.as_of = d.as_of AND v.invoice_id = d.invoice_id
 ),
 
 client_credit_used AS (
@@ -223,19 +174,31 @@ unapplied_credit_items AS (
         0::DECIMAL(18, 2) AS paid_direct,
         0::DECIMAL(18, 2) AS credit_applied,
         0::DECIMAL(18, 2) AS paid_amount,
-        -(c.credit_total - coalesce(u.credit_used, 0)) AS outstanding,
-        NULL::DATE AS settled_date
+        -(c.credit_total - coalesce(u.credit_used, 0)) AS outstanding
     FROM client_credit AS c
     LEFT JOIN client_credit_used AS u ON u.as_of = c.as_of AND u.client_id = c.client_id
     WHERE c.credit_total - coalesce(u.credit_used, 0) <> 0
 ),
 
-final AS (
+items AS (
     SELECT * FROM invoice_items
     UNION ALL BY NAME
     SELECT * FROM settled_directly
     UNION ALL BY NAME
     SELECT * FROM unapplied_credit_items
+),
+
+settled_runs AS (
+    SELECT s.as_of, r.invoice_id, r.closed_from
+    FROM snapshots AS s
+    JOIN receivable_settled_run AS r ON s.as_of >= r.closed_from AND s.as_of < r.closed_until
+    WHERE settled_dates
+),
+
+final AS (
+    SELECT i.*, r.closed_from AS settled_date
+    FROM items AS i
+    LEFT JOIN settled_runs AS r ON r.as_of = i.as_of AND r.invoice_id = i.invoice_id
 )
 
 SELECT * FROM final;

@@ -17,13 +17,10 @@ promises AS (
 ),
 
 settlement AS (
-    -- the settled date of every invoice: computed for those not paid up by direct
-    -- money, read from the receivable index for the others
-    SELECT invoice_id, settled_date FROM receivable_items([as_of], true)
-    WHERE item_type = 'invoice'
-    UNION ALL
-    SELECT invoice_id, paid_up_on FROM receivable_span
-    WHERE paid_up_on <= as_of AND invoice_date <= as_of
+    -- the settled date as of as_of of every invoice not open then (receivable_items)
+    SELECT invoice_id, closed_from AS settled_date
+    FROM receivable_settled_run
+    WHERE as_of >= closed_from AND as_of < closed_until
       AND invoice_id IN (SELECT invoice_id FROM promises)
 ),
 
