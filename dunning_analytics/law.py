@@ -93,11 +93,14 @@ class InterestResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _add_year(day: dt.date) -> dt.date:
+def _anniversary(start: dt.date, years: int) -> dt.date:
+    """Return the day `years` full years after `start`, each counted from `start`
+    ("telkens na afloop van een jaar"): from 29 February that is 28 February in a
+    common year and 29 February again in a leap year."""
     try:
-        return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + 1, day=28)
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February in a common year
+        return start.replace(year=start.year + years, day=28)
 
 
 def statutory_interest(
@@ -129,10 +132,8 @@ def statutory_interest(
         )
     changes = [r.valid_from for r in table if start < r.valid_from < end]
     anniversaries = []
-    year_end = _add_year(start)
-    while year_end < end:
+    while (year_end := _anniversary(start, len(anniversaries) + 1)) < end:
         anniversaries.append(year_end)
-        year_end = _add_year(year_end)
     cuts = sorted({start, end, *changes, *anniversaries})
     year_interest = Decimal("0.00")
     for left, right in zip(cuts, cuts[1:], strict=False):

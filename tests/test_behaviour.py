@@ -164,6 +164,15 @@ def test_kpi_worked_example(ledger):
     assert float(june["cei"]) == pytest.approx(1000 / 1700 * 100)
     # June's 1000 of sales covers 30 days; the remaining 300 is 300/1300 of May's 31 days
     assert float(june["countback_dso"]) == pytest.approx(30 + 31 * 300 / 1300)
+    # a period ending mid-month counts that month's part first, with its own days and sales
+    early = portfolio_kpis(con, D(2025, 6, 1), D(2025, 6, 7)).iloc[-1]
+    assert (early["days"], early["sales"], early["closing_ar"]) == (7, E("600.00"), E("1900.00"))
+    # 1-7 June: B's 600 covers 7 days; A and E (May's 1,300) the whole of May's 31
+    assert float(early["countback_dso"]) == pytest.approx(7 + 31)
+    late = portfolio_kpis(con, D(2025, 6, 1), D(2025, 6, 25)).iloc[-1]
+    assert late["closing_ar"] == E("1300.00")  # A paid on 20 June
+    # 1-25 June: 1,000 of sales covers 25 days; the remaining 300 is 300/1300 of May
+    assert float(late["countback_dso"]) == pytest.approx(25 + 31 * 300 / 1300)
 
 
 def test_quarterly_kpis_cover_whole_quarters(demo_ledger):

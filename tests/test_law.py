@@ -97,7 +97,7 @@ def test_interest_edge_cases_and_rate_file(tmp_path):
     assert statutory_interest(E("1000"), D(2025, 3, 1), D(2025, 3, 1)).total == E("0.00")
     with pytest.raises(ValueError, match="no commercial statutory rate known"):
         statutory_interest(E("1000"), D(2010, 1, 1), D(2010, 3, 1))
-    stale = statutory_interest(E("1000"), D(2025, 8, 1), D(2026, 6, 1))
+    stale = statutory_interest(E("1000"), D(2025, 8, 1), D(2026, 8, 1))
     assert any("newest commercial rate" in w for w in stale.warnings)
     # a new rate is a new row in the file, no code change
     extra = tmp_path / "rates.csv"
@@ -116,4 +116,30 @@ def test_shipped_rates_have_a_source_per_row():
     assert {r.kind for r in rates} == {"commercial", "consumer"}
     assert all(r.source for r in rates)
     latest = {r.kind: r for r in rates}
-    assert latest["commercial"].percent == E("10.15") and latest["consumer"].percent == E("6.00")
+    assert latest["commercial"].percent == E("10.15") and latest["consumer"].percent == E("4.00")
+    assert latest["commercial"].valid_from == latest["consumer"].valid_from == D(2026, 1, 1)
+
+
+def test_a_consumer_claim_over_2026_runs_at_4_percent():
+    # wettelijke rente 6 % in December 2025, 4 % from 1 January 2026
+    result = statutory_interest(E("1000"), D(2025, 12, 1), D(2026, 3, 1), "consumer")
+    # 31 d x 6 % = 5.0959 -> 5.10; 59 d x 4 % = 6.4658 -> 6.47
+    assert [(p.days, p.rate_percent, p.interest) for p in result.periods] == [
+        (31, E("6.00"), E("5.10")),
+        (59, E("4.00"), E("6.47")),
+    ]
+    assert result.total == E("11.57")
+
+
+def test_yearly_capitalisation_from_29_february_counts_each_year_from_the_start():
+    """Each year ends on the start's anniversary: 28 February in common years,
+    29 February in leap years (not 28 February 2020 by chaining 28 February on)."""
+    result = statutory_interest(E("1000"), D(2016, 2, 29), D(2021, 3, 1), "consumer")
+    periods = result.periods
+    pairs = zip(periods, periods[1:], strict=False)
+    raised = [p.start for prev, p in pairs if p.principal != prev.principal]
+    years = [(2017, 28), (2018, 28), (2019, 28), (2020, 29), (2021, 28)]
+    assert raised == [D(year, 2, day) for year, day in years]
+    # the fourth year runs 28 February 2019 - 29 February 2020: 366 days at 2 %
+    fourth = [p for p in result.periods if D(2019, 2, 28) <= p.start < D(2020, 2, 29)]
+    assert sum(p.days for p in fourth) == 366

@@ -1,5 +1,5 @@
 -- portfolio_kpis(period_starts, period_ends): one row per period [start, end]
--- (the lists pair up; ends must be month ends for countback DSO).
+-- (the lists pair up).
 --   sales            invoices and credit notes dated in the period (net credit sales)
 --   opening_ar       receivables at the day before the period starts
 --   closing_ar       receivables at the period end (incl. unapplied credit)
@@ -10,7 +10,9 @@
 --   cei              (opening_ar + sales - closing_ar)
 --                    / (opening_ar + sales - closing_current) * 100
 --   countback_dso    days of the most recent sales, counted back month by month
---                    from the period end, that the closing receivables equal
+--                    from the period end, that the closing receivables equal; a
+--                    period ending mid-month counts that month's part first, with
+--                    its own days and the sales dated in it up to the period end
 CREATE OR REPLACE MACRO portfolio_kpis(period_starts, period_ends) AS TABLE
 WITH
 periods AS (
@@ -43,28 +45,45 @@ sales AS (
     GROUP BY p.period_end
 ),
 
-monthly_sales AS (
+daily_sales AS (
+    SELECT invoice_date, sum(amount) AS sales FROM invoices GROUP BY invoice_date
+),
+
+period_months AS (
+    -- every calendar month up to each period end; the period end's own month runs
+    -- only to the period end (a part month: its own days and sales)
     SELECT
-        last_day(invoice_date) AS month_end,
-        day(last_day(invoice_date)) AS month_days,
-        sum(amount) AS sales
-    FROM invoices
+        p.period_end,
+        m::DATE AS month_start,
+        least(last_day(m), p.period_end) AS step_end
+    FROM periods AS p,
+        (SELECT date_trunc('month', min(invoice_date)) AS first_month FROM invoices) AS f,
+        generate_series(f.first_month, date_trunc('month', p.period_end), INTERVAL 1 MONTH) AS t(m)
+),
+
+step_sales AS (
+    SELECT
+        m.period_end,
+        m.month_start,
+        m.step_end - m.month_start + 1 AS month_days,
+        coalesce(sum(d.sales), 0) AS sales
+    FROM period_months AS m
+    LEFT JOIN daily_sales AS d ON d.invoice_date BETWEEN m.month_start AND m.step_end
     GROUP BY ALL
 ),
 
 countback_steps AS (
     SELECT
-        p.period_end,
-        m.month_days,
-        m.sales,
+        s.period_end,
+        s.month_days,
+        s.sales,
         coalesce(c.ar, 0) AS ar,
-        coalesce(sum(m.sales) OVER (
-            PARTITION BY p.period_end ORDER BY m.month_end DESC
+        coalesce(sum(s.sales) OVER (
+            PARTITION BY s.period_end ORDER BY s.month_start DESC
             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
         ), 0) AS later_sales
-    FROM periods AS p
-    JOIN monthly_sales AS m ON m.month_end <= p.period_end
-    LEFT JOIN receivables AS c ON c.as_of = p.period_end
+    FROM step_sales AS s
+    LEFT JOIN receivables AS c ON c.as_of = s.period_end
 ),
 
 countback AS (
