@@ -19,6 +19,7 @@ CONTACT_KINDS = (
 )
 CHANNELS = ("email", "phone", "letter", "post")
 DEFAULT_TERM_DAYS = 30  # art. 6:119a lid 2 BW: the B2B term when none was agreed
+MAX_TERM_DAYS = 365  # a longer payment term is a typing error, not a term
 
 # field -> (type, required, words for messages)
 _INVOICE_FIELDS = {

@@ -31,6 +31,7 @@ from .fields import (
     DEFAULT_TERM_DAYS,
     FIELDS,
     KINDS,
+    MAX_TERM_DAYS,
     normal_name,
 )
 from .presets import Preset, load_preset, preset_mapping
@@ -75,6 +76,7 @@ class LoadResult:
     paid_on_export_date: int = 0  # partly paid: the paid part dated the export date
     export_date: dt.date | None = None
     limits: list[str] = field(default_factory=list)  # what this file cannot tell
+    due_dates_rederived: int = 0  # derived due dates that followed a changed term
     paid_before_invoice: int = 0  # payments of this load dated before their invoice
     overpaid: int = 0  # invoices this load touched that are paid more than their amount
 
@@ -108,6 +110,10 @@ class LoadResult:
             text += (
                 f" {self.paid_on_export_date} partly paid invoices: the paid part is recorded "
                 f"as paid on the export date {self.export_date:%d-%m-%Y} (the file has no date)."
+            )
+        if self.due_dates_rederived:
+            text += (
+                f" Due dates recomputed from a changed payment term: {self.due_dates_rederived}."
             )
         if self.paid_before_invoice:
             text += (
@@ -198,12 +204,37 @@ CREATE OR REPLACE TEMP MACRO da_money(s, dec) AS (
         FROM cleaned
     )
     SELECT CASE
+        WHEN regexp_full_match(c, '[+-]?\d{1,3}[.,]\d{3}') THEN NULL  -- 1.500: ambiguous
         WHEN dec = ',' AND regexp_full_match(c, '[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d{1,2}0*)?')
-            THEN replace(replace(c, '.', ''), ',', '.')::DECIMAL(18, 2)
+            THEN TRY_CAST(replace(replace(c, '.', ''), ',', '.') AS DECIMAL(18, 2))
         WHEN dec = '.' AND regexp_full_match(c, '[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2}0*)?')
-            THEN replace(c, ',', '')::DECIMAL(18, 2)
+            THEN TRY_CAST(replace(c, ',', '') AS DECIMAL(18, 2))
         END
     FROM signed
+);
+-- why an amount da_money refuses is refused, when it is for a reason of its own
+CREATE OR REPLACE TEMP MACRO da_money_problem(s) AS (
+    WITH cleaned AS (
+        SELECT regexp_replace(upper(s), '(€|EUR|\s|\(|\)|-$)', '', 'g') AS c
+    ), parts AS (
+        SELECT
+            c,
+            length(c) - length(replace(replace(c, '.', ''), ',', '')) AS separators,
+            regexp_extract(c, '[.,](\d+)$', 1) AS decimals
+        FROM cleaned
+    )
+    SELECT CASE
+        WHEN regexp_full_match(c, '[+-]?\d{1,3}[.,]\d{3}')
+            THEN 'ambiguous: one separator followed by three digits may be a thousands '
+                 || 'separator or decimals; write the amount with cents (e.g. 1500.00 or 1.50)'
+        WHEN separators = 1 AND regexp_full_match(c, '[+-]?\d*[.,]\d+')
+             AND length(rtrim(decimals, '0')) > 2
+            THEN 'more than two decimals: amounts are euros and cents, nothing is rounded'
+        WHEN length(regexp_replace(regexp_replace(c, '[.,]\d{1,2}$', ''), '[^0-9]', '', 'g'))
+             > 16
+            THEN 'too large: at most 16 digits before the decimals'
+    END
+    FROM parts
 );
 CREATE OR REPLACE TEMP MACRO da_date(s, formats) AS (
     CASE WHEN year(try_strptime(s, formats)) BETWEEN 1900 AND 2199
@@ -365,9 +396,18 @@ def _collect_errors(
                 f"SELECT _line, '{name}', NULL, 'missing {words}' FROM da_staged "
                 f'WHERE "{name}__raw" IS NULL'
             )
+        reason = f"'{reasons[name]}'"
+        if fields[name][0] == "money":
+            reason = f'coalesce(da_money_problem("{name}__raw"), {reason})'
         checks.append(
-            f"SELECT _line, '{name}', \"{name}__raw\", '{reasons[name]}' FROM da_staged "
+            f"SELECT _line, '{name}', \"{name}__raw\", {reason} FROM da_staged "
             f'WHERE "{name}__raw" IS NOT NULL AND "{name}" IS NULL'
+        )
+    if "payment_term_days" in fields:
+        checks.append(
+            "SELECT _line, 'payment_term_days', payment_term_days__raw, 'a payment term of ' "
+            "|| payment_term_days || ' days: terms run from 0 to 365 days' FROM da_staged "
+            f"WHERE payment_term_days NOT BETWEEN 0 AND {MAX_TERM_DAYS}"
         )
     if kind in ("history", "invoices"):
         checks += [
@@ -566,12 +606,14 @@ def _write_invoices(
         """,
         {"export_date": export_date} if kind == "history" else None,
     )
-    # An existing invoice keeps its due date when the newer file has none.
+    # An existing invoice keeps the due date an earlier file gave when the newer one
+    # has none; a derived one follows the client's term as it is now.
     con.execute(
         """
         UPDATE da_incoming AS n SET due_date = e.due_date, due_date_source = e.due_date_source
         FROM invoices AS e
         WHERE e.invoice_id = n.invoice_id AND n.due_date_source <> 'file'
+          AND e.due_date_source = 'file'
         """
     )
     counts = dict(
@@ -621,6 +663,37 @@ def _write_invoices(
         )
     con.execute("DROP TABLE da_incoming")
     return counts
+
+
+def _rederive_due_dates(con) -> int:
+    """Recompute the due dates derived from a client's term (or the default term) for
+    every invoice whose file gave none, after the terms may have changed; return how
+    many changed."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE da_due AS
+        SELECT i.invoice_id,
+               i.invoice_date + coalesce(c.payment_term_days, {DEFAULT_TERM_DAYS})::INTEGER
+                   AS due_date,
+               CASE WHEN c.payment_term_days IS NOT NULL THEN 'client_term'
+                    ELSE 'default_30_days' END AS due_date_source
+        FROM invoices AS i
+        LEFT JOIN clients AS c USING (client_id)
+        WHERE i.due_date_source <> 'file'
+          AND i.due_date <> i.invoice_date
+              + coalesce(c.payment_term_days, {DEFAULT_TERM_DAYS})::INTEGER
+        """
+    )
+    count = con.execute("SELECT count(*) FROM da_due").fetchall()[0][0]
+    if count:
+        con.execute(
+            """
+            UPDATE invoices AS i SET due_date = d.due_date, due_date_source = d.due_date_source
+            FROM da_due AS d WHERE d.invoice_id = i.invoice_id
+            """
+        )
+    con.execute("DROP TABLE da_due")
+    return count
 
 
 def _write_clients_from_invoices(con, has: set[str], load_id: int) -> None:
@@ -906,6 +979,8 @@ def load(
                     counts = _write_contacts(con, load_id)
                 else:
                     counts = _write_clients(con, mapping, load_id)
+                if kind in ("history", "invoices", "clients"):
+                    result.due_dates_rederived = _rederive_due_dates(con)
                 result.rows_loaded = counts["loaded"]
                 result.rows_updated = counts["updated"]
                 result.rows_unchanged = (
@@ -939,7 +1014,7 @@ def load(
                             for r in result.rejections
                         ],
                     )
-                if kind in ("history", "invoices", "payments"):
+                if kind in ("history", "invoices", "payments") or result.due_dates_rederived:
                     refresh_index(con)
                     result.paid_before_invoice, result.overpaid = _odd_money(con, load_id)
         finally:

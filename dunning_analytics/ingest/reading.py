@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,8 +59,36 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
+def _check_header(path, names: list[str]) -> None:
+    """Refuse a header without names or with a name twice."""
+    if not any(str(h).strip() for h in names):
+        raise SourceError(f"{path}: the first line must name the columns")
+    seen: dict[str, int] = {}
+    for number, name in enumerate(names, start=1):
+        key = str(name).strip()
+        if key and key in seen:
+            raise SourceError(
+                f"{path}: the column name {key!r} appears twice (columns {seen[key]} and "
+                f"{number}); rename one of them"
+            )
+        seen[key] = number
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def _read_csv(path: Path, progress: bool) -> RawTable:
     raw = path.read_bytes()[:65536]
+    data = None  # the file's bytes when they must be converted before reading
+    if raw.startswith(_UTF16_BOMS):  # Excel's "Unicode text": UTF-16 with a byte order mark
+        try:
+            data = path.read_bytes().decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SourceError(
+                f"{path}: starts as UTF-16 text but byte {exc.start} is not UTF-16; "
+                "save the file as CSV UTF-8"
+            ) from None
+        raw = data[:65536]
     encoding = "utf-8"
     try:
         head = raw.decode("utf-8-sig", errors="strict")
@@ -70,10 +99,31 @@ def _read_csv(path: Path, progress: bool) -> RawTable:
     lines = head.splitlines()
     if not lines:
         raise SourceError(f"{path}: the file is empty")
+    if len(raw) == 65536 and len(lines) == 1:
+        raise SourceError(
+            f"{path}: no line break in the first 64 KB: the first line must name the columns "
+            "and each row must be a line of its own"
+        )
     delimiter = _sniff_delimiter(lines[0])
     header = next(csv.reader([lines[0]], delimiter=delimiter))
-    if not any(h.strip() for h in header):
-        raise SourceError(f"{path}: the first line must name the columns")
+    _check_header(path, header)
+    try:
+        return _read_csv_as(path, data, encoding, delimiter, header, progress)
+    except pa.ArrowInvalid as exc:
+        text = str(exc)
+        if "invalid UTF8" in text and encoding == "utf-8" and head.isascii():
+            # the first 64 KB were plain ASCII; the rest is Windows text (cp1252)
+            return _read_csv_as(path, data, "cp1252", delimiter, header, progress)
+        if "invalid UTF8" in text:
+            raise SourceError(
+                f"{path}: {text.split(':', 1)[-1].strip()}: the file mixes UTF-8 with another "
+                "encoding; save it as CSV UTF-8"
+            ) from None
+        raise SourceError(f"{path}: not a readable CSV file ({text})") from None
+
+
+def _read_csv_as(path, data, encoding, delimiter, header, progress) -> RawTable:
+    """Read the CSV at `path` (or its converted bytes `data`) with the given encoding."""
 
     problems: list[tuple[int, str | None, str | None, str]] = []
     skipped_lines: list[int] = []
@@ -93,9 +143,9 @@ def _read_csv(path: Path, progress: bool) -> RawTable:
             )
         return "skip"
 
-    size = path.stat().st_size
+    size = path.stat().st_size if data is None else len(data)
     with (
-        open(path, "rb") as fh,
+        open(path, "rb") if data is None else io.BytesIO(data) as fh,
         tqdm.wrapattr(
             fh,
             "read",
@@ -124,6 +174,11 @@ def _read_csv(path: Path, progress: bool) -> RawTable:
     row_lines = np.arange(table.num_rows, dtype=np.int64) + 2
     for line in sorted(x for x in skipped_lines if x > 0):
         row_lines[row_lines >= line] += 1
+    if table.num_rows and row_lines[-1] < _count_lines(path, data, size):
+        # a quoted value spans lines: number the rows by the line they start on
+        starts = _record_start_lines(path, data, encoding, delimiter, skipped_lines)
+        if len(starts) == table.num_rows:
+            row_lines = starts
     # blank lines are no data: drop them (the others keep their true line numbers)
     blank = None
     for column in table.columns:
@@ -141,6 +196,38 @@ def _read_csv(path: Path, progress: bool) -> RawTable:
         delimiter=delimiter,
         problems=problems,
     )
+
+
+def _count_lines(path: Path, data: bytes | None, size: int) -> int:
+    """Return the number of lines of the file (a last line without a break counts)."""
+    if data is not None:
+        return data.count(b"\n") + (not data.endswith(b"\n"))
+    count, last = 0, b"\n"
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n" and size > 0)
+
+
+def _record_start_lines(path, data, encoding, delimiter, skipped_lines) -> np.ndarray:
+    """Return the line each data row starts on, read with the csv module (slow; only
+    when quoted values span lines), leaving out the rows the reader skipped."""
+    skipped = set(skipped_lines)
+    starts = []
+    with (
+        open(path, "rb") if data is None else io.BytesIO(data) as binary,
+        io.TextIOWrapper(binary, encoding=encoding, newline="") as text,
+    ):
+        reader = csv.reader(text, delimiter=delimiter)
+        next(reader, None)
+        previous_end = reader.line_num
+        for _ in reader:
+            start = previous_end + 1
+            previous_end = reader.line_num
+            if start not in skipped:
+                starts.append(start)
+    return np.asarray(starts, dtype=np.int64)
 
 
 def _cell_text(value) -> str | None:
@@ -163,9 +250,25 @@ def _cell_text(value) -> str | None:
 
 def _read_excel(path: Path, sheet: str | None, progress: bool) -> RawTable:
     import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        with open(path, "rb") as fh:
+            start = fh.read(4)
+        hint = (
+            "it looks like text: if it is CSV, name it .csv"
+            if start and start.isascii() and not start.startswith(b"PK")
+            else "open it in Excel and save it again as .xlsx"
+        )
+        raise SourceError(f"{path}: not a readable Excel workbook ({exc}); {hint}") from None
+    try:
+        if sheet and sheet not in book.sheetnames:
+            raise SourceError(
+                f"{path}: no sheet named {sheet!r}; the sheets are "
+                + ", ".join(repr(n) for n in book.sheetnames)
+            )
         ws = book[sheet] if sheet else book.worksheets[0]
         rows = ws.iter_rows(values_only=True)
         header = next(rows, None)
@@ -174,6 +277,7 @@ def _read_excel(path: Path, sheet: str | None, progress: bool) -> RawTable:
         names = [
             str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(header)
         ]
+        _check_header(f"{path} (sheet {ws.title!r})", names)
         columns: list[list[str | None]] = [[] for _ in names]
         lines: list[int] = []
         total = (ws.max_row or 1) - 1
@@ -198,7 +302,18 @@ def _arrow_as_text(table: pa.Table) -> pa.Table:
     for name, column in zip(table.column_names, table.columns, strict=True):
         kind = column.type
         if pa.types.is_timestamp(kind):
-            column = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")
+            # a timestamp at midnight is a date; others keep their time to the second
+            seconds = pc.cast(column, pa.timestamp("s", tz=kind.tz), safe=False)
+            at_midnight = pc.all(
+                pc.equal(
+                    pc.cast(seconds, pa.int64()),
+                    pc.multiply(pc.cast(pc.cast(seconds, pa.date32()), pa.int64()), 86400),
+                )
+            ).as_py()
+            if at_midnight is not False:
+                column = pc.cast(pc.cast(seconds, pa.date32()), pa.string())
+            else:
+                column = pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")
         elif not pa.types.is_string(kind):
             column = pc.cast(column, pa.string())
         columns[str(name)] = column
@@ -206,7 +321,12 @@ def _arrow_as_text(table: pa.Table) -> pa.Table:
 
 
 def _read_parquet(path: Path) -> RawTable:
-    table = _arrow_as_text(pq.read_table(path))
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise SourceError(f"{path}: not a readable Parquet file ({exc})") from None
+    _check_header(path, table.column_names)
+    table = _arrow_as_text(table)
     lines = np.arange(table.num_rows, dtype=np.int64) + 1
     return RawTable(str(path), file_sha256(path), table, lines)
 
