@@ -121,10 +121,14 @@ def aging_trend_chart(
 
 
 def money_table(frame: pd.DataFrame, money_columns: list[str], lang: str = "en"):
-    """Return a pandas Styler showing `frame` with euro-formatted money columns, right-aligned."""
+    """Return a pandas Styler showing `frame` with euro-formatted money columns, right-aligned.
+
+    Every text is HTML-escaped: a client named <script>...</script> shows as text.
+    """
     formats = {c: (lambda v, lang=lang: format_eur(v, lang)) for c in money_columns if c in frame}
     return (
-        frame.style.format(formats, na_rep="")
+        frame.style.format(formats, na_rep="", escape="html")
+        .format_index(escape="html", axis=1)
         .set_properties(subset=[c for c in money_columns if c in frame], **{"text-align": "right"})
         .hide(axis="index")
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def _cmd_aging(args: argparse.Namespace) -> int:
 
 
 def _cmd_risk(args: argparse.Namespace) -> int:
-    from .exports import spreadsheet_frame, write_table
+    from .exports import spreadsheet_frame, write_csv, write_table
     from .ledger import connected, ledger_end_date
     from .risk import load_policy, risk_flags
 
@@ -177,7 +178,7 @@ def _cmd_risk(args: argparse.Namespace) -> int:
         )
         print(f"Wrote {len(shown)} clients to {path}")
     elif args.format == "csv":
-        spreadsheet_frame(shown).to_csv(sys.stdout, index=False)
+        write_csv(spreadsheet_frame(shown), sys.stdout)
     else:
         raise LedgerError("--format xlsx needs --out FILE.xlsx")
     return 0
@@ -336,6 +337,20 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a file or folder the system refused
+        where = exc.filename or ""
+        print(f"error: {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a problem without a message of its own: one line, no traceback
+        if os.environ.get("DUNNING_DEBUG"):
+            raise
+        print(
+            f"error: an unexpected problem ({type(exc).__name__}: {exc}); loads are all or "
+            "nothing, so the ledger is as it was. Run again with DUNNING_DEBUG=1 to see "
+            "where, and report it",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

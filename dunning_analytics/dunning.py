@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +22,7 @@ import pandas as pd
 
 from .formatting import format_eur
 from .ledger import connected, query_frame
+from .settings_file import read_toml
 
 DEFAULT_LADDER = Path(__file__).resolve().parent.parent / "data" / "dunning.toml"
 CALL_KINDS = ("service_call", "call")
@@ -39,7 +39,7 @@ ACTION_TEXT = {
 
 def load_ladder(path: str | Path | None = None) -> dict:
     """Read the dunning ladder and call settings (TOML); see data/dunning.toml."""
-    return tomllib.loads(Path(path or DEFAULT_LADDER).read_text(encoding="utf-8"))
+    return read_toml(path or DEFAULT_LADDER, "ladder file")
 
 
 def _open_invoices(con, as_of: dt.date) -> pd.DataFrame:

@@ -2,26 +2,49 @@
 
 from __future__ import annotations
 
+import csv
+import re
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
 from .formatting import format_eur
+from .ledger import LedgerError
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_AFTER_BREAK = re.compile(r"([\r\n]+)(?=[=+\-@\t])")
 
 
 def safe_text(value):
     """Return `value`, with text that a spreadsheet would run as a formula made plain text.
 
     A text starting with =, +, -, @, tab or carriage return gets a leading
-    apostrophe, so '=HYPERLINK(...)' in a client name stays text. Numbers are
-    left alone.
+    apostrophe, so '=HYPERLINK(...)' in a client name stays text; so does a
+    formula start after any line break inside the text (a spreadsheet that splits
+    rows there would otherwise see a new row starting with '='). Numbers are left
+    alone.
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if not isinstance(value, str):
+        return value
+    value = _AFTER_BREAK.sub(r"\1'", value)
+    if value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def _writable(path: str | Path, suffixes: tuple[str, ...]) -> Path:
+    """Return `path` when a file of one of `suffixes` can be written there; else raise
+    LedgerError saying what is wrong (a type we cannot write, a missing folder)."""
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise LedgerError(
+            f"{path}: cannot write a {path.suffix or 'suffix-less'} file here; "
+            f"use {' or '.join(suffixes)}"
+        )
+    if not path.parent.is_dir():
+        raise LedgerError(f"{path}: the folder {path.parent} does not exist; create it first")
+    return path
 
 
 def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -39,7 +62,7 @@ def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_table(frame: pd.DataFrame, path: str | Path, sheet: str = "table") -> Path:
     """Write `frame` to .csv or .xlsx (by the file's suffix), safe for spreadsheets."""
-    path = Path(path)
+    path = _writable(path, (".csv", ".xlsx"))
     safe = spreadsheet_frame(frame)
     if path.suffix.lower() == ".xlsx":
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
@@ -48,63 +71,48 @@ def write_table(frame: pd.DataFrame, path: str | Path, sheet: str = "table") -> 
             for cells in sheet_obj.columns:
                 width = max(len(str(c.value or "")) for c in cells[:200])
                 sheet_obj.column_dimensions[cells[0].column_letter].width = min(60, width + 2)
-    elif path.suffix.lower() == ".csv":
-        safe.to_csv(path, index=False)
     else:
-        raise ValueError(f"unknown export type {path.suffix!r}; use .csv or .xlsx")
+        write_csv(safe, path)
     return path
 
 
-def _ics_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _fold(line: str) -> str:
-    """Fold an iCalendar content line at 75 octets (RFC 5545 3.1)."""
-    raw = line.encode("utf-8")
-    if len(raw) <= 75:
-        return line
-    parts, current = [], b""
-    for char in line:
-        encoded = char.encode("utf-8")
-        if len(current) + len(encoded) > (75 if not parts else 74):
-            parts.append(current.decode("utf-8"))
-            current = b""
-        current += encoded
-    parts.append(current.decode("utf-8"))
-    return "\r\n ".join(parts)
+def write_csv(safe: pd.DataFrame, target) -> None:
+    """Write a spreadsheet-safe frame as CSV to a path or an open text stream, every
+    field that holds a line break (CR or LF) quoted, so a reader keeps it in its row."""
+    safe.to_csv(target, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
 
 
 def write_ics(calls, path: str | Path, stamp=None) -> Path:
     """Write planned calls (dunning.PlannedCall with a start) as an .ics calendar file.
 
     Times are local (floating) times, as planned in the golden hours; the
-    description holds the call-preparation sheet.
+    description holds the call-preparation sheet. Written with the icalendar
+    library, which escapes every text per RFC 5545 (a line break in a client id or
+    name stays inside its property). The UID is derived from a hash of the client
+    id, so no text of the ledger's ends up in it.
     """
     import datetime as dt
+    import hashlib
 
+    import icalendar
+
+    path = _writable(path, (".ics",))
     stamp = stamp or dt.datetime.now(dt.UTC)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//dunning_analytics//call plan//EN",
-        "CALSCALE:GREGORIAN",
-    ]
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//dunning_analytics//call plan//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
     for call in calls:
         if call.start is None:
             continue
-        end = call.start + dt.timedelta(minutes=call.minutes)
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{call.client_id}-{call.start:%Y%m%dT%H%M}@dunning-analytics",
-            f"DTSTAMP:{stamp:%Y%m%dT%H%M%S}Z",
-            f"DTSTART:{call.start:%Y%m%dT%H%M%S}",
-            f"DTEND:{end:%Y%m%dT%H%M%S}",
-            f"SUMMARY:{_ics_text(f'Call {call.name} about {format_eur(call.total_overdue)}')}",
-            f"DESCRIPTION:{_ics_text(call.sheet())}",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    path = Path(path)
-    path.write_text("\r\n".join(_fold(line) for line in lines) + "\r\n", encoding="utf-8")
+        client = hashlib.sha256(str(call.client_id).encode("utf-8")).hexdigest()[:16]
+        event = icalendar.Event()
+        event.add("uid", f"{client}-{call.start:%Y%m%dT%H%M}@dunning-analytics")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", call.start)
+        event.add("dtend", call.start + dt.timedelta(minutes=call.minutes))
+        event.add("summary", f"Call {call.name} about {format_eur(call.total_overdue)}")
+        event.add("description", call.sheet())
+        calendar.add_component(event)
+    path.write_bytes(calendar.to_ical())
     return path

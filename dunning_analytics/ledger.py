@@ -232,14 +232,28 @@ def _friendly(path: Path, exc: duckdb.Error) -> LedgerError:
     if "lock" in text.lower():
         pid = re.search(r"PID (\d+)", text)
         holder = f"process {pid.group(1)}" if pid else "another process"
+        command = _process_command(pid.group(1)) if pid else ""
         return LedgerLockedError(
-            f"The ledger {path} is open for writing in {holder} (often a running notebook "
-            "or another dunning-analytics command). Shut down that notebook's kernel "
-            "(Kernel > Shut Down Kernel) or wait for the command to finish, then try "
-            "again. Notebooks that only read open the ledger read-only and do not block "
-            "each other."
+            f"The ledger {path} is in use by {holder}{command}. A file open for writing "
+            "(a load, a command) blocks everyone else; a notebook that holds it, even "
+            "read-only, blocks loads and other writers. Close or restart that notebook's "
+            "kernel (Kernel > Shut Down Kernel) or wait for the command to finish, then try "
+            "again. Notebooks that only read do not block each other."
         )
     return LedgerError(f"Cannot open the ledger {path}: {text}")
+
+
+def _process_command(pid: str) -> str:
+    """Return ' (the command line)' of process `pid` where the system tells it, else ''."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    words = [w for w in raw.decode("utf-8", errors="replace").split("\0") if w]
+    if not words:
+        return ""
+    text = " ".join(Path(words[0]).name if i == 0 else w for i, w in enumerate(words))
+    return f" ({text[:120]})"
 
 
 def open_ledger(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -5,7 +5,8 @@ client id and name is replaced by an alias derived from a secret key with
 HMAC-SHA256: the same client gets the same alias in every chart, table and
 review made from the copy, and in every later copy made with the same key.
 Free text that may name people (contact notes, bank counterparties and
-descriptions, refused rows) is left out; payment and contact ids are hashed.
+descriptions, refused rows, file names) is left out; invoice, payment, contact and
+bank transaction ids are replaced by a keyed hash, the same in every table.
 The key stays beside the original ledger (`<ledger>.pseudonym-key`, readable
 by its owner only) and never enters the copy; `alias_table(ledger)` maps
 aliases back to clients, locally.
@@ -34,7 +35,17 @@ def pseudonym_key(ledger: str | Path, path: str | Path | None = None) -> bytes:
     """Return the secret key for `ledger`'s aliases, creating it (mode 0600) on first use."""
     path = Path(path) if path else key_path(ledger)
     if path.exists():
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        try:
+            key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+        except (ValueError, UnicodeDecodeError):
+            key = b""
+        if len(key) != 32:
+            raise LedgerError(
+                f"{path}: not a pseudonym key (64 hex digits): it was replaced or damaged. "
+                "Restore it from a backup; a new key (delete the file) gives every client a "
+                "new alias"
+            )
+        return key
     key = secrets.token_bytes(32)
     path.write_text(key.hex() + "\n", encoding="ascii")
     os.chmod(path, 0o600)
@@ -73,25 +84,30 @@ _COPY = {
         FROM src.clients AS c JOIN da_alias AS a USING (client_id)
     """,
     "invoices": """
-        SELECT i.* REPLACE (a.alias AS client_id)
+        SELECT i.* REPLACE (a.alias AS client_id, da_id('F-', i.invoice_id) AS invoice_id,
+                            da_id('F-', i.credits_invoice_id) AS credits_invoice_id)
         FROM src.invoices AS i JOIN da_alias AS a USING (client_id)
     """,
     "payments": """
-        SELECT p.* REPLACE (a.alias AS client_id, 'p' || md5(p.payment_id)[:16] AS payment_id)
+        SELECT p.* REPLACE (a.alias AS client_id, da_id('p', p.payment_id) AS payment_id,
+                            da_id('F-', p.invoice_id) AS invoice_id)
         FROM src.payments AS p JOIN da_alias AS a USING (client_id)
     """,
     "contacts": """
-        SELECT c.* REPLACE (a.alias AS client_id, 'c' || md5(c.contact_id)[:16] AS contact_id,
-                            NULL::VARCHAR AS note)
+        SELECT c.* REPLACE (a.alias AS client_id, da_id('c', c.contact_id) AS contact_id,
+                            da_id('F-', c.invoice_id) AS invoice_id, NULL::VARCHAR AS note)
         FROM src.contacts AS c JOIN da_alias AS a USING (client_id)
     """,
-    "loads": "SELECT * FROM src.loads",
+    "loads": "SELECT * REPLACE ('load-' || load_id AS file_name) FROM src.loads",
     "bank_transactions": """
-        SELECT b.* REPLACE (a.alias AS client_id, 'b' || md5(b.transaction_id)[:16]
-                                AS transaction_id, NULL::VARCHAR AS counterparty_name,
+        SELECT b.* REPLACE (a.alias AS client_id, da_id('b', b.transaction_id) AS transaction_id,
+                            NULL::VARCHAR AS counterparty_name,
                             NULL::VARCHAR AS counterparty_iban, NULL::VARCHAR AS remittance,
                             NULL::VARCHAR AS note, NULL::VARCHAR AS end_to_end,
-                            'b' || md5(b.reverses)[:16] AS reverses)
+                            da_id('b', b.reverses) AS reverses,
+                            (SELECT string_agg(da_id('F-', trim(v)), ', ')
+                             FROM unnest(string_split(b.invoice_ids, ',')) AS t(v))
+                                AS invoice_ids)
         FROM src.bank_transactions AS b LEFT JOIN da_alias AS a USING (client_id)
     """,
 }
@@ -111,6 +127,12 @@ def pseudonymised_copy(
         raise LedgerError(f"{ledger}: no such ledger")
     if out.resolve() == ledger.resolve():
         raise LedgerError("the pseudonymised copy must be another file than the ledger")
+    key_file_path = Path(key_file) if key_file else key_path(ledger)
+    if out.resolve() == key_file_path.resolve():
+        raise LedgerError(
+            f"{out}: that is the pseudonym key; write the copy to another file "
+            "(overwriting the key would make the aliases unrecoverable)"
+        )
     key = pseudonym_key(ledger, key_file)
     out.unlink(missing_ok=True)
     con = open_ledger(out)
@@ -121,6 +143,12 @@ def pseudonymised_copy(
         con.register("da_alias_frame", frame)
         con.execute("CREATE TEMP TABLE da_alias AS SELECT * FROM da_alias_frame")
         con.unregister("da_alias_frame")
+        # ids that carry names (invoice numbers like JANSEN01-2024-001): a keyed hash,
+        # the same id giving the same alias throughout the copy
+        con.execute(
+            f"CREATE TEMP MACRO da_id(prefix, v) AS "
+            f"CASE WHEN v IS NOT NULL THEN prefix || upper(sha256('{key.hex()}' || v)[:12]) END"
+        )
         tables = {
             r[0]
             for r in con.execute(

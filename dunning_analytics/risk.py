@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import tomllib
 from collections import namedtuple
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pandas as pd
 
 from .formatting import format_date, format_eur
 from .ledger import connected, query_frame
+from .settings_file import SettingsError, read_toml
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "data" / "policy.toml"
 LEVELS = ("none", "watch", "deposit", "staged", "prepay", "stop")
@@ -61,7 +61,7 @@ def load_policy(path: str | Path | None = None) -> dict:
     ``policy["rules"]["overdue_now"]["min_days_overdue"] = 30``.
     Raises ValueError for an unknown rule or level.
     """
-    policy = tomllib.loads(Path(path or DEFAULT_POLICY).read_text(encoding="utf-8"))
+    policy = read_toml(path or DEFAULT_POLICY, "policy file")
     check_policy(policy)
     return policy
 
@@ -70,9 +70,12 @@ def check_policy(policy: dict) -> None:
     """Raise ValueError when the policy names an unknown rule or level."""
     for name, rule in policy.get("rules", {}).items():
         if name not in RULES:
-            raise ValueError(f"unknown rule {name!r} in the policy; rules: {', '.join(RULES)}")
+            raise SettingsError(f"unknown rule {name!r} in the policy; rules: {', '.join(RULES)}")
         if rule.get("level", "watch") not in LEVELS:
-            raise ValueError(f"rule {name}: level must be one of {', '.join(LEVELS)}")
+            raise SettingsError(
+                f"policy rule {name}: level {rule.get('level')!r} must be one of "
+                f"{', '.join(LEVELS)}"
+            )
 
 
 def _rule(policy: dict, name: str) -> dict:

@@ -381,7 +381,6 @@ class RiskExplorer:
 
     def refresh(self, *_) -> None:
         """Recompute the flags for the sliders' policy and redraw."""
-        import html
 
         from .charts import level_chart, money_table
         from .risk import level_summary, risk_flags
@@ -402,7 +401,6 @@ class RiskExplorer:
         shown = flagged[
             ["client_id", "name", "grade", "recommendation", "reason_text", "open_exposure"]
         ].copy()
-        shown["reason_text"] = shown["reason_text"].map(html.escape)
         with self.table:
             self.table.clear_output(wait=True)
             display(money_table(shown, ["open_exposure"]))

@@ -316,8 +316,11 @@ def test_locked_ledger_message(ledger, tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
-        with pytest.raises(LedgerLockedError, match="open for writing in process"):
+        with pytest.raises(LedgerLockedError, match=f"in use by process {holder.pid}") as info:
             open_ledger(ledger)
+        # which process, that a notebook holding it read-only blocks too, and what to do
+        assert "python" in str(info.value) and "even read-only" in str(info.value)
+        assert "restart that notebook's kernel" in str(info.value)
     finally:
         holder.kill()
         holder.wait()

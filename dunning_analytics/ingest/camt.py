@@ -51,9 +51,11 @@ def _money(text: str | None) -> Decimal | None:
 def _date(element, path: str) -> dt.date | None:
     text = _text(element, f"{path}/Dt") or (_text(element, f"{path}/DtTm") or "")
     try:
-        return dt.date.fromisoformat(text[:10]) if text else None  # 2017-04-01+02:00 too
+        day = dt.date.fromisoformat(text[:10]) if text else None  # 2017-04-01+02:00 too
     except ValueError:
         return None
+    # a booking in 9999 is a placeholder, not a day money moved (loads accept 1900-2199)
+    return day if day is None or 1900 <= day.year <= 2199 else None
 
 
 def _balance(statement, codes: tuple[str, ...]) -> tuple[Decimal | None, int | None]:
@@ -127,7 +129,8 @@ def _entries(statement: Statement, element, seen: Counter, problems: list[Reject
                 Rejection(name, ntry.sourceline, "Ntry/CdtDbtInd", direction, "not CRDT or DBIT")
             )
             continue
-        booking = _date(ntry, "BookgDt") or _date(ntry, "ValDt")
+        written = _text(ntry, "BookgDt/Dt") or _text(ntry, "BookgDt/DtTm")
+        booking = _date(ntry, "BookgDt") if written else _date(ntry, "ValDt")
         if booking is None:
             problems.append(
                 Rejection(
@@ -135,7 +138,7 @@ def _entries(statement: Statement, element, seen: Counter, problems: list[Reject
                     ntry.sourceline,
                     "Ntry/BookgDt",
                     _text(ntry, "BookgDt/Dt") or _text(ntry, "BookgDt/DtTm"),
-                    "no valid booking date",
+                    "no valid booking date (a real day between 1900 and 2199)",
                 )
             )
             continue

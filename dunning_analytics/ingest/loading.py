@@ -17,13 +17,13 @@ nothing; a newer export of the same invoices updates them.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from ..ledger import connected, refresh_index, transaction
+from ..settings_file import read_toml
 from .errors import LoadError, Rejection
 from .fields import (
     CHANNELS,
@@ -137,7 +137,7 @@ class LoadResult:
 
 def read_mapping_file(path: str | Path) -> dict[str, str]:
     """Read a mapping file: TOML with `field = "SourceColumn"` lines (optionally under [map])."""
-    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    data = read_toml(path, "mapping file")
     data = data.get("map", data)
     return {str(k): str(v) for k, v in data.items()}
 

@@ -74,6 +74,8 @@ def _amount(text: str) -> Decimal | None:
     whole, _, cents = text.replace(".", ",").partition(",")
     if len(cents) > 2 or not whole.isdigit() or (cents and not cents.isdigit()):
         return None
+    if len(whole.lstrip("0")) > 16:  # SWIFT allows 15 characters; the ledger 16 digits
+        return None
     return Decimal(f"{whole}.{cents or '0'}").quantize(Decimal("0.01"))
 
 
@@ -265,7 +267,13 @@ def _entry(
         )
     amount = _amount(match["amount"])
     if amount is None:
-        return Rejection(name, number, ":61: amount", match["amount"], "not an amount")
+        return Rejection(
+            name,
+            number,
+            ":61: amount",
+            match["amount"],
+            "not an amount (digits, a decimal comma, at most two decimals and 16 digits)",
+        )
     value_date = _date(match["vdate"])
     booking_date = _booking_date(value_date, match["vdate"], match["edate"])
     if booking_date is None:

@@ -9,10 +9,10 @@ columns the preset expects and those the file has.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..settings_file import read_toml
 from .errors import LoadError
 from .fields import FIELDS, normal_name
 
@@ -52,7 +52,7 @@ def load_preset(name: str | Path) -> Preset:
                 f"Unknown preset {name!r}. Presets: {', '.join(shipped)} "
                 "(or the path of a preset .toml file)."
             )
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data = read_toml(path, "preset file")
     kind = data.get("kind", "history")
     if kind not in FIELDS:
         raise LoadError(f"{path}: kind must be one of {', '.join(FIELDS)}, not {kind!r}")

@@ -304,12 +304,7 @@ def _arrow_as_text(table: pa.Table) -> pa.Table:
         if pa.types.is_timestamp(kind):
             # a timestamp at midnight is a date; others keep their time to the second
             seconds = pc.cast(column, pa.timestamp("s", tz=kind.tz), safe=False)
-            at_midnight = pc.all(
-                pc.equal(
-                    pc.cast(seconds, pa.int64()),
-                    pc.multiply(pc.cast(pc.cast(seconds, pa.date32()), pa.int64()), 86400),
-                )
-            ).as_py()
+            at_midnight = pc.all(pc.equal(seconds, pc.floor_temporal(seconds, unit="day"))).as_py()
             if at_midnight is not False:
                 column = pc.cast(pc.cast(seconds, pa.date32()), pa.string())
             else:
