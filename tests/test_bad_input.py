@@ -377,3 +377,17 @@ def test_a_bank_booking_in_the_year_9999_is_refused(capsys, tmp_path):
     assert "9999-12-31" in bad.read_text()
     code, out, err = run(capsys, "bank", "--ledger", tmp_path / "l.duckdb", bad)
     assert code == 1 and "'9999-12-31': no valid booking date" in out + err
+
+
+def test_a_bom_and_a_header_without_rows_are_read_as_what_they_are(capsys, tmp_path):
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + f'{HEADER}\nA,K1,01-02-2025,2025-03-01,"1.234,56"\n'.encode())
+    code, out, _ = run(capsys, "load", "--quiet", "--ledger", tmp_path / "l.duckdb", bom)
+    assert code == 0 and "1 rows read, 1 loaded" in out
+    con = open_ledger(tmp_path / "l.duckdb", read_only=True)
+    assert con.execute("SELECT amount FROM invoices").fetchall() == [(Decimal("1234.56"),)]
+    con.close()
+    empty = tmp_path / "header_only.csv"
+    empty.write_text(f"{HEADER}\n")
+    code, out, _ = run(capsys, "load", "--quiet", "--ledger", tmp_path / "l.duckdb", empty)
+    assert code == 0 and "0 rows read, 0 loaded" in out
