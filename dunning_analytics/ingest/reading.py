@@ -46,11 +46,19 @@ class SourceError(Exception):
 
 def file_sha256(path: Path) -> str:
     """Return the hex sha256 of the file's bytes."""
-    digest = hashlib.sha256()
+    return _scan(path)[0]
+
+
+def _scan(path: Path) -> tuple[str, int]:
+    """Return the file's hex sha256 and its number of lines (a last line without a
+    break counts), in one pass over its bytes."""
+    digest, count, last = hashlib.sha256(), 0, b"\n"
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+            count += block.count(b"\n")
+            last = block[-1:]
+    return digest.hexdigest(), count + (last != b"\n")
 
 
 def _sniff_delimiter(first_line: str) -> str:
@@ -174,7 +182,10 @@ def _read_csv_as(path, data, encoding, delimiter, header, progress) -> RawTable:
     row_lines = np.arange(table.num_rows, dtype=np.int64) + 2
     for line in sorted(x for x in skipped_lines if x > 0):
         row_lines[row_lines >= line] += 1
-    if table.num_rows and row_lines[-1] < _count_lines(path, data, size):
+    sha256, line_count = _scan(path)
+    if data is not None:  # converted text: count its lines, not the original bytes'
+        line_count = data.count(b"\n") + (not data.endswith(b"\n"))
+    if table.num_rows and row_lines[-1] < line_count:
         # a quoted value spans lines: number the rows by the line they start on
         starts = _record_start_lines(path, data, encoding, delimiter, skipped_lines)
         if len(starts) == table.num_rows:
@@ -190,24 +201,12 @@ def _read_csv_as(path, data, encoding, delimiter, header, progress) -> RawTable:
         table = table.filter(keep)
     return RawTable(
         name=str(path),
-        sha256=file_sha256(path),
+        sha256=sha256,
         table=table,
         lines=row_lines,
         delimiter=delimiter,
         problems=problems,
     )
-
-
-def _count_lines(path: Path, data: bytes | None, size: int) -> int:
-    """Return the number of lines of the file (a last line without a break counts)."""
-    if data is not None:
-        return data.count(b"\n") + (not data.endswith(b"\n"))
-    count, last = 0, b"\n"
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            count += block.count(b"\n")
-            last = block[-1:]
-    return count + (last != b"\n" and size > 0)
 
 
 def _record_start_lines(path, data, encoding, delimiter, skipped_lines) -> np.ndarray:

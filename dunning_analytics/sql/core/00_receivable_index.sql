@@ -230,14 +230,6 @@ check_days AS (
         ON c.client_id = s.client_id AND c.day > s.invoice_date AND c.day < s.active_until
 ),
 
-direct_running AS (
-    SELECT invoice_id, allocated_on, sum(amount) OVER (
-        PARTITION BY invoice_id ORDER BY allocated_on ROWS UNBOUNDED PRECEDING
-    ) AS paid_to_date
-    FROM (SELECT invoice_id, allocated_on, sum(amount) AS amount
-          FROM receivable_money_live GROUP BY ALL)
-),
-
 pool_running AS (
     SELECT client_id, day, sum(amount) OVER (
         PARTITION BY client_id ORDER BY day ROWS UNBOUNDED PRECEDING
@@ -254,8 +246,10 @@ residuals AS (
         s.amount - least(coalesce(r.paid_to_date, 0), s.amount) AS residual
     FROM check_days AS c
     JOIN spans AS s USING (invoice_id)
-    ASOF LEFT JOIN direct_running AS r
-        ON r.invoice_id = c.invoice_id AND c.day >= r.allocated_on
+    -- every check day lies before the receivable is paid up, so the running total
+    -- over all its direct money is the total up to that day
+    ASOF LEFT JOIN receivable_direct_running_live AS r
+        ON r.invoice_id = c.invoice_id AND c.day >= r.counts_from
 ),
 
 queued AS (
