@@ -306,7 +306,7 @@ def _ours(size, ledger, csv_path, reps, heavy, repeat) -> dict:
         days = iter(range(10_000))
 
         def widget_update():
-            explorer.as_of.value = AS_OF - dt.timedelta(days=next(days) % 60)
+            explorer.as_of.input.value = AS_OF - dt.timedelta(days=next(days) % 60)
 
         out["widget_update_seconds"], _ = timed(widget_update, reps)
     out["aging_clients"] = len(frame)

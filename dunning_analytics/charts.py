@@ -11,7 +11,70 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .aging import NOT_YET_DUE, UNAPPLIED
-from .formatting import format_eur, money_sum
+from .formatting import format_eur, money_sum, resolve_lang
+from .vocabulary import word
+
+# every text a chart shows: key -> (English, Dutch)
+_TEXT = {
+    "euro": ("euro", "euro"),
+    "aging_title": (
+        "Outstanding {total}, of which overdue {overdue}",
+        "Openstaand {total}, waarvan vervallen {overdue}",
+    ),
+    "top_of": (
+        "the {top} clients with most overdue; the other {rest} clients owe {amount} "
+        "({overdue} overdue)",
+        "de {top} klanten met het meeste vervallen; de andere {rest} klanten "
+        "{amount} ({overdue} vervallen)",
+    ),
+    "trend_title": (
+        "Outstanding per bucket at month end",
+        "Openstaand per ouderdom aan maandeinde",
+    ),
+    "month_end": ("month end", "maandeinde"),
+    "scatter_title": ("Clients: lateness against exposure", "Klanten: te laat tegenover risico"),
+    "scatter_x": (
+        "weighted days late (open invoices: days overdue so far)",
+        "gewogen dagen te laat (open facturen: dagen vervallen tot nu)",
+    ),
+    "scatter_y": ("open exposure (euro)", "openstaand risico (euro)"),
+    "grade": ("grade", "beoordeling"),
+    "lateness": ("lateness", "te laat"),
+    "days": ("days", "dagen"),
+    "open": ("open", "open"),
+    "revenue": ("revenue", "omzet"),
+    "timeline_title": ("Invoices and contacts", "Facturen en contacten"),
+    "paid_on_time": ("paid on time", "op tijd betaald"),
+    "paid_late": ("paid late", "te laat betaald"),
+    "open_not_due": ("open, not yet due", "open, nog niet vervallen"),
+    "open_overdue": ("open and overdue", "open en vervallen"),
+    "due_date": ("due date", "vervaldatum"),
+    "invoice": ("invoice", "factuur"),
+    "client": ("client", "klant"),
+    "curve_title": (
+        "Share of invoiced amount paid, by days after the due date",
+        "Aandeel van het gefactureerde bedrag betaald, per dag na de vervaldatum",
+    ),
+    "curve_x": ("days after the due date", "dagen na de vervaldatum"),
+    "curve_y": ("% of amount paid", "% van het bedrag betaald"),
+    "curve_hover": ("day %{x}: %{y:.0f}% paid", "dag %{x}: %{y:.0f}% betaald"),
+    "kpi_title": ("Receivables KPIs", "Kengetallen debiteuren"),
+    "dso": ("DSO", "DSO"),
+    "best_dso": ("best possible DSO", "best mogelijke DSO"),
+    "countback_dso": ("countback DSO", "countback-DSO"),
+    "add_days": ("ADD (days delinquent)", "ADD (dagen te laat)"),
+    "cei": ("CEI %", "CEI %"),
+    "level_title": ("Clients and revenue per level", "Klanten en omzet per niveau"),
+    "clients": ("clients", "klanten"),
+    "revenue_share": ("share of revenue", "aandeel in de omzet"),
+    "pct_revenue": ("% of revenue", "% van de omzet"),
+}
+
+
+def chart_text(key: str, lang: str | None = None) -> str:
+    """Return a chart text in `lang` (or $DUNNING_LANG)."""
+    return _TEXT[key][resolve_lang(lang) == "nl"]
+
 
 _OVERDUE_COLOURS = ["#f6d55c", "#f3a24b", "#e8743b", "#d1453b", "#a4262c", "#6d1a1f"]
 _NOT_YET_DUE_COLOUR = "#3caea3"
@@ -47,49 +110,74 @@ def top_clients_with_other(frame: pd.DataFrame, labels: list[str], top: int = 15
 
 
 def aging_by_client_chart(
-    frame: pd.DataFrame, labels: list[str], top: int = 15, title: str | None = None
+    frame: pd.DataFrame,
+    labels: list[str],
+    top: int = 15,
+    title: str | None = None,
+    lang: str | None = None,
 ) -> go.Figure:
     """Stacked horizontal bars: each client's balance split into aging buckets.
 
-    In: aging(..., by='client') and its bucket labels. The `top` clients by
-    overdue amount are shown, the rest summed as 'other clients'.
+    In: aging(..., by='client') (largest overdue first) and its bucket labels.
+    The `top` clients by overdue amount get a bar each, so their buckets stay
+    readable; the rest is not drawn as one long bar but told in the subtitle (how
+    many clients, what they owe). Each bar's customdata holds its client id, for
+    a click to open that client's invoices.
     """
-    shown = top_clients_with_other(frame, labels, top)
-    names = [
-        f"{n} ({c})" if c else n for n, c in zip(shown["name"], shown["client_id"], strict=True)
-    ]
+    shown = frame.head(top)
+    rest = frame.iloc[top:]
+    names = [f"{n} ({c})" for n, c in zip(shown["name"], shown["client_id"], strict=True)]
     colours = bucket_colours(labels)
     fig = go.Figure()
     for label in labels:
         values = _float(shown[label]) if label in shown else []
         if not any(values):
             continue
+        name = word(label, lang)
         fig.add_bar(
-            name=label,
+            name=name,
             y=names,
             x=values,
             orientation="h",
             marker_color=colours[label],
-            customdata=[format_eur(v) for v in shown[label]],
-            hovertemplate="%{y}<br>" + label + ": %{customdata}<extra></extra>",
+            customdata=[
+                [c, format_eur(v, lang)]
+                for c, v in zip(shown["client_id"], shown[label], strict=True)
+            ],
+            hovertemplate="%{y}<br>" + name + ": %{customdata[1]}<extra></extra>",
         )
     total = money_sum(frame["outstanding"])
     overdue = money_sum(frame["overdue"])
+    heading = title or chart_text("aging_title", lang).format(
+        total=format_eur(total, lang), overdue=format_eur(overdue, lang)
+    )
+    if not rest.empty:
+        heading += (
+            "<br><sub>"
+            + chart_text("top_of", lang).format(
+                top=len(shown),
+                rest=len(rest),
+                amount=format_eur(money_sum(rest["outstanding"]), lang),
+                overdue=format_eur(money_sum(rest["overdue"]), lang),
+            )
+            + "</sub>"
+        )
     fig.update_layout(
         barmode="relative",
-        title=title or f"Outstanding {format_eur(total)}, of which overdue {format_eur(overdue)}",
-        xaxis_title="euro",
-        yaxis={"autorange": "reversed"},
+        title=heading,
+        xaxis_title=chart_text("euro", lang),
+        yaxis={"autorange": "reversed", "automargin": True},
         legend={"orientation": "h", "y": -0.15},
-        height=max(350, 28 * len(names) + 160),
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        height=max(350, 28 * len(names) + 180),
+        margin={"l": 10, "r": 10, "t": 80, "b": 10},
         template="plotly_white",
+        separators=",." if resolve_lang(lang) == "nl" else ".,",
     )
     return fig
 
 
 def aging_trend_chart(
-    trend: pd.DataFrame, title: str = "Outstanding per bucket at month end"
+    trend: pd.DataFrame, title: str | None = None, lang: str | None = None
 ) -> go.Figure:
     """Stacked bars of outstanding per bucket at every month end (from aging_trend)."""
     labels = list(dict.fromkeys(trend.sort_values("bucket_order")["bucket"]))
@@ -100,27 +188,29 @@ def aging_trend_chart(
         values = _float(part["outstanding"])
         if not any(values):
             continue
+        name = word(label, lang)
         fig.add_bar(
-            name=label,
+            name=name,
             x=[str(d) for d in part["month_end"]],
             y=values,
             marker_color=colours[label],
-            customdata=[format_eur(v) for v in part["outstanding"]],
-            hovertemplate="%{x}<br>" + label + ": %{customdata}<extra></extra>",
+            customdata=[format_eur(v, lang) for v in part["outstanding"]],
+            hovertemplate="%{x|%d-%m-%Y}<br>" + name + ": %{customdata}<extra></extra>",
         )
     fig.update_layout(
         barmode="relative",
-        title=title,
-        yaxis_title="euro",
-        xaxis_title="month end",
+        title=title or chart_text("trend_title", lang),
+        yaxis_title=chart_text("euro", lang),
+        xaxis={"title": chart_text("month_end", lang), "tickformat": "%m-%Y"},
         legend={"orientation": "h", "y": -0.2},
         template="plotly_white",
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        separators=",." if resolve_lang(lang) == "nl" else ".,",
     )
     return fig
 
 
-def money_table(frame: pd.DataFrame, money_columns: list[str], lang: str = "en"):
+def money_table(frame: pd.DataFrame, money_columns: list[str], lang: str | None = None):
     """Return a pandas Styler showing `frame` with euro-formatted money columns, right-aligned.
 
     Every text is HTML-escaped: a client named <script>...</script> shows as text.
@@ -149,7 +239,7 @@ _CONTACT_SYMBOLS = {
 
 
 def client_scatter(
-    profiles: pd.DataFrame, title: str = "Clients: lateness against exposure"
+    profiles: pd.DataFrame, title: str | None = None, lang: str | None = None
 ) -> go.Figure:
     """Scatter of clients: weighted lateness (x) against open exposure (y).
 
@@ -161,66 +251,89 @@ def client_scatter(
     fig = go.Figure()
     revenue = _float(shown["revenue"])
     peak = max(revenue) if revenue else 1.0
+    t = lambda key: chart_text(key, lang)  # noqa: E731
     for grade, colour in GRADE_COLOURS.items():
         part = shown[shown["grade"] == grade]
         if part.empty:
             continue
         sizes = [8 + 40 * (v / peak) ** 0.5 if peak > 0 else 8 for v in _float(part["revenue"])]
         fig.add_scatter(
-            name=f"grade {grade}",
+            name=f"{t('grade')} {word(grade, lang)}",
             mode="markers",
             x=_float(part["weighted_lateness_incl_open"]),
             y=_float(part["open_exposure"]),
             marker={"size": sizes, "color": colour, "line": {"width": 1, "color": "white"}},
             text=[f"{n} ({c})" for n, c in zip(part["name"], part["client_id"], strict=True)],
             customdata=[
-                [format_eur(r), format_eur(e)]
+                [format_eur(r, lang), format_eur(e, lang)]
                 for r, e in zip(part["revenue"], part["open_exposure"], strict=True)
             ],
-            hovertemplate="%{text}<br>lateness %{x:.0f} days<br>open %{customdata[1]}"
-            "<br>revenue %{customdata[0]}<extra></extra>",
+            hovertemplate=f"%{{text}}<br>{t('lateness')} %{{x:.0f}} {t('days')}"
+            f"<br>{t('open')} %{{customdata[1]}}<br>{t('revenue')} %{{customdata[0]}}"
+            "<extra></extra>",
         )
     fig.update_layout(
-        title=title,
-        xaxis_title="weighted days late (open invoices: days overdue so far)",
-        yaxis_title="open exposure (euro)",
+        title=title or t("scatter_title"),
+        xaxis_title=t("scatter_x"),
+        yaxis_title=t("scatter_y"),
         template="plotly_white",
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        separators=",." if resolve_lang(lang) == "nl" else ".,",
     )
     return fig
 
 
 def client_timeline_chart(
-    invoices: pd.DataFrame, contacts: pd.DataFrame, title: str = "Invoices and contacts"
+    invoices: pd.DataFrame,
+    contacts: pd.DataFrame,
+    title: str | None = None,
+    lang: str | None = None,
+    as_of=None,
 ) -> go.Figure:
     """Each invoice as a bar from invoice date to settlement (or the as-of date), with contacts.
 
-    Bars: green paid on time, orange paid late, red still open; a tick marks
-    each due date; contacts (reminders, calls, promises, notices) are markers
-    on the invoice they concern, or on a 'client' row.
+    Bars, each colour in the legend: green paid on time, orange paid late, blue
+    open and not yet due, red open and overdue (as of `as_of`, default the latest
+    end date); a tick marks each due date; contacts (reminders, calls, promises,
+    notices) are markers on the invoice they concern, or on a 'client' row.
     """
     fig = go.Figure()
+    t = lambda key: chart_text(key, lang)  # noqa: E731
     labels = list(invoices["invoice_id"])
-    colour = [
-        "#d1453b" if pd.isna(s) else ("#f3a24b" if (d or 0) > 0 else "#2e9e5b")
-        for s, d in zip(invoices["settled_date"], invoices["days_late"].fillna(0), strict=True)
-    ]
-    starts = pd.to_datetime(invoices["invoice_date"])
     ends = pd.to_datetime(invoices["end_date"])
-    fig.add_bar(
-        name="invoice",
-        y=labels,
-        x=[max(1, (e - s).days) * 86_400_000 for s, e in zip(starts, ends, strict=True)],
-        base=[s.isoformat() for s in starts],
-        orientation="h",
-        marker_color=colour,
-        customdata=[format_eur(a) for a in invoices["amount"]],
-        hovertemplate="%{y} %{customdata}<extra></extra>",
-        showlegend=False,
-    )
+    as_of = pd.Timestamp(as_of) if as_of is not None else (ends.max() if len(ends) else None)
+    status = []
+    for settled, late, due in zip(
+        invoices["settled_date"], invoices["days_late"].fillna(0), invoices["due_date"], strict=True
+    ):
+        if pd.isna(settled):
+            status.append("open_overdue" if pd.Timestamp(due) < as_of else "open_not_due")
+        else:
+            status.append("paid_late" if (late or 0) > 0 else "paid_on_time")
+    colours = {
+        "paid_on_time": "#2e9e5b",
+        "paid_late": "#f3a24b",
+        "open_not_due": "#3c7dd9",
+        "open_overdue": "#d1453b",
+    }
+    starts = pd.to_datetime(invoices["invoice_date"])
+    for key, colour in colours.items():
+        rows = [i for i, s in enumerate(status) if s == key]
+        if not rows:
+            continue
+        fig.add_bar(
+            name=t(key),
+            y=[labels[i] for i in rows],
+            x=[max(1, (ends.iloc[i] - starts.iloc[i]).days) * 86_400_000 for i in rows],
+            base=[starts.iloc[i].isoformat() for i in rows],
+            orientation="h",
+            marker_color=colour,
+            customdata=[format_eur(invoices["amount"].iloc[i], lang) for i in rows],
+            hovertemplate="%{y} %{customdata}<extra></extra>",
+        )
     fig.add_scatter(
-        name="due date",
+        name=t("due_date"),
         mode="markers",
         y=labels,
         x=[pd.Timestamp(d).isoformat() for d in invoices["due_date"]],
@@ -231,20 +344,20 @@ def client_timeline_chart(
         if part.empty:
             continue
         fig.add_scatter(
-            name=kind.replace("_", " "),
+            name=word(kind, lang),
             mode="markers",
-            y=[i if isinstance(i, str) else "client" for i in part["invoice_id"]],
-            x=[pd.Timestamp(t).isoformat() for t in part["contact_at"]],
+            y=[i if isinstance(i, str) else t("client") for i in part["invoice_id"]],
+            x=[pd.Timestamp(v).isoformat() for v in part["contact_at"]],
             marker={"symbol": symbol, "size": 10, "color": tint},
             text=[o if isinstance(o, str) else "" for o in part["outcome"]],
-            hovertemplate="%{x|%d-%m-%Y} " + kind.replace("_", " ") + " %{text}<extra></extra>",
+            hovertemplate="%{x|%d-%m-%Y} " + word(kind, lang) + " %{text}<extra></extra>",
         )
     fig.update_layout(
-        title=title,
+        title=title or t("timeline_title"),
         barmode="overlay",
-        xaxis={"type": "date"},
-        yaxis={"autorange": "reversed", "type": "category", "title": "invoice"},
-        height=max(350, 18 * len(labels) + 160),
+        xaxis={"type": "date", "tickformat": "%d-%m-%Y"},
+        yaxis={"autorange": "reversed", "type": "category", "title": t("invoice")},
+        height=max(350, 18 * len(labels) + 180),
         template="plotly_white",
         legend={"orientation": "h", "y": -0.1},
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
@@ -252,10 +365,13 @@ def client_timeline_chart(
     return fig
 
 
-def payment_curve_chart(curves: pd.DataFrame, names: dict[str, str] | None = None) -> go.Figure:
+def payment_curve_chart(
+    curves: pd.DataFrame, names: dict[str, str] | None = None, lang: str | None = None
+) -> go.Figure:
     """Lines: share of invoiced amount paid by day N after the due date, per client or portfolio."""
     fig = go.Figure()
     names = names or {}
+    t = lambda key: chart_text(key, lang)  # noqa: E731
     for client_id, part in curves.groupby("client_id", sort=False):
         fig.add_scatter(
             name=names.get(client_id, client_id),
@@ -263,32 +379,29 @@ def payment_curve_chart(curves: pd.DataFrame, names: dict[str, str] | None = Non
             x=list(part["day"]),
             y=[100 * float(v) for v in part["paid_share"]],
             line={"width": 3 if client_id == "(portfolio)" else 2},
-            hovertemplate="day %{x}: %{y:.0f}% paid<extra></extra>",
+            hovertemplate=t("curve_hover") + "<extra></extra>",
         )
     fig.add_vline(x=0, line_dash="dot", line_color="#888")
     fig.update_layout(
-        title="Share of invoiced amount paid, by days after the due date",
-        xaxis_title="days after the due date",
-        yaxis={"title": "% of amount paid", "range": [0, 100]},
+        title=t("curve_title"),
+        xaxis_title=t("curve_x"),
+        yaxis={"title": t("curve_y"), "range": [0, 100]},
         template="plotly_white",
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        separators=",." if resolve_lang(lang) == "nl" else ".,",
     )
     return fig
 
 
-def kpi_chart(kpis: pd.DataFrame, title: str = "Receivables KPIs") -> go.Figure:
+def kpi_chart(kpis: pd.DataFrame, title: str | None = None, lang: str | None = None) -> go.Figure:
     """DSO, best possible DSO, countback DSO and ADD as lines; CEI on the right axis."""
     fig = go.Figure()
+    t = lambda key: chart_text(key, lang)  # noqa: E731
     x = [str(d) for d in kpis["period_end"]]
-    for column, label in (
-        ("dso", "DSO"),
-        ("best_dso", "best possible DSO"),
-        ("countback_dso", "countback DSO"),
-        ("add_days", "ADD (days delinquent)"),
-    ):
-        fig.add_scatter(name=label, x=x, y=_float(kpis[column].fillna(0)), mode="lines+markers")
+    for column in ("dso", "best_dso", "countback_dso", "add_days"):
+        fig.add_scatter(name=t(column), x=x, y=_float(kpis[column].fillna(0)), mode="lines+markers")
     fig.add_scatter(
-        name="CEI %",
+        name=t("cei"),
         x=x,
         y=_float(kpis["cei"].fillna(0)),
         mode="lines",
@@ -296,10 +409,11 @@ def kpi_chart(kpis: pd.DataFrame, title: str = "Receivables KPIs") -> go.Figure:
         line={"dash": "dot", "color": "#555"},
     )
     fig.update_layout(
-        title=title,
-        yaxis={"title": "days"},
+        title=title or t("kpi_title"),
+        yaxis={"title": t("days")},
+        xaxis={"tickformat": "%d-%m-%Y"},
         yaxis2={
-            "title": "CEI %",
+            "title": t("cei"),
             "overlaying": "y",
             "side": "right",
             "range": [0, 110],
@@ -308,6 +422,7 @@ def kpi_chart(kpis: pd.DataFrame, title: str = "Receivables KPIs") -> go.Figure:
         template="plotly_white",
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        separators=",." if resolve_lang(lang) == "nl" else ".,",
     )
     return fig
 
@@ -322,31 +437,37 @@ LEVEL_COLOURS = {
 }
 
 
-def level_chart(summary: pd.DataFrame, title: str = "Clients and revenue per level") -> go.Figure:
+def level_chart(
+    summary: pd.DataFrame, title: str | None = None, lang: str | None = None
+) -> go.Figure:
     """Bars per recommendation level: clients (left) and share of revenue (right)."""
+    from .risk import LEVEL_NAMES
+
     fig = go.Figure()
+    t = lambda key: chart_text(key, lang)  # noqa: E731
     colours = [LEVEL_COLOURS[level] for level in summary["level"]]
+    levels = [LEVEL_NAMES[resolve_lang(lang)][level] for level in summary["level"]]
     fig.add_bar(
-        name="clients",
-        x=list(summary["level"]),
+        name=t("clients"),
+        x=levels,
         y=list(summary["clients"]),
         marker_color=colours,
         text=list(summary["clients"]),
         textposition="outside",
     )
     fig.add_scatter(
-        name="share of revenue",
-        x=list(summary["level"]),
+        name=t("revenue_share"),
+        x=levels,
         y=[100 * v for v in summary["revenue_share"]],
         yaxis="y2",
         mode="markers+lines",
         marker={"size": 10, "color": "#333"},
     )
     fig.update_layout(
-        title=title,
-        yaxis={"title": "clients"},
+        title=title or t("level_title"),
+        yaxis={"title": t("clients")},
         yaxis2={
-            "title": "% of revenue",
+            "title": t("pct_revenue"),
             "overlaying": "y",
             "side": "right",
             "range": [0, 100],
@@ -356,6 +477,7 @@ def level_chart(summary: pd.DataFrame, title: str = "Clients and revenue per lev
         legend={"orientation": "h", "y": -0.2},
         height=380,
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        separators=",." if resolve_lang(lang) == "nl" else ".,",
     )
     return fig
 

@@ -16,10 +16,86 @@ from .ledger import LedgerError
 
 
 def _date(text: str) -> dt.date:
+    from .formatting import parse_date
+
     try:
-        return dt.date.fromisoformat(text)
+        return parse_date(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date as yyyy-mm-dd") from exc
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _buckets(text: str) -> list[int]:
+    parts = [p for p in text.replace("/", ",").replace(";", ",").split(",") if p.strip()]
+    try:
+        bounds = [int(p) for p in parts]
+    except ValueError:
+        bounds = []
+    if not bounds or bounds[0] < 1 or any(a >= b for a, b in zip(bounds, bounds[1:], strict=False)):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a list of increasing whole days, e.g. 30,60,90 or 30/60/90"
+        )
+    return bounds
+
+
+def _lang(args: argparse.Namespace) -> str:
+    from .formatting import resolve_lang
+
+    try:
+        return resolve_lang(getattr(args, "lang", None))
+    except ValueError as exc:
+        raise LedgerError(str(exc)) from exc
+
+
+def _as_of(con, args: argparse.Namespace) -> dt.date | None:
+    """The as-of date: --as-of or the ledger's last date (None for an empty ledger).
+
+    A date past the ledger's last date gets a warning on standard error: the ledger
+    does not know what happened after it, so balances look older than they are.
+    """
+    from .ledger import ledger_end_date
+
+    end = ledger_end_date(con)
+    as_of = args.as_of or end
+    if args.as_of and end and args.as_of > end:
+        print(
+            f"warning: --as-of {args.as_of} is after the ledger's last date {end}: payments "
+            "after that day are not in the ledger, so balances may look older and more "
+            "overdue than they are",
+            file=sys.stderr,
+        )
+    return as_of
+
+
+def _table_out(
+    frame, args: argparse.Namespace, *, sheet: str, money: list[str], codes=(), totals=True
+) -> bool:
+    """Write `frame` (headings and codes in the chosen language, a totals row when `totals`)
+    to --out, its format from the file's extension (.csv or .xlsx), or as CSV to standard
+    output with --format csv. Return False when neither was asked (print a table instead)."""
+    from .exports import spreadsheet_frame, with_totals, write_csv, write_table
+    from .vocabulary import heading, shown_frame
+
+    lang = _lang(args)
+    fmt = getattr(args, "format", None)
+    if fmt == "table" or (fmt is None and not args.out):
+        return False
+    whole = with_totals(frame, money, heading("total", lang)) if totals else frame
+    shown = shown_frame(whole, lang, codes)
+    if args.out:
+        out = Path(args.out)
+        if fmt and not out.suffix:
+            out = out.with_suffix(f".{fmt}")
+        elif fmt and out.suffix.lower() != f".{fmt}":
+            raise LedgerError(f"--out {out} and --format {fmt} disagree; give one of them")
+        path = write_table(
+            shown, out, sheet=sheet, lang=lang, money_columns=[heading(c, lang) for c in money]
+        )
+        print(f"Wrote {len(frame)} rows to {path}" + (" with a totals row" if totals else ""))
+    elif fmt == "csv":
+        write_csv(spreadsheet_frame(shown), sys.stdout, lang=lang)
+    else:
+        raise LedgerError(f"--format {fmt} needs --out FILE.{fmt}")
+    return True
 
 
 def _mapping_pairs(pairs: list[str]) -> dict[str, str]:
@@ -133,72 +209,92 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_aging(args: argparse.Namespace) -> int:
-    from decimal import Decimal
+    from .aging import aging, aging_totals, bucket_labels
+    from .formatting import format_date, format_eur
+    from .ledger import connected
+    from .vocabulary import heading, shown_frame, word
 
-    from .aging import aging
-    from .formatting import format_eur
-    from .ledger import connected, ledger_end_date, money_columns
-
+    lang = _lang(args)
     with connected(args.ledger, read_only=True) as con:
-        as_of = args.as_of or ledger_end_date(con) or dt.date.today()
+        as_of = _as_of(con, args)
+        if as_of is None:
+            print(f"{args.ledger} holds no invoices yet: nothing is owed. Load a file first.")
+            return 0
         frame = aging(con, as_of, buckets=args.buckets, basis=args.basis, by=args.by)
+    labels = bucket_labels(args.buckets)
+    money = (
+        [*labels, "outstanding", "overdue"]
+        if args.by == "client"
+        else ["amount", "paid_amount", "credit_applied", "outstanding"]
+    )
+    if _table_out(frame, args, sheet=f"aging {as_of}", money=money, codes=["kind", "bucket"]):
+        return 0
+    basis = {"due": ("due date", "vervaldatum"), "invoice": ("invoice date", "factuurdatum")}
+    nl = lang == "nl"
+    print(
+        f"{'Ouderdom per' if nl else 'Aging as of'} {format_date(as_of, lang)} "
+        f"({'op' if nl else 'by'} {basis[args.basis][nl]})"
+    )
+    if frame.empty:
+        print("Niets open op deze datum." if nl else "Nothing open on this date.")
+        return 0
     shown = frame.copy()
-    for column in money_columns(frame):
-        shown[column] = [format_eur(v) if isinstance(v, Decimal) else "" for v in shown[column]]
-    print(f"Aging as of {as_of} ({args.basis} date basis)")
-    print(shown.to_string(index=False))
+    for column in money:
+        shown[column] = [format_eur(v, lang) for v in shown[column]]
+    print(shown_frame(shown, lang, ["kind", "bucket"]).to_string(index=False))
+    if args.by == "client":
+        totals = aging_totals(frame)
+        parts = ", ".join(
+            f"{word(label, lang)} {format_eur(totals[label], lang)}"
+            for label in labels
+            if totals[label]
+        )
+        print(
+            f"{heading('total', lang)}: {len(frame)} {'klanten' if nl else 'clients'}, "
+            f"{heading('outstanding', lang)} {format_eur(totals['outstanding'], lang)}, "
+            f"{heading('overdue', lang)} {format_eur(totals['overdue'], lang)} ({parts})"
+        )
     return 0
 
 
 def _cmd_risk(args: argparse.Namespace) -> int:
-    from .exports import spreadsheet_frame, write_csv, write_table
-    from .ledger import connected, ledger_end_date
+    from .ledger import connected
     from .risk import load_policy, risk_flags
 
+    lang = _lang(args)
     policy = load_policy(args.policy)
     with connected(args.ledger, read_only=True) as con:
-        as_of = args.as_of or ledger_end_date(con) or dt.date.today()
-        flags = risk_flags(con, as_of, policy, lang=args.lang)
+        as_of = _as_of(con, args) or dt.date.today()
+        flags = risk_flags(con, as_of, policy, lang=lang)
     if not args.all:
         flags = flags[flags["level"] != "none"]
     columns = ["client_id", "name", "kind", "grade", "level", "recommendation", "reason_text"]
     shown = flags[columns + ["revenue", "open_exposure"]]
-    if args.format == "table":
-        print(f"Prepayment flags as of {as_of}: {len(flags)} clients")
-        for row in shown.itertuples(index=False):
-            print(f"{row.client_id}  {row.name}  [{row.recommendation}]")
-            for reason in row.reason_text.split("; ") if row.reason_text else []:
-                print(f"    - {reason}")
+    money = ["revenue", "open_exposure"]
+    if _table_out(shown, args, sheet=f"flags {as_of}", money=money, codes=["kind", "grade"]):
         return 0
-    if args.out:
-        path = write_table(
-            shown,
-            args.out if args.out.endswith(f".{args.format}") else f"{args.out}.{args.format}",
-            sheet=f"flags {as_of}",
-        )
-        print(f"Wrote {len(shown)} clients to {path}")
-    elif args.format == "csv":
-        write_csv(spreadsheet_frame(shown), sys.stdout)
-    else:
-        raise LedgerError("--format xlsx needs --out FILE.xlsx")
+    print(f"Prepayment flags as of {as_of}: {len(flags)} clients")
+    for row in shown.itertuples(index=False):
+        print(f"{row.client_id}  {row.name}  [{row.recommendation}]")
+        for reason in row.reason_text.split("; ") if row.reason_text else []:
+            print(f"    - {reason}")
     return 0
 
 
 def _cmd_calls(args: argparse.Namespace) -> int:
     from .dunning import call_plan, call_table
-    from .exports import write_ics, write_table
-    from .ledger import connected, ledger_end_date
+    from .exports import write_ics
+    from .ledger import connected
 
     with connected(args.ledger, read_only=True) as con:
-        as_of = args.as_of or ledger_end_date(con) or dt.date.today()
+        as_of = _as_of(con, args) or dt.date.today()
         planned, unplanned = call_plan(con, as_of)
     table = call_table(planned + unplanned)
     for call in planned:
         print(f"{call.start:%a %d-%m %H:%M}  {call.name} ({call.client_id}): {call.goal}")
     for call in unplanned:
         print(f"not planned this week: {call.name} ({call.client_id})")
-    if args.out:
-        print(f"Wrote {write_table(table, args.out, sheet='calls')}")
+    _table_out(table, args, sheet="calls", money=["open", "overdue"])
     if args.ics:
         print(f"Wrote {write_ics(planned, args.ics)}")
     return 0
@@ -211,8 +307,9 @@ def _cmd_review(args: argparse.Namespace) -> int:
         args.ledger,
         args.quarter,
         out=args.out,
-        lang=args.lang,
+        lang=_lang(args),
         pdf=args.pdf,
+        allow_partial=args.allow_partial,
         progress=not args.quiet,
         pseudonymise=args.pseudonymise,
     )
@@ -251,7 +348,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="column mapping (repeat)")
     p.add_argument("--mapping", metavar="FILE", help='TOML file of field = "Column" lines')
-    p.add_argument("--date-format", help="strptime format of the dates, e.g. %%m/%%d/%%Y")
+    p.add_argument(
+        "--date-format",
+        help="strptime format of the dates, e.g. %%d-%%m-%%Y for dd-mm-yyyy (default: detected)",
+    )
     p.add_argument("--decimal", choices=[",", "."], help="decimal separator (default: detected)")
     p.add_argument("--sheet", help="Excel sheet name (default: the first)")
     p.add_argument("--skip-bad-rows", action="store_true", help="load good rows, record bad ones")
@@ -261,12 +361,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bank", help="load bank statements (CAMT.053, MT940) as payments")
     p.add_argument("files", nargs="+", help="statement files, oldest first")
-    p.add_argument("--ledger", required=True)
+    p.add_argument("--ledger", required=True, help="the ledger file (created when missing)")
     p.add_argument("--force", action="store_true", help="read a file again even if loaded")
     p.set_defaults(func=_cmd_bank)
 
     p = sub.add_parser("share", help="a pseudonymised copy of the ledger to share")
-    p.add_argument("--ledger", required=True)
+    p.add_argument("--ledger", required=True, help="the ledger file")
     p.add_argument("--out", help="the copy's file, e.g. shared.duckdb")
     p.add_argument("--aliases", action="store_true", help="print alias -> client (local only)")
     p.set_defaults(func=_cmd_share)
@@ -276,46 +376,87 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_presets)
 
     p = sub.add_parser("demo", help="build a deterministic demo ledger")
-    p.add_argument("--ledger", required=True)
-    p.add_argument("--clients", type=int, default=150)
+    p.add_argument("--ledger", required=True, help="the ledger file to write")
+    p.add_argument("--clients", type=int, default=150, help="number of clients (default 150)")
     p.add_argument("--invoices", type=int, help="scale to about this many invoices (benchmarks)")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--end", type=_date, default=dt.date(2026, 10, 31), help="last day of history")
+    p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same ledger)")
+    p.add_argument(
+        "--end", type=_date, default=dt.date(2026, 10, 31), help="last day of history (31-10-2026)"
+    )
     p.add_argument("--replace", action="store_true", help="replace an existing file")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("aging", help="print the aging as of a date")
-    p.add_argument("--ledger", required=True)
-    p.add_argument("--as-of", type=_date, help="default: the ledger's latest date")
-    p.add_argument("--buckets", type=lambda s: [int(x) for x in s.split(",")], default=[30, 60, 90])
-    p.add_argument("--basis", choices=["due", "invoice"], default="due")
-    p.add_argument("--by", choices=["client", "invoice"], default="client")
+    as_of_help = "the day to look from, yyyy-mm-dd or dd-mm-jjjj (default: the ledger's last date)"
+    lang_help = "language of headings, words and numbers: en or nl (default: $DUNNING_LANG or en)"
+    out_help = (
+        "write the table to FILE; .csv or .xlsx picks the format (totals row included; "
+        "Dutch CSV uses ; and decimal commas)"
+    )
+
+    p = sub.add_parser("aging", help="who owes what, by age of the debt, as of a date")
+    p.add_argument("--ledger", required=True, help="the ledger file")
+    p.add_argument("--as-of", type=_date, help=as_of_help)
+    p.add_argument(
+        "--buckets",
+        type=_buckets,
+        default=[30, 60, 90],
+        metavar="DAYS",
+        help="overdue bucket boundaries in days, e.g. 30,60,90 or 7/14/21/28 (default 30,60,90)",
+    )
+    p.add_argument(
+        "--basis",
+        choices=["due", "invoice"],
+        default="due",
+        help="age by days past the due date (default) or since the invoice date",
+    )
+    p.add_argument(
+        "--by",
+        choices=["client", "invoice"],
+        default="client",
+        help="one row per client (default) or per open item",
+    )
+    p.add_argument("--out", metavar="FILE", help=out_help)
+    p.add_argument(
+        "--format", choices=["csv"], help="csv: the table as CSV on standard output (no --out)"
+    )
+    p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
     p.set_defaults(func=_cmd_aging)
 
     p = sub.add_parser("risk", help="deposit and prepayment recommendations with reasons")
-    p.add_argument("--ledger", required=True)
-    p.add_argument("--as-of", type=_date, help="default: the ledger's latest date")
+    p.add_argument("--ledger", required=True, help="the ledger file")
+    p.add_argument("--as-of", type=_date, help=as_of_help)
     p.add_argument("--policy", help="policy TOML (default: data/policy.toml)")
-    p.add_argument("--format", choices=["table", "csv", "xlsx"], default="table")
-    p.add_argument("--out", help="file to write (csv/xlsx); csv without --out goes to stdout")
-    p.add_argument("--lang", choices=["en", "nl"], default="en")
+    p.add_argument(
+        "--format",
+        choices=["table", "csv", "xlsx"],
+        help="table: readable list (default without --out); csv: CSV on standard output or "
+        "to --out; xlsx: Excel, needs --out (default with --out: from its extension)",
+    )
+    p.add_argument("--out", metavar="FILE", help=out_help)
+    p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
     p.add_argument("--all", action="store_true", help="include clients without special terms")
     p.set_defaults(func=_cmd_risk)
 
     p = sub.add_parser("calls", help="this week's call plan in the golden hours")
-    p.add_argument("--ledger", required=True)
-    p.add_argument("--as-of", type=_date, help="default: the ledger's latest date")
-    p.add_argument("--out", help="call list as .csv or .xlsx")
-    p.add_argument("--ics", help="planned calls as an .ics calendar file")
+    p.add_argument("--ledger", required=True, help="the ledger file")
+    p.add_argument("--as-of", type=_date, help=as_of_help)
+    p.add_argument("--out", metavar="FILE", help=out_help)
+    p.add_argument("--ics", metavar="FILE", help="planned calls as an .ics calendar file")
+    p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
     p.set_defaults(func=_cmd_calls)
 
     p = sub.add_parser("review", help="the quarterly client-risk review as one HTML file")
-    p.add_argument("--ledger", required=True)
-    p.add_argument("--quarter", required=True, help="e.g. 2025Q4")
+    p.add_argument("--ledger", required=True, help="the ledger file")
+    p.add_argument("--quarter", required=True, help="the quarter, e.g. 2025Q4")
     p.add_argument("--out", help="HTML file (default review-QUARTER.html)")
-    p.add_argument("--lang", choices=["en", "nl"], default="en")
-    p.add_argument("--pdf", action="store_true", help="also print a PDF (needs chromium)")
+    p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
+    p.add_argument("--pdf", action="store_true", help="also print an A4 PDF (needs chromium)")
+    p.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="review a quarter that is not over yet, up to the ledger's last date",
+    )
     p.add_argument(
         "--pseudonymise",
         action="store_true",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .formatting import format_eur
+from .formatting import format_eur, money_sum, resolve_lang
 from .ledger import LedgerError
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -60,26 +60,69 @@ def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, sheet: str = "table") -> Path:
-    """Write `frame` to .csv or .xlsx (by the file's suffix), safe for spreadsheets."""
+def with_totals(frame: pd.DataFrame, money_columns, label: str = "Total") -> pd.DataFrame:
+    """Return `frame` with one more row: the exact sum of each money column, `label` in the
+    first column and the other columns empty. An empty frame gets a row of zeros."""
+    total = {c: None for c in frame.columns}
+    total[frame.columns[0]] = label
+    for column in money_columns:
+        if column in frame:
+            total[column] = money_sum(frame[column])
+    return pd.concat([frame, pd.DataFrame([total], columns=frame.columns)], ignore_index=True)
+
+
+def write_table(
+    frame: pd.DataFrame,
+    path: str | Path,
+    sheet: str = "table",
+    lang: str | None = None,
+    money_columns=(),
+) -> Path:
+    """Write `frame` to .csv or .xlsx (by the file's suffix), safe for spreadsheets.
+
+    Dutch (`lang` 'nl' or DUNNING_LANG=nl) CSV uses ';' between fields and a decimal
+    comma, as Dutch Excel expects; English CSV ',' and a decimal point. In Excel the
+    `money_columns` get a euro number format and a last row whose first cell reads
+    Total/Totaal is bold.
+    """
     path = _writable(path, (".csv", ".xlsx"))
     safe = spreadsheet_frame(frame)
     if path.suffix.lower() == ".xlsx":
+        from openpyxl.styles import Font
+
+        money = {str(c) for c in money_columns}
+        euro = '"€" #,##0.00;"€" -#,##0.00' if resolve_lang(lang) == "nl" else '"€"#,##0.00'
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             safe.to_excel(writer, sheet_name=sheet[:31], index=False)
             sheet_obj = writer.sheets[sheet[:31]]
-            for cells in sheet_obj.columns:
+            for heading, cells in zip(safe.columns, sheet_obj.columns, strict=True):
                 width = max(len(str(c.value or "")) for c in cells[:200])
                 sheet_obj.column_dimensions[cells[0].column_letter].width = min(60, width + 2)
+                if str(heading) in money:
+                    for cell in cells[1:]:
+                        cell.number_format = euro
+            last = sheet_obj.max_row
+            if last > 1 and str(sheet_obj.cell(last, 1).value) in ("Total", "Totaal"):
+                for cell in sheet_obj[last]:
+                    cell.font = Font(bold=True)
     else:
-        write_csv(safe, path)
+        write_csv(safe, path, lang=lang)
     return path
 
 
-def write_csv(safe: pd.DataFrame, target) -> None:
+def write_csv(safe: pd.DataFrame, target, lang: str | None = None) -> None:
     """Write a spreadsheet-safe frame as CSV to a path or an open text stream, every
-    field that holds a line break (CR or LF) quoted, so a reader keeps it in its row."""
-    safe.to_csv(target, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    field that holds a line break (CR or LF) quoted, so a reader keeps it in its row.
+    Dutch: ';' and a decimal comma; English: ',' and a decimal point."""
+    nl = resolve_lang(lang) == "nl"
+    safe.to_csv(
+        target,
+        index=False,
+        sep=";" if nl else ",",
+        decimal="," if nl else ".",
+        quoting=csv.QUOTE_MINIMAL,
+        lineterminator="\r\n",
+    )
 
 
 def write_ics(calls, path: str | Path, stamp=None) -> Path:

@@ -1,9 +1,32 @@
-"""Euro and date formatting for people: English or Dutch conventions."""
+"""Euro, number and date formatting for people, in English or Dutch (babel's locale data).
+
+The language comes from an explicit `lang` argument, else from the environment
+variable DUNNING_LANG, else English: `resolve_lang`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import format_currency, format_decimal
+
+LANGS = ("en", "nl")
+_LOCALES = {"en": "en_IE", "nl": "nl_NL"}  # euro-area English: €1,234.56
+
+
+def resolve_lang(lang: str | None = None) -> str:
+    """Return the language to show: `lang` when given, else $DUNNING_LANG, else 'en'.
+
+    Raises ValueError for anything but 'en' or 'nl', naming where it came from.
+    """
+    chosen = lang or os.environ.get("DUNNING_LANG") or "en"
+    chosen = chosen.strip().lower()
+    if chosen not in LANGS:
+        where = "lang" if lang else "DUNNING_LANG"
+        raise ValueError(f"{where} must be 'en' or 'nl', not {chosen!r}")
+    return chosen
 
 
 def to_cents(value) -> Decimal:
@@ -20,36 +43,55 @@ def money_sum(values) -> Decimal:
     return Decimal("0.00") + (total if total == total else 0)
 
 
-def _dutch_separators(text: str) -> str:
-    """1,234.56 -> 1.234,56"""
-    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
-def format_number(value, digits: int = 1, lang: str = "en") -> str:
+def format_number(value, digits: int = 1, lang: str | None = None) -> str:
     """Format a number with thousands separators: en 1,234.5; nl 1.234,5; '–' for None/NaN."""
-    if value is None or (isinstance(value, float) and value != value):
+    if _missing(value):
         return "–"
-    text = f"{float(value):,.{digits}f}"
-    return _dutch_separators(text) if lang == "nl" else text
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    text = format_decimal(rounded, format=pattern, locale=_LOCALES[resolve_lang(lang)])
+    return text.replace("\xa0", " ")
 
 
-def format_eur(value, lang: str = "en") -> str:
+def format_percent(share, digits: int = 0, lang: str | None = None) -> str:
+    """Format a share (0.253) as a percentage: en '25%', nl '25%'; '–' for None/NaN."""
+    if _missing(share):
+        return "–"
+    return format_number(100 * float(share), digits, lang) + "%"
+
+
+def format_eur(value, lang: str | None = None) -> str:
     """Format an amount in euros: en '€1,234.56' / '-€1,234.56'; nl '€ 1.234,56' / '€ -1.234,56'.
 
-    In: a number (Decimal, int, float) or None. Out: the text ('' for None).
+    In: a number (Decimal, int, float) or None. Out: the text ('' for None/NaN).
+    Rounded half-up to cents first; babel writes the locale's separators.
     """
-    if value is None:
+    if _missing(value):
         return ""
-    cents = to_cents(value)
-    text = f"{abs(cents):,.2f}"  # formats the Decimal itself: exact
-    if lang == "nl":
-        text = _dutch_separators(text)
-        return f"€ -{text}" if cents < 0 else f"€ {text}"
-    return f"-€{text}" if cents < 0 else f"€{text}"
+    text = format_currency(to_cents(value), "EUR", locale=_LOCALES[resolve_lang(lang)])
+    return text.replace("\xa0", " ")  # babel's no-break space: a plain one, as people type it
 
 
-def format_date(value: dt.date | None, lang: str = "en") -> str:
-    """Format a date: en yyyy-mm-dd, nl dd-mm-jjjj."""
-    if value is None:
+def format_date(value: dt.date | None, lang: str | None = None) -> str:
+    """Format a date: en yyyy-mm-dd, nl dd-mm-jjjj ('' for None)."""
+    if value is None or value != value:
         return ""
-    return value.strftime("%d-%m-%Y") if lang == "nl" else value.isoformat()
+    return value.strftime("%d-%m-%Y") if resolve_lang(lang) == "nl" else value.isoformat()
+
+
+def parse_date(text: str) -> dt.date:
+    """Read a date a person typed: yyyy-mm-dd or dd-mm-jjjj (also with / or .).
+
+    Raises ValueError saying which forms are understood.
+    """
+    cleaned = text.strip()
+    for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(cleaned, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(f"{text!r} is not a date as yyyy-mm-dd or dd-mm-jjjj")

@@ -27,14 +27,18 @@ from .aging import aging, aging_totals, bucket_labels
 from .behaviour import PORTFOLIO, payment_curves, portfolio_kpis
 from .charts import bucket_colours, payment_curve_chart
 from .dunning import worklist
-from .formatting import format_date, format_eur, format_number
-from .ledger import LedgerError, connected, query_frame
+from .formatting import format_date, format_eur, format_number, resolve_lang
+from .ledger import LedgerError, connected, ledger_end_date, query_frame
 from .risk import LEVELS, risk_flags
+from .vocabulary import word
 
 BUCKETS = (30, 60, 90)
 TEXT = {
     "en": {
         "title": "Client-risk review {quarter}",
+        "until": "up to",
+        "broken_promises": "Promises to pay broken this quarter",
+        "escalated_cases": "Invoices at formal notice, 14-day letter or collection",
         "made": "Ledger {ledger}, figures as of {end}.",
         "pseudonymised": "pseudonymised (clients under aliases)",
         "summary": "Summary",
@@ -80,13 +84,16 @@ TEXT = {
     },
     "nl": {
         "title": "Debiteurenrisico-review {quarter}",
+        "until": "tot en met",
+        "broken_promises": "Betaalbeloftes die dit kwartaal zijn gebroken",
+        "escalated_cases": "Facturen bij aanmaning, veertiendagenbrief of incasso",
         "made": "Grootboek {ledger}, cijfers per {end}.",
         "pseudonymised": "gepseudonimiseerd (klanten onder een alias)",
         "summary": "Samenvatting",
         "kpis": "Kerncijfers: {quarter} tegenover {previous}",
         "aging": "Ouderdom openstaande posten aan het eind van het kwartaal",
         "top": "Grootste openstaande bedragen",
-        "movers": "Verschuivers: beoordeling of voorwaarden veranderd",
+        "movers": "Veranderd: beoordeling of voorwaarden",
         "flags": "Aanbetaling en vooruitbetaling: aanbevelingen",
         "escalations": "Gebroken betaalbeloftes en geëscaleerde zaken",
         "curve": "Hoe snel komt het geld binnen na de vervaldatum",
@@ -107,7 +114,7 @@ TEXT = {
         "reasons": "Redenen",
         "was": "was",
         "now": "nu",
-        "bucket": "Periode",
+        "bucket": "Ouderdom",
         "invoice": "Factuur",
         "promised": "Beloofd voor",
         "stage": "Stap",
@@ -126,7 +133,6 @@ TEXT = {
         "s_top": "Grootste openstaande bedrag: {name}, {amount}.",
     },
 }
-BUCKET_NL = {"not yet due": "nog niet vervallen", "unapplied credit": "niet toegewezen tegoed"}
 LEVEL_NL = {
     "none": "geen",
     "watch": "in de gaten houden",
@@ -182,15 +188,28 @@ def _quarter_name(day: dt.date) -> str:
 
 
 def build_review(
-    ledger, quarter: str, lang: str = "en", progress: bool = False, pseudonymise: bool = False
+    ledger,
+    quarter: str,
+    lang: str | None = None,
+    progress: bool = False,
+    pseudonymise: bool = False,
+    allow_partial: bool = False,
 ) -> Review:
     """Gather the review of `quarter` ('2025Q4') from the ledger.
 
     With `pseudonymise` (a ledger path), the review is built from a
     pseudonymised copy (privacy.py): clients appear under their aliases.
-    Raises LedgerError for a missing ledger, a malformed quarter, or a quarter
-    without data (no invoice on or before its end, or no activity in it).
+    A quarter that ends after the ledger's last date is refused (the ledger does
+    not know what was paid after it); with `allow_partial` it runs to the ledger's
+    last date instead, and says so in its title.
+    Raises LedgerError for a missing ledger, a malformed quarter, an unfinished
+    quarter, or a quarter without data (no invoice on or before its end, or no
+    activity in it).
     """
+    try:
+        lang = resolve_lang(lang)
+    except ValueError as exc:
+        raise LedgerError(str(exc)) from exc
     if pseudonymise:
         import tempfile
 
@@ -200,15 +219,27 @@ def build_review(
             raise LedgerError("pseudonymise needs the ledger's path, not an open connection")
         with tempfile.TemporaryDirectory() as folder:
             copy = pseudonymised_copy(ledger, Path(folder) / "pseudonymised.duckdb")
-            review = build_review(copy, quarter, lang=lang, progress=progress)
+            review = build_review(
+                copy, quarter, lang=lang, progress=progress, allow_partial=allow_partial
+            )
         review.ledger_name = TEXT[lang]["pseudonymised"]
         return review
-    if lang not in TEXT:
-        raise LedgerError("lang must be 'en' or 'nl'")
     start, end = parse_quarter(quarter)
     prev_start, prev_end = previous_quarter(start)
     steps = tqdm(total=7, desc=f"review {quarter}", disable=not progress)
     with connected(ledger) as con:
+        last = ledger_end_date(con)
+        partial = last is not None and start <= last < end
+        if partial and not allow_partial:
+            raise LedgerError(
+                f"{_quarter_name(start)} runs to {format_date(end, lang)}, but the ledger ends on "
+                f"{format_date(last, lang)}: the quarter is not over, and a review to its end "
+                "would count everything unpaid after that day as overdue. Review a finished "
+                f"quarter, or add --allow-partial to review {format_date(start, lang)} .. "
+                f"{format_date(last, lang)}"
+            )
+        if partial:
+            end = last
         counts = query_frame(
             con,
             """
@@ -251,8 +282,11 @@ def build_review(
         steps.update()
     movers = _movers(flags_before, flags_now)
     escalated = work[work["stage"].isin(["formal_notice", "fourteen_day_letter", "collection"])]
+    name = _quarter_name(start)
+    if end != parse_quarter(quarter)[1]:
+        name += f" ({TEXT[lang]['until']} {format_date(end, lang)})"
     review = Review(
-        quarter=_quarter_name(start),
+        quarter=name,
         previous=_quarter_name(prev_start),
         start=start,
         end=end,
@@ -364,17 +398,22 @@ h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 2px solid 
 table { border-collapse: collapse; width: 100%; margin: 0.6rem 0; font-size: 0.92rem; }
 th, td { border-bottom: 1px solid #e4e8ee; padding: 0.35rem 0.5rem; text-align: left;
          vertical-align: top; }
-th { background: #f4f7fa; } td.num { text-align: right; white-space: nowrap; }
+th { background: #f4f7fa; } td.num, th.num { text-align: right; white-space: nowrap; }
+h3 { font-size: 1rem; margin: 1.2rem 0 0.3rem; }
 .worse { color: #b3261e; font-weight: 600; } .better { color: #2e7d32; font-weight: 600; }
 .chart { page-break-inside: avoid; }
-@media print { body { margin: 0.5cm; max-width: none; } h2 { page-break-before: auto; } }
+@page { size: A4; margin: 14mm 12mm; }
+@media print { body { margin: 0; max-width: none; } h2 { page-break-before: auto; } }
 """
 
 
 def _table(frame: pd.DataFrame, headers: list[str], numeric: set[str], empty: str) -> str:
     if frame.empty:
         return f"<p>{html.escape(empty)}</p>"
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    head = "".join(
+        ('<th class="num">' if name in numeric else "<th>") + f"{html.escape(h)}</th>"
+        for name, h in zip(frame.columns, headers, strict=True)
+    )
     body = []
     for row in frame.itertuples(index=False):
         cells = []
@@ -455,15 +494,14 @@ def render_html(review: Review) -> str:
             else None
         )
 
-    rows = [
-        (t["sales"], eur(before["sales"]) if before is not None else "–", eur(now["sales"]), ""),
-        (
-            t["outstanding"],
-            eur(before["closing_ar"]) if before is not None else "–",
-            eur(now["closing_ar"]),
-            "",
-        ),
-    ]
+    def money_row(label, key):
+        a = before[key] if before is not None else None
+        signed = format_eur(now[key] - a, lang) if a is not None else "–"
+        if a is not None and now[key] > a:
+            signed = "+" + signed
+        return (label, eur(a) if a is not None else "–", eur(now[key]), esc(signed))
+
+    rows = [money_row(t["sales"], "sales"), money_row(t["outstanding"], "closing_ar")]
     for key, label in (
         ("dso", t["dso"]),
         ("best_dso", t["best_dso"]),
@@ -507,9 +545,7 @@ def render_html(review: Review) -> str:
 
     # aging side by side
     labels = bucket_labels(BUCKETS)
-    names = [
-        BUCKET_NL.get(b, b.replace("over ", "meer dan ")) if lang == "nl" else b for b in labels
-    ]
+    names = [word(b, lang) for b in labels]
     aging_rows = pd.DataFrame(
         {
             "bucket": names,
@@ -535,6 +571,8 @@ def render_html(review: Review) -> str:
     fig.update_layout(
         barmode="relative",
         template="plotly_white",
+        xaxis={"type": "category"},  # the two quarter ends, not a time axis with months between
+        yaxis_title="euro",
         height=380,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h"},
@@ -559,13 +597,16 @@ def render_html(review: Review) -> str:
     def level(value):
         return LEVEL_NL.get(value, value) if lang == "nl" else value
 
+    def grade(value):
+        return esc(str(word(value, lang)))
+
     movers = review.movers
     movers_table = _table(
         pd.DataFrame(
             {
                 "client": _client_labels(movers),
                 "grade": [
-                    f"{g0} → {g1}"
+                    f"{grade(g0)} → {grade(g1)}"
                     for g0, g1 in zip(movers["grade_before"], movers["grade_now"], strict=True)
                 ],
                 "terms": [
@@ -623,7 +664,7 @@ def render_html(review: Review) -> str:
             {
                 "client": _client_labels(cases),
                 "invoice": [esc(i) for i in cases["invoice_id"]],
-                "stage": [esc(str(s).replace("_", " ")) for s in cases["stage"]],
+                "stage": [esc(str(word(s, lang))) for s in cases["stage"]],
                 "days": [str(d) for d in cases["days_overdue"]],
                 "amount": [eur(v) for v in cases["outstanding"]],
             }
@@ -654,7 +695,9 @@ def render_html(review: Review) -> str:
 <section id="top"><h2>{t["top"]}</h2>{top_table}</section>
 <section id="movers"><h2>{t["movers"]}</h2>{movers_table}</section>
 <section id="flags"><h2>{t["flags"]}</h2>{flags_table}</section>
-<section id="escalations"><h2>{t["escalations"]}</h2>{promises_table}{cases_table}</section>
+<section id="escalations"><h2>{t["escalations"]}</h2>
+<h3>{t["broken_promises"]}</h3>{promises_table}
+<h3>{t["escalated_cases"]}</h3>{cases_table}</section>
 <section id="curve"><h2>{t["curve"]}</h2>{_chart(curve_fig, "curve")}</section>
 </body>
 </html>
@@ -697,16 +740,25 @@ def write_review(
     ledger,
     quarter: str,
     out: str | Path | None = None,
-    lang: str = "en",
+    lang: str | None = None,
     pdf: bool = False,
     progress: bool = False,
     pseudonymise: bool = False,
+    allow_partial: bool = False,
 ) -> Path:
     """Build and write the review of `quarter` as HTML (default review-<quarter>.html);
-    with `pdf`, also a PDF beside it; with `pseudonymise`, clients under aliases.
+    with `pdf`, also an A4 PDF beside it; with `pseudonymise`, clients under aliases;
+    with `allow_partial`, an unfinished quarter up to the ledger's last date.
     Returns the HTML path."""
-    review = build_review(ledger, quarter, lang=lang, progress=progress, pseudonymise=pseudonymise)
-    path = Path(out or f"review-{review.quarter}.html")
+    review = build_review(
+        ledger,
+        quarter,
+        lang=lang,
+        progress=progress,
+        pseudonymise=pseudonymise,
+        allow_partial=allow_partial,
+    )
+    path = Path(out or f"review-{_quarter_name(review.start)}.html")
     path.write_text(render_html(review), encoding="utf-8")
     if pdf:
         write_pdf(path, path.with_suffix(".pdf"))

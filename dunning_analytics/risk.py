@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .formatting import format_date, format_eur
+from .formatting import format_date, format_eur, resolve_lang
 from .ledger import connected, query_frame
 from .settings_file import SettingsError, read_toml
 
@@ -216,18 +216,18 @@ def rule_inputs(ledger, as_of: dt.date, policy: dict | None = None) -> pd.DataFr
 
 
 def risk_flags(
-    ledger, as_of: dt.date, policy: dict | None = None, lang: str = "en"
+    ledger, as_of: dt.date, policy: dict | None = None, lang: str | None = None
 ) -> pd.DataFrame:
     """Return one recommendation per client as of `as_of`.
 
     In: ledger, as-of date, a policy dict (load_policy(); default the shipped
     one), 'en' or 'nl'. Out: DataFrame with client_id, name, kind, level (one
-    of LEVELS), level_rank (0-5), recommendation (e.g. 'deposit 30%'),
+    of LEVELS), level_rank (0-5), recommendation (e.g. 'deposit 30%'; in `lang`, default
+    $DUNNING_LANG or English),
     reasons (list of sentences), reason_text, rules (fired rule names), grade,
     revenue, open_exposure, overdue_amount; strictest level first.
     """
-    if lang not in ("en", "nl"):
-        raise ValueError("lang must be 'en' or 'nl'")
+    lang = resolve_lang(lang)
     policy = policy or load_policy()
     check_policy(policy)
     frame = rule_inputs(ledger, as_of, policy)

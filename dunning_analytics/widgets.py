@@ -1,8 +1,14 @@
-"""ipywidgets explorers. Thin: controls call the analytics functions and show their results."""
+"""ipywidgets explorers. Thin: controls call the analytics functions and show their results.
+
+Every explorer builds its charts once as plotly FigureWidgets and its tables once as
+itables ITable widgets, and a control change updates them in place (aggregates only),
+with a busy note while the kernel works. Texts follow `lang` (or $DUNNING_LANG).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 from pathlib import Path
 
 import ipywidgets as w
@@ -10,64 +16,232 @@ from IPython.display import display
 
 from .aging import BUCKET_SCHEMES, aging, aging_totals, bucket_labels
 from .charts import aging_by_client_chart, money_table
-from .formatting import format_eur
+from .formatting import format_date, format_eur, parse_date, resolve_lang
 from .ledger import ledger_end_date, open_ledger
+from .vocabulary import heading, shown_frame, word
 
 _INVOICE_MONEY = ["amount", "paid_amount", "credit_applied", "outstanding"]
 
+# explorer texts: key -> (English, Dutch)
+_UI = {
+    "as_of": ("As of", "Peildatum"),
+    "buckets": ("Buckets", "Indeling"),
+    "age_by": ("Age by", "Ouderdom vanaf"),
+    "due date": ("due date", "vervaldatum"),
+    "invoice date": ("invoice date", "factuurdatum"),
+    "clients": ("Clients", "Klanten"),
+    "all": ("all", "alle"),
+    "min_balance": ("Minimum balance €", "Minimaal saldo €"),
+    "client": ("Client", "Klant"),
+    "busy": ("updating…", "bijwerken…"),
+    "export": ("Export to Excel", "Naar Excel"),
+    "nothing": (
+        "Nothing open on {day} for these filters.",
+        "Niets open op {day} met deze filters.",
+    ),
+    "owe": (
+        "<b>{n}</b> clients owe <b>{owed}</b> as of {day}; overdue <b>{overdue}</b>.",
+        "<b>{n}</b> klanten hebben <b>{owed}</b> open op {day}; vervallen <b>{overdue}</b>.",
+    ),
+    "table_title": (
+        "<b>Every client</b> (largest overdue first; sort by any column, search, click a row "
+        "or a bar for its invoices)",
+        "<b>Alle klanten</b> (meeste vervallen eerst; sorteer op elke kolom, zoek, klik op een "
+        "rij of een balk voor de facturen)",
+    ),
+    "items_of": ("<b>Open items of {name}</b>", "<b>Openstaande posten van {name}</b>"),
+    "no_client": (
+        "<b>Open items</b>: no client to show for these filters.",
+        "<b>Openstaande posten</b>: geen klant te tonen met deze filters.",
+    ),
+    "wrote": (
+        "Wrote {path} ({n} rows and a totals row).",
+        "{path} geschreven ({n} rijen en een totaalregel).",
+    ),
+    "bad_date": ("{text!r} is not a date (dd-mm-jjjj)", "{text!r} is geen datum (dd-mm-jjjj)"),
+}
 
-CLIENT_CHOICES = 300  # clients offered in the aging explorer's client picker
+
+def ui_text(key: str, lang: str | None = None) -> str:
+    """Return an explorer text in `lang` (or $DUNNING_LANG)."""
+    return _UI[key][resolve_lang(lang) == "nl"]
+
+
+class DateControl:
+    """The as-of date control: a date picker in English; in Dutch a text field that reads and
+    shows dd-mm-jjjj (a browser's date picker follows the browser's language, not ours).
+
+    `widget` is the ipywidget; `value` the chosen date (None while the text is not a date);
+    `observe(callback)` calls back on every change to a valid date.
+    """
+
+    def __init__(self, value: dt.date, lang: str):
+        self.lang = lang
+        self.error = w.HTML()
+        if lang == "nl":
+            self.input = w.Text(
+                description=ui_text("as_of", lang),
+                value=format_date(value, lang),
+                continuous_update=False,
+                layout={"width": "230px"},
+            )
+        else:
+            self.input = w.DatePicker(description=ui_text("as_of", lang), value=value)
+        self.widget = w.HBox([self.input, self.error])
+
+    @property
+    def value(self) -> dt.date | None:
+        if isinstance(self.input, w.DatePicker):
+            return self.input.value
+        try:
+            self.error.value = ""
+            return parse_date(self.input.value)
+        except ValueError:
+            text = ui_text("bad_date", self.lang).format(text=self.input.value)
+            self.error.value = f"<span style='color:#b3261e'>{html.escape(text)}</span>"
+            return None
+
+    def observe(self, callback) -> None:
+        self.input.observe(callback, names="value")
+
+
+def _euro_columns(frame, money: list[str], lang: str) -> list[dict]:
+    """itables columnDefs: money columns right-aligned and shown in euros by the browser's
+    Intl.NumberFormat in the language's locale, while sorting uses the number itself."""
+    from itables import JavascriptFunction
+
+    locale = "nl-NL" if lang == "nl" else "en-IE"
+    targets = [i for i, c in enumerate(frame.columns) if c in money]
+    return [
+        {
+            "targets": targets,
+            "className": "dt-right",
+            "render": JavascriptFunction(
+                "function (data, type) { if (type !== 'display' || data === null) return data;"
+                f" return new Intl.NumberFormat('{locale}', "
+                "{style: 'currency', currency: 'EUR'}).format(data); }"
+            ),
+        }
+    ]
+
+
+def _floats(frame, money: list[str]):
+    """A copy with money columns as floats (for the browser table; totals stay exact here)."""
+    out = frame.copy()
+    for column in money:
+        if column in out:
+            out[column] = [None if v is None else float(v) for v in out[column]]
+    return out
+
+
+def interactive_table(frame, money: list[str], lang: str, **options):
+    """An itables ITable widget of `frame` (headings in `lang`), sortable and searchable,
+    money in euros; one row can be selected (select=True) for a drill-down."""
+    from itables.widget import ITable
+
+    shown = shown_frame(_floats(frame, money), lang, codes=["kind", "grade", "bucket", "item_type"])
+    return ITable(
+        shown,
+        columnDefs=_euro_columns(shown, [heading(c, lang) for c in money], lang),
+        maxBytes=0,  # aggregates only: every row, never a silent sample
+        classes="display compact",
+        style="width:100%;table-layout:auto",
+        scrollX=True,
+        language=_DUTCH_DATATABLES if lang == "nl" else {},
+        **options,
+    )
+
+
+_DUTCH_DATATABLES = {
+    "search": "Zoeken:",
+    "lengthMenu": "_MENU_ per pagina",
+    "info": "_START_ tot _END_ van _TOTAL_",
+    "infoEmpty": "geen rijen",
+    "infoFiltered": "(gefilterd uit _MAX_)",
+    "zeroRecords": "Niets gevonden",
+    "emptyTable": "Geen gegevens",
+}
 
 
 class AgingExplorer:
     """Aging as of a date, with scheme, basis, client kind and minimum balance controls.
 
-    Every change runs one aging query (by client) and redraws the chart, the
-    totals and the client table together; picking a client shows its open
-    items. `frame` holds the latest aging by client.
+    Every change runs one aging query (by client) and updates the chart (a plotly
+    FigureWidget, in place), the totals and the client table (an itables widget with
+    every client, sortable and searchable) together. Clicking a client's bar or row, or
+    picking it in the list, shows its open items; when the filters leave no client, the
+    open items are cleared too. "Export to Excel" writes what is shown, with a totals
+    row. `frame` holds the latest aging by client; `timings` the seconds of each update.
     """
 
-    def __init__(self, ledger: str | Path, as_of: dt.date | None = None, top: int = 15):
+    def __init__(
+        self,
+        ledger: str | Path,
+        as_of: dt.date | None = None,
+        top: int = 15,
+        lang: str | None = None,
+        export_folder: str | Path = ".",
+    ):
+        import plotly.graph_objects as go
+
+        self.lang = resolve_lang(lang)
+        t = lambda key: ui_text(key, self.lang)  # noqa: E731
         self.con = open_ledger(ledger, read_only=True)
         self.top = top
+        self.export_folder = Path(export_folder)
         start = as_of or ledger_end_date(self.con) or dt.date.today()
-        self.as_of = w.DatePicker(description="As of", value=start)
-        self.scheme = w.Dropdown(description="Buckets", options=list(BUCKET_SCHEMES))
+        self.as_of = DateControl(start, self.lang)
+        self.scheme = w.Dropdown(description=t("buckets"), options=list(BUCKET_SCHEMES))
         self.basis = w.ToggleButtons(
-            description="Age by",
-            options=[("due date", "due"), ("invoice date", "invoice")],
+            description=t("age_by"),
+            options=[(t("due date"), "due"), (t("invoice date"), "invoice")],
             value="due",
         )
         self.kind = w.Dropdown(
-            description="Clients",
-            options=[("all", None), ("business", "business"), ("consumer", "consumer")],
+            description=t("clients"),
+            options=[
+                (t("all"), None),
+                (word("business", self.lang), "business"),
+                (word("consumer", self.lang), "consumer"),
+            ],
         )
         self.min_amount = w.BoundedFloatText(
-            description="Minimum balance €",
+            description=t("min_balance"),
             value=0,
             min=0,
             max=1e12,
             step=100,
             style={"description_width": "initial"},
         )
+        self.busy = w.HTML(layout={"min_width": "110px"})
+        self.export_button = w.Button(description=t("export"), icon="file-excel")
+        self.export_note = w.HTML()
         self.summary = w.HTML()
-        self.chart = w.Output()
-        self.table = w.Output()
-        self.client = w.Dropdown(description="Client", options=[])
-        self.invoices = w.Output()
+        self.chart = go.FigureWidget()
+        self.table = interactive_table(
+            _floats(aging(self.con, start).head(0), []), [], self.lang, select={"style": "single"}
+        )
+        self.client = w.Dropdown(description=t("client"), options=[], layout={"width": "520px"})
+        self.items_title = w.HTML()
+        self.invoices = w.HTML()
         self.frame = None
-        for control in (self.as_of, self.scheme, self.basis, self.kind, self.min_amount):
+        self.timings: list[float] = []
+        self.as_of.observe(self.refresh)
+        for control in (self.scheme, self.basis, self.kind, self.min_amount):
             control.observe(self.refresh, names="value")
         self.client.observe(self.show_client, names="value")
+        self.table.observe(self._row_selected, names="selected_rows")
+        self.export_button.on_click(self.export)
         self.widget = w.VBox(
             [
-                w.HBox([self.as_of, self.scheme, self.kind]),
-                w.HBox([self.basis, self.min_amount]),
+                w.HBox([self.as_of.widget, self.scheme, self.kind]),
+                w.HBox([self.basis, self.min_amount, self.export_button, self.busy]),
+                self.export_note,
                 self.summary,
                 self.chart,
-                w.HTML("<b>Clients</b> (largest overdue first)"),
+                w.HTML(t("table_title")),
                 self.table,
-                w.HTML("<b>Open items of one client</b>"),
+                self.items_title,
                 self.client,
                 self.invoices,
             ]
@@ -79,152 +253,243 @@ class AgingExplorer:
         return BUCKET_SCHEMES[self.scheme.value]
 
     def refresh(self, *_) -> None:
-        """Recompute the aging for the current controls and redraw everything."""
-        if self.as_of.value is None:
+        """Recompute the aging for the current controls and update every panel in place."""
+        import time
+
+        as_of = self.as_of.value
+        if as_of is None:
             return
+        started = time.perf_counter()
+        self.busy.value = f"<i>⏳ {ui_text('busy', self.lang)}</i>"
         labels = bucket_labels(self.buckets)
         self.frame = aging(
             self.con,
-            self.as_of.value,
+            as_of,
             buckets=self.buckets,
             basis=self.basis.value,
             client_kind=self.kind.value,
             min_amount=self.min_amount.value or None,
         )
-        totals = aging_totals(self.frame) if not self.frame.empty else None
-        if totals is None:
-            self.summary.value = "<p>Nothing open on this date for these filters.</p>"
+        day = format_date(as_of, self.lang)
+        if self.frame.empty:
+            self.summary.value = f"<p>{ui_text('nothing', self.lang).format(day=day)}</p>"
         else:
-            owed = format_eur(totals["outstanding"])
-            overdue = format_eur(totals["overdue"])
+            totals = aging_totals(self.frame)
             self.summary.value = (
-                f"<p><b>{len(self.frame)}</b> clients owe <b>{owed}</b> as of "
-                f"{self.as_of.value:%d-%m-%Y}; overdue <b>{overdue}</b>.</p>"
+                "<p>"
+                + ui_text("owe", self.lang).format(
+                    n=len(self.frame),
+                    owed=format_eur(totals["outstanding"], self.lang),
+                    day=day,
+                    overdue=format_eur(totals["overdue"], self.lang),
+                )
+                + "</p>"
             )
-        with self.chart:
-            self.chart.clear_output(wait=True)
-            display(aging_by_client_chart(self.frame, labels, top=self.top))
-        with self.table:
-            self.table.clear_output(wait=True)
-            display(money_table(self.frame.head(50), [*labels, "outstanding", "overdue"]))
-        # the clients with the most overdue first; a list of thousands helps nobody
-        # and costs every update (the client explorer finds any client)
-        head = self.frame.head(CLIENT_CHOICES)
-        options = [(f"{n} ({c})", c) for c, n in zip(head["client_id"], head["name"], strict=True)]
+        self._draw_chart(labels)
+        money = [*labels, "outstanding", "overdue"]
+        shown = shown_frame(_floats(self.frame, money), self.lang, codes=["kind"])
+        self.table.update(
+            shown,
+            columnDefs=_euro_columns(shown, [heading(c, self.lang) for c in money], self.lang),
+            selected_rows=[],
+        )
+        options = [
+            (f"{n} ({c})", c)
+            for c, n in zip(self.frame["client_id"], self.frame["name"], strict=True)
+        ]
         current = self.client.value
         self.client.options = options
-        if options:
-            keep = current if current in dict(options).values() else options[0][1]
+        if not options:
+            self.show_client()
+        else:
+            keep = current if current in self.frame["client_id"].values else options[0][1]
             if self.client.value != keep:
                 self.client.value = keep
             else:
                 self.show_client()
+        self.busy.value = ""
+        self.timings.append(time.perf_counter() - started)
+
+    def _draw_chart(self, labels: list[str]) -> None:
+        """Replace the chart's traces and layout in one batch (the widget stays)."""
+        fresh = aging_by_client_chart(self.frame, labels, top=self.top, lang=self.lang)
+        if self.frame.empty:
+            fresh.update_layout(
+                title=ui_text("nothing", self.lang).format(
+                    day=format_date(self.as_of.value, self.lang)
+                )
+            )
+        _replace(self.chart, fresh)
+        for trace in self.chart.data:
+            trace.on_click(self._bar_clicked)
+
+    def _bar_clicked(self, trace, points, *_) -> None:
+        if points.point_inds:
+            self.client.value = trace.customdata[points.point_inds[0]][0]
+
+    def _row_selected(self, change) -> None:
+        rows = change["new"]
+        if rows and self.frame is not None and rows[0] < len(self.frame):
+            self.client.value = self.frame["client_id"].iloc[rows[0]]
 
     def show_client(self, *_) -> None:
-        """Show the open items of the chosen client."""
-        with self.invoices:
-            self.invoices.clear_output(wait=True)
-            if not self.client.value:
-                return
-            items = aging(
-                self.con,
-                self.as_of.value,
-                buckets=self.buckets,
-                basis=self.basis.value,
-                by="invoice",
-                client_id=self.client.value,
-            )
-            shown = items[
-                [
-                    "item_type",
-                    "invoice_id",
-                    "invoice_date",
-                    "due_date",
-                    *_INVOICE_MONEY,
-                    "days_overdue",
-                    "bucket",
-                    "disputed",
-                ]
+        """Show the open items of the chosen client (or say there is none to show)."""
+        if not self.client.value or self.frame is None or self.frame.empty:
+            self.items_title.value = ui_text("no_client", self.lang)
+            self.invoices.value = ""
+            return
+        items = aging(
+            self.con,
+            self.as_of.value,
+            buckets=self.buckets,
+            basis=self.basis.value,
+            by="invoice",
+            client_id=self.client.value,
+        )
+        name = dict(self.client.options).get(self.client.value, self.client.value)
+        name = next((label for label, c in self.client.options if c == self.client.value), name)
+        self.items_title.value = ui_text("items_of", self.lang).format(name=html.escape(name))
+        shown = items[
+            [
+                "item_type",
+                "invoice_id",
+                "invoice_date",
+                "due_date",
+                *_INVOICE_MONEY,
+                "days_overdue",
+                "bucket",
+                "disputed",
             ]
-            display(money_table(shown, _INVOICE_MONEY))
+        ]
+        money = [heading(c, self.lang) for c in _INVOICE_MONEY]
+        table = shown_frame(shown, self.lang, codes=["item_type", "bucket"])
+        self.invoices.value = money_table(table, money, self.lang).to_html()
+
+    def export(self, *_) -> Path:
+        """Write the aging shown (every client, headings in the explorer's language, a totals
+        row) to aging-<date>.xlsx in `export_folder`; return its path."""
+        from .exports import with_totals, write_table
+
+        labels = bucket_labels(self.buckets)
+        money = [*labels, "outstanding", "overdue"]
+        whole = with_totals(self.frame, money, heading("total", self.lang))
+        path = write_table(
+            shown_frame(whole, self.lang, codes=["kind"]),
+            self.export_folder / f"aging-{self.as_of.value.isoformat()}.xlsx",
+            sheet=f"aging {self.as_of.value}",
+            lang=self.lang,
+            money_columns=[heading(c, self.lang) for c in money],
+        )
+        note = ui_text("wrote", self.lang).format(path=path.name, n=len(self.frame))
+        self.export_note.value = (
+            f"<a href='{html.escape(path.name)}' download>{html.escape(note)}</a>"
+        )
+        return path
 
     def _ipython_display_(self) -> None:
         display(self.widget)
 
 
-def aging_explorer(ledger: str | Path, as_of: dt.date | None = None) -> AgingExplorer:
+def aging_explorer(
+    ledger: str | Path, as_of: dt.date | None = None, lang: str | None = None
+) -> AgingExplorer:
     """Return an AgingExplorer on `ledger` (opened read-only); display it in a notebook."""
-    return AgingExplorer(ledger, as_of=as_of)
+    return AgingExplorer(ledger, as_of=as_of, lang=lang)
 
 
+# profile card rows: column, English label, Dutch label, how to show the value
 _PROFILE_ROWS = [
-    ("grade", "Grade", None),
-    ("first_invoice_date", "First invoice", None),
-    ("invoices", "Invoices in window", None),
-    ("revenue", "Revenue in window", "eur"),
-    ("settled_invoices", "Settled", None),
-    ("on_time_share", "Paid on time", "pct"),
-    ("avg_days_late", "Average days late", "days"),
-    ("weighted_days_late", "Amount-weighted days late", "days"),
-    ("weighted_lateness_incl_open", "… including open invoices", "days"),
-    ("median_days_to_pay", "Median days to pay", "days"),
-    ("p90_days_to_pay", "90th percentile days to pay", "days"),
-    ("worst_days_late", "Worst delay", "days"),
-    ("open_exposure", "Open exposure", "eur"),
-    ("overdue_amount", "Overdue", "eur"),
-    ("dso_days", "Client DSO", "days"),
-    ("reminders", "Reminders", None),
-    ("calls", "Calls", None),
-    ("formal_notices", "Formal notices", None),
-    ("promises_made", "Promises to pay", None),
-    ("promises_kept", "… kept", None),
-    ("promises_broken", "… broken", None),
-    ("disputed_invoices", "Disputed invoices", None),
+    ("grade", "Grade", "Beoordeling", "word"),
+    ("first_invoice_date", "First invoice", "Eerste factuur", "date"),
+    ("invoices", "Invoices in window", "Facturen in de periode", None),
+    ("revenue", "Revenue in window", "Omzet in de periode", "eur"),
+    ("settled_invoices", "Settled", "Betaald", None),
+    ("on_time_share", "Paid on time", "Op tijd betaald", "pct"),
+    ("avg_days_late", "Average days late", "Gemiddeld dagen te laat", "days"),
+    (
+        "weighted_days_late",
+        "Amount-weighted days late",
+        "Naar bedrag gewogen dagen te laat",
+        "days",
+    ),
+    ("weighted_lateness_incl_open", "… including open invoices", "… met open facturen", "days"),
+    ("median_days_to_pay", "Median days to pay", "Mediaan dagen tot betaling", "days"),
+    ("p90_days_to_pay", "90th percentile days to pay", "90e percentiel dagen tot betaling", "days"),
+    ("worst_days_late", "Worst delay", "Grootste vertraging", "days"),
+    ("open_exposure", "Open exposure", "Openstaand", "eur"),
+    ("overdue_amount", "Overdue", "Vervallen", "eur"),
+    ("dso_days", "Client DSO", "DSO van de klant", "days"),
+    ("reminders", "Reminders", "Herinneringen", None),
+    ("calls", "Calls", "Telefoontjes", None),
+    ("formal_notices", "Formal notices", "Aanmaningen", None),
+    ("promises_made", "Promises to pay", "Betaalbeloftes", None),
+    ("promises_kept", "… kept", "… nagekomen", None),
+    ("promises_broken", "… broken", "… gebroken", None),
+    ("disputed_invoices", "Disputed invoices", "Betwiste facturen", None),
 ]
 
 
-def profile_card(profile) -> str:
+def profile_card(profile, lang: str | None = None) -> str:
     """Return HTML for one client's profile row (a pandas Series from client_profiles)."""
-    import html
+    from .formatting import format_number
+
+    lang = resolve_lang(lang)
+    nl = lang == "nl"
 
     def shown(value, how):
         if value is None or (isinstance(value, float) and value != value):
             return "–"
         if how == "eur":
-            return format_eur(value)
+            return format_eur(value, lang)
         if how == "pct":
-            return f"{100 * float(value):.0f}%"
+            return format_number(100 * float(value), 0, lang) + "%"
         if how == "days":
-            return f"{float(value):.0f} days"
+            return f"{format_number(value, 0, lang)} {'dagen' if nl else 'days'}"
+        if how == "date":
+            return format_date(value, lang)
+        if how == "word":
+            return html.escape(str(word(value, lang)))
         return html.escape(str(value))
 
     rows = "".join(
-        f"<tr><td>{label}</td>"
+        f"<tr><td>{label_nl if nl else label}</td>"
         f"<td style='text-align:right'><b>{shown(profile[key], how)}</b></td></tr>"
-        for key, label, how in _PROFILE_ROWS
+        for key, label, label_nl, how in _PROFILE_ROWS
     )
-    trend = (
-        "<p style='color:#b3261e'><b>Getting slower:</b> recent invoices "
-        f"{float(profile['recent_lateness']):.0f} days late against "
-        f"{float(profile['earlier_lateness']):.0f} before.</p>"
-        if profile["slowing"]
-        else ""
-    )
-    name = html.escape(f"{profile['name']} ({profile['client_id']}, {profile['kind']})")
+    trend = ""
+    if profile["slowing"]:
+        recent = format_number(profile["recent_lateness"], 0, lang)
+        earlier = format_number(profile["earlier_lateness"], 0, lang)
+        trend = (
+            f"<p style='color:#b3261e'><b>Betaalt steeds later:</b> recente facturen {recent} "
+            f"dagen te laat tegen {earlier} daarvoor.</p>"
+            if nl
+            else f"<p style='color:#b3261e'><b>Getting slower:</b> recent invoices {recent} days "
+            f"late against {earlier} before.</p>"
+        )
+    kind = word(profile["kind"], lang)
+    name = html.escape(f"{profile['name']} ({profile['client_id']}, {kind})")
     return f"<h3>{name}</h3>{trend}<table class='da-profile'>{rows}</table>"
 
 
 class ClientExplorer:
-    """Pick a client: its profile card, invoice/contact timeline and quarterly trend."""
+    """Pick a client: its profile card, invoice/contact timeline and quarterly trend.
 
-    def __init__(self, ledger: str | Path, as_of: dt.date | None = None):
+    The two charts are FigureWidgets updated in place when the client changes.
+    """
+
+    def __init__(self, ledger: str | Path, as_of: dt.date | None = None, lang: str | None = None):
+        import plotly.graph_objects as go
+
         from .behaviour import client_profiles
 
+        self.lang = resolve_lang(lang)
         self.con = open_ledger(ledger, read_only=True)
         self.as_of = as_of or ledger_end_date(self.con) or dt.date.today()
         self.profiles = client_profiles(self.con, self.as_of)
+        grade = "beoordeling" if self.lang == "nl" else "grade"
         options = [
-            (f"{n} ({c}) · grade {g}", c)
+            (f"{n} ({c}) · {grade} {word(g, self.lang)}", c)
             for c, n, g in zip(
                 self.profiles["client_id"],
                 self.profiles["name"],
@@ -232,87 +497,168 @@ class ClientExplorer:
                 strict=True,
             )
         ]
-        self.client = w.Dropdown(description="Client", options=options, layout={"width": "520px"})
+        self.client = w.Dropdown(
+            description=ui_text("client", self.lang), options=options, layout={"width": "520px"}
+        )
         self.card = w.HTML()
-        self.timeline = w.Output()
-        self.trend = w.Output()
+        self.timeline = go.FigureWidget()
+        self.trend = go.FigureWidget()
+        self.trend_note = w.HTML()
+        self.timings: list[float] = []
         self.client.observe(self.show, names="value")
-        self.widget = w.VBox([self.client, w.HBox([self.card, self.trend]), self.timeline])
+        self.widget = w.VBox(
+            [
+                self.client,
+                w.HBox([self.card, w.VBox([self.trend, self.trend_note])]),
+                self.timeline,
+            ]
+        )
         self.show()
 
     def show(self, *_) -> None:
-        """Redraw the card, timeline and trend of the chosen client."""
+        """Update the card, timeline and trend of the chosen client."""
+        import time
+
         import plotly.graph_objects as go
 
-        from .behaviour import client_timeline, client_trend
+        from .behaviour import PORTFOLIO, client_timeline, client_trend
         from .charts import client_timeline_chart
 
         client_id = self.client.value
         if client_id is None:
             return
+        started = time.perf_counter()
+        nl = self.lang == "nl"
         profile = self.profiles.set_index("client_id").loc[client_id]
         profile["client_id"] = client_id
-        self.card.value = profile_card(profile)
+        self.card.value = profile_card(profile, self.lang)
         invoices, contacts = client_timeline(self.con, self.as_of, client_id)
         recent = invoices.tail(30)
         shown_contacts = contacts[
             contacts["invoice_id"].isin(recent["invoice_id"]) | contacts["invoice_id"].isna()
         ]
-        with self.timeline:
-            self.timeline.clear_output(wait=True)
-            display(
-                client_timeline_chart(
-                    recent, shown_contacts, title=f"Last {len(recent)} invoices and contacts"
-                )
-            )
+        title = (
+            f"Laatste {len(recent)} facturen en contacten"
+            if nl
+            else f"Last {len(recent)} invoices and contacts"
+        )
+        _replace(
+            self.timeline,
+            client_timeline_chart(
+                recent, shown_contacts, title=title, lang=self.lang, as_of=self.as_of
+            ),
+        )
         trend = client_trend(self.con, self.as_of, client_id=client_id)
         fig = go.Figure()
-        for who, part in trend.groupby("client_id"):
+        names = {client_id: "deze klant" if nl else "this client"}
+        for who in (client_id, PORTFOLIO):
+            part = trend[trend["client_id"] == who]
             fig.add_bar(
-                name="this client" if who == client_id else "all clients",
+                name=names.get(who, "alle klanten" if nl else "all clients"),
                 x=list(part["quarter"]),
                 y=[float(v) for v in part["weighted_lateness"]],
             )
+        has_own = (trend["client_id"] == client_id).any()
+        self.trend_note.value = (
+            ""
+            if has_own
+            else "<i>"
+            + (
+                "Deze klant heeft nog geen vervallen facturen: alleen alle klanten."
+                if nl
+                else "This client has no due invoices yet: all clients only."
+            )
+            + "</i>"
+        )
         fig.update_layout(
-            title="Weighted days late per quarter (by due date)",
+            title="Gewogen dagen te laat per kwartaal (op vervaldatum)"
+            if nl
+            else "Weighted days late per quarter (by due date)",
             template="plotly_white",
             height=380,
             width=520,
             barmode="group",
+            showlegend=True,
+            legend={"orientation": "h", "y": -0.15},
             margin={"l": 10, "r": 10, "t": 50, "b": 10},
         )
-        with self.trend:
-            self.trend.clear_output(wait=True)
-            display(fig)
+        _replace(self.trend, fig)
+        self.timings.append(time.perf_counter() - started)
 
     def _ipython_display_(self) -> None:
         display(self.widget)
 
 
-def client_explorer(ledger: str | Path, as_of: dt.date | None = None) -> ClientExplorer:
+def _replace(widget, figure) -> None:
+    """Put `figure`'s traces and layout into the FigureWidget `widget` in one batch."""
+    with widget.batch_update():
+        widget.data = []
+        widget.add_traces(list(figure.data))
+        widget.layout = figure.layout
+
+
+def client_explorer(
+    ledger: str | Path, as_of: dt.date | None = None, lang: str | None = None
+) -> ClientExplorer:
     """Return a ClientExplorer on `ledger` (opened read-only); display it in a notebook."""
-    return ClientExplorer(ledger, as_of=as_of)
+    return ClientExplorer(ledger, as_of=as_of, lang=lang)
+
+
+_SLIDERS = {
+    ("new_client", "min_settled_invoices"): (
+        "New: fewer settled invoices than",
+        "Nieuw: minder betaalde facturen dan",
+    ),
+    ("chronic_late", "min_avg_days_late"): (
+        "Chronic late: average days late ≥",
+        "Structureel te laat: gemiddeld dagen ≥",
+    ),
+    ("overdue_now", "min_days_overdue"): (
+        "Overdue now: days overdue ≥",
+        "Nu vervallen: dagen vervallen ≥",
+    ),
+    ("broken_promise", "min_broken"): (
+        "Broken promises (12 months) ≥",
+        "Gebroken beloftes (12 maanden) ≥",
+    ),
+    ("concentration", "min_revenue_share"): (
+        "Concentration: revenue share ≥",
+        "Concentratie: aandeel omzet ≥",
+    ),
+}
 
 
 class RiskExplorer:
     """What-if sliders for the main policy thresholds; counts, revenue and the flagged list
-    update together (one query per change)."""
+    update together (one query per change; chart and table updated in place)."""
 
-    def __init__(self, ledger: str | Path, as_of: dt.date | None = None, lang: str = "en"):
+    def __init__(self, ledger: str | Path, as_of: dt.date | None = None, lang: str | None = None):
+        import plotly.graph_objects as go
+
         from .risk import load_policy
 
         self.con = open_ledger(ledger, read_only=True)
-        self.lang = lang
+        self.lang = resolve_lang(lang)
+        nl = self.lang == "nl"
         self.policy = load_policy()
         rules = self.policy["rules"]
         start = as_of or ledger_end_date(self.con) or dt.date.today()
-        style = {"description_width": "230px"}
-        layout = {"width": "520px"}
-
-        def slider(kind, description, value, low, high, step=1):
-            return kind(
-                description=description,
-                value=value,
+        style = {"description_width": "260px"}
+        layout = {"width": "560px"}
+        ranges = {
+            ("new_client", "min_settled_invoices"): (w.IntSlider, 1, 12, 1),
+            ("chronic_late", "min_avg_days_late"): (w.IntSlider, 1, 90, 1),
+            ("overdue_now", "min_days_overdue"): (w.IntSlider, 7, 180, 1),
+            ("broken_promise", "min_broken"): (w.IntSlider, 1, 6, 1),
+            ("concentration", "min_revenue_share"): (w.FloatSlider, 0.05, 0.6, 0.05),
+        }
+        self.as_of = DateControl(start, self.lang)
+        self.sliders = {}
+        for (rule, key), (kind, low, high, step) in ranges.items():
+            value = rules[rule][key]
+            self.sliders[(rule, key)] = kind(
+                description=_SLIDERS[(rule, key)][nl],
+                value=int(value) if kind is w.IntSlider else value,
                 min=low,
                 max=high,
                 step=step,
@@ -320,55 +666,23 @@ class RiskExplorer:
                 style=style,
                 layout=layout,
             )
-
-        self.as_of = w.DatePicker(description="As of", value=start)
-        self.sliders = {
-            ("new_client", "min_settled_invoices"): slider(
-                w.IntSlider,
-                "New: fewer settled invoices than",
-                rules["new_client"]["min_settled_invoices"],
-                1,
-                12,
-            ),
-            ("chronic_late", "min_avg_days_late"): slider(
-                w.IntSlider,
-                "Chronic late: average days late ≥",
-                int(rules["chronic_late"]["min_avg_days_late"]),
-                1,
-                90,
-            ),
-            ("overdue_now", "min_days_overdue"): slider(
-                w.IntSlider,
-                "Overdue now: days overdue ≥",
-                rules["overdue_now"]["min_days_overdue"],
-                7,
-                180,
-            ),
-            ("broken_promise", "min_broken"): slider(
-                w.IntSlider,
-                "Broken promises (12 months) ≥",
-                rules["broken_promise"]["min_broken"],
-                1,
-                6,
-            ),
-            ("concentration", "min_revenue_share"): slider(
-                w.FloatSlider,
-                "Concentration: revenue share ≥",
-                rules["concentration"]["min_revenue_share"],
-                0.05,
-                0.6,
-                0.05,
-            ),
-        }
+        self.busy = w.HTML()
         self.summary = w.HTML()
-        self.chart = w.Output()
-        self.table = w.Output()
+        self.chart = go.FigureWidget()
+        self.table = interactive_table(self._flagged_frame(None), ["open_exposure"], self.lang)
         self.flags = None
-        self.as_of.observe(self.refresh, names="value")
+        self.timings: list[float] = []
+        self.as_of.observe(self.refresh)
         for control in self.sliders.values():
             control.observe(self.refresh, names="value")
         self.widget = w.VBox(
-            [self.as_of, *self.sliders.values(), self.summary, self.chart, self.table]
+            [
+                w.HBox([self.as_of.widget, self.busy]),
+                *self.sliders.values(),
+                self.summary,
+                self.chart,
+                self.table,
+            ]
         )
         self.refresh()
 
@@ -379,38 +693,56 @@ class RiskExplorer:
         changes = {f"{rule}__{key}": s.value for (rule, key), s in self.sliders.items()}
         return with_thresholds(self.policy, **changes)
 
-    def refresh(self, *_) -> None:
-        """Recompute the flags for the sliders' policy and redraw."""
+    def _flagged_frame(self, flags):
+        import pandas as pd
 
-        from .charts import level_chart, money_table
+        columns = ["client_id", "name", "grade", "recommendation", "reason_text", "open_exposure"]
+        if flags is None:
+            return pd.DataFrame(columns=columns)
+        return flags.loc[flags["level"] != "none", columns]
+
+    def refresh(self, *_) -> None:
+        """Recompute the flags for the sliders' policy and update in place."""
+        import time
+
+        from .charts import level_chart
+        from .formatting import format_percent
         from .risk import level_summary, risk_flags
 
-        if self.as_of.value is None:
+        as_of = self.as_of.value
+        if as_of is None:
             return
-        self.flags = risk_flags(self.con, self.as_of.value, self.current_policy(), lang=self.lang)
+        started = time.perf_counter()
+        self.busy.value = f"<i>⏳ {ui_text('busy', self.lang)}</i>"
+        self.flags = risk_flags(self.con, as_of, self.current_policy(), lang=self.lang)
         summary = level_summary(self.flags)
-        flagged = self.flags[self.flags["level"] != "none"]
-        share = float(summary.loc[summary["level"] != "none", "revenue_share"].sum())
-        self.summary.value = (
-            f"<p><b class='da-flagged-count'>{len(flagged)}</b> of {len(self.flags)} clients "
-            f"need special terms, together <b>{share:.0%}</b> of the last 12 months' revenue.</p>"
+        flagged = self._flagged_frame(self.flags)
+        share = format_percent(
+            float(summary.loc[summary["level"] != "none", "revenue_share"].sum()), 0, self.lang
         )
-        with self.chart:
-            self.chart.clear_output(wait=True)
-            display(level_chart(summary))
-        shown = flagged[
-            ["client_id", "name", "grade", "recommendation", "reason_text", "open_exposure"]
-        ].copy()
-        with self.table:
-            self.table.clear_output(wait=True)
-            display(money_table(shown, ["open_exposure"]))
+        count = f"<b class='da-flagged-count'>{len(flagged)}</b>"
+        self.summary.value = (
+            f"<p>{count} van {len(self.flags)} klanten hebben bijzondere voorwaarden nodig, samen "
+            f"<b>{share}</b> van de omzet van de laatste 12 maanden.</p>"
+            if self.lang == "nl"
+            else f"<p>{count} of {len(self.flags)} clients need special terms, together "
+            f"<b>{share}</b> of the last 12 months' revenue.</p>"
+        )
+        _replace(self.chart, level_chart(summary, lang=self.lang))
+        shown = shown_frame(_floats(flagged, ["open_exposure"]), self.lang, codes=["grade"])
+        self.table.update(
+            shown,
+            columnDefs=_euro_columns(shown, [heading("open_exposure", self.lang)], self.lang),
+        )
+        self.busy.value = ""
+        self.timings.append(time.perf_counter() - started)
 
     def _ipython_display_(self) -> None:
         display(self.widget)
 
 
 def risk_explorer(
-    ledger: str | Path, as_of: dt.date | None = None, lang: str = "en"
+    ledger: str | Path, as_of: dt.date | None = None, lang: str | None = None
 ) -> RiskExplorer:
     """Return a RiskExplorer on `ledger` (opened read-only); display it in a notebook."""
     return RiskExplorer(ledger, as_of=as_of, lang=lang)

@@ -75,10 +75,18 @@ def test_profile_figures_worked_out_by_hand(hand):
     assert k1["grade"] == "B"
     assert k1["open_exposure"] == E("1500.00") and k1["overdue_amount"] == E("1000.00")
     assert k1["oldest_overdue_days"] == 10
-    assert k1["dso_days"] == pytest.approx(1500 / 5500 * 365, abs=0.05)
+    # the balance in days of sales, over the 181 days K1 has been invoiced (1 Jan .. 30 Jun)
+    assert k1["dso_days"] == pytest.approx(1500 / 5500 * 181, abs=0.05)
     assert (k1["reminders"], k1["calls"]) == (1, 1)
     assert (k1["promises_made"], k1["promises_kept"], k1["promises_broken"]) == (4, 1, 2)
     assert k1["first_invoice_date"] == D(2025, 1, 1)
+
+
+def test_a_new_client_with_one_open_invoice_is_not_a_year_behind(ledger):
+    # invoiced 10 days ago, not yet due: the balance is the whole of 10 days' sales
+    con = make_ledger(ledger, [("X1", "K1", D(2025, 6, 21), D(2025, 7, 21), E("800.00"))], [])
+    k9 = client_profiles(con, AS_OF).set_index("client_id").loc["K1"]
+    assert k9["grade"] == "new" and k9["dso_days"] == pytest.approx(10.0)
 
 
 def test_grades_and_new_clients(hand):

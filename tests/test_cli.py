@@ -26,3 +26,122 @@ def test_load_prints_counts_and_bad_rows_exit_non_zero(tmp_path, capsys):
     assert "bad.csv:2: column 'invoice_date' value '31-02-2025': not a date" in err
     assert main(["aging", "--ledger", str(tmp_path / "missing.duckdb")]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def _run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_every_option_has_help_text():
+    import argparse
+
+    from dunning_analytics.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [
+        f"{name} {action.option_strings or action.dest}"
+        for name, sub in commands.choices.items()
+        for action in sub._actions
+        if not isinstance(action, argparse._HelpAction) and not action.help
+    ]
+    assert not missing, missing
+
+
+def test_dates_and_buckets_as_people_write_them(demo_ledger, capsys):
+    code, iso, _ = _run(capsys, "aging", "--ledger", demo_ledger, "--as-of", "2026-06-30")
+    code2, dutch, _ = _run(capsys, "aging", "--ledger", demo_ledger, "--as-of", "30-06-2026")
+    assert code == code2 == 0 and iso == dutch
+    _, slashes, _ = _run(capsys, "aging", "--ledger", demo_ledger, "--buckets", "30/60/90")
+    _, commas, _ = _run(capsys, "aging", "--ledger", demo_ledger, "--buckets", "30,60,90")
+    assert slashes == commas and "over 90" in slashes
+    import pytest
+
+    for bad in ("30-60-x", "60,30"):
+        with pytest.raises(SystemExit):
+            main(["aging", "--ledger", str(demo_ledger), "--buckets", bad])
+        err = capsys.readouterr().err
+        assert "not a list of increasing whole days, e.g. 30,60,90" in err
+        assert "<lambda>" not in err
+    with pytest.raises(SystemExit):
+        main(["aging", "--ledger", str(demo_ledger), "--as-of", "31-02-2026"])
+    assert "not a date as yyyy-mm-dd or dd-mm-jjjj" in capsys.readouterr().err
+
+
+def test_aging_prints_a_totals_line_that_adds_up(demo_ledger, capsys):
+    from dunning_analytics.aging import aging, aging_totals
+    from dunning_analytics.formatting import format_eur
+
+    _, out, _ = _run(capsys, "aging", "--ledger", demo_ledger, "--as-of", "2026-09-30")
+    totals = aging_totals(aging(demo_ledger, __import__("datetime").date(2026, 9, 30)))
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("Total: ") and format_eur(totals["outstanding"]) in last
+    assert format_eur(totals["overdue"]) in last
+
+
+def test_as_of_past_the_ledger_end_warns(demo_ledger, capsys):
+    for command in ("aging", "risk", "calls"):
+        code, _, err = _run(capsys, command, "--ledger", demo_ledger, "--as-of", "2026-12-31")
+        assert code == 0
+        assert "after the ledger's last date 2026-10-31" in err, command
+        code, _, err = _run(capsys, command, "--ledger", demo_ledger, "--as-of", "2026-10-31")
+        assert code == 0 and "warning" not in err, command
+
+
+def test_aging_on_an_empty_ledger_says_so(tmp_path, capsys):
+    from dunning_analytics.ledger import open_ledger
+
+    path = tmp_path / "empty.duckdb"
+    open_ledger(path).close()
+    code, out, err = _run(capsys, "aging", "--ledger", path)
+    assert code == 0 and "holds no invoices yet" in out and "DataFrame" not in out
+
+
+def test_aging_out_writes_excel_and_dutch_csv_with_totals(demo_ledger, tmp_path, capsys):
+    import csv
+
+    import openpyxl
+
+    from dunning_analytics.aging import aging, aging_totals
+
+    as_of = __import__("datetime").date(2026, 10, 31)
+    totals = aging_totals(aging(demo_ledger, as_of))
+    code, out, _ = _run(capsys, "aging", "--ledger", demo_ledger, "--out", tmp_path / "a.xlsx")
+    assert code == 0 and "Wrote" in out
+    sheet = openpyxl.load_workbook(tmp_path / "a.xlsx").active
+    header = [c.value for c in sheet[1]]
+    last = {h: c.value for h, c in zip(header, sheet[sheet.max_row], strict=True)}
+    assert last["client"] == "Total"
+    assert round(last["outstanding"], 2) == float(totals["outstanding"])
+    assert round(last["overdue"], 2) == float(totals["overdue"])
+    code, _, _ = _run(
+        capsys, "aging", "--ledger", demo_ledger, "--out", tmp_path / "a.csv", "--lang", "nl"
+    )
+    text = (tmp_path / "a.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(text.splitlines(), delimiter=";"))
+    assert rows[0][:3] == ["klantnr.", "naam", "soort"] and "nog niet vervallen" in rows[0]
+    assert rows[-1][0] == "Totaal"
+    outstanding = rows[-1][rows[0].index("openstaand")]
+    assert outstanding == f"{float(totals['outstanding'])}".replace(".", ",")
+    assert all(len(r) == len(rows[0]) for r in rows)  # Dutch Excel: one value per column
+
+
+def test_a_failed_first_load_leaves_no_ledger_file(tmp_path, capsys):
+    ledger = tmp_path / "new.duckdb"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("invoice_id;client_id;invoice_date;amount\n1;K;31-02-2025;10,00\n")
+    code, _, err = _run(capsys, "load", bad, "--ledger", ledger, "--quiet")
+    assert code == 1 and "not a date" in err
+    assert not ledger.exists() and not ledger.with_name("new.duckdb.wal").exists()
+
+
+def test_a_date_format_in_words_gets_a_hint(tmp_path, capsys):
+    good = tmp_path / "good.csv"
+    good.write_text("invoice_id;client_id;invoice_date;amount\n1;K;01-02-2025;10,00\n")
+    ledger = tmp_path / "l.duckdb"
+    code, _, err = _run(
+        capsys, "load", good, "--ledger", ledger, "--date-format", "dd-mm-yyyy", "--quiet"
+    )
+    assert code == 1 and "write '%d-%m-%Y'" in err and not ledger.exists()

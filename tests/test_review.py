@@ -52,7 +52,7 @@ def test_dutch_review_formats_for_a_dutch_reader(demo_ledger):
 
 def _movers_ledger(path):
     """K1 on time until an invoice due 15 Oct 2025 stays unpaid; K2 pays a long-overdue
-    invoice in October; K3 is unchanged."""
+    invoice in October; K3 is unchanged and pays an invoice on 31 December."""
     invoices, payments = [], []
     for n in range(6):
         issued = D(2025, 3, 1) + dt.timedelta(days=30 * n)
@@ -66,6 +66,9 @@ def _movers_ledger(path):
     payments.append(("pK2-late", "K2", "K2-late", D(2025, 10, 15), E("1000.00")))
     invoices.append(("K3-q4", "K3", D(2025, 10, 1), D(2025, 10, 31), E("1000.00")))
     payments.append(("pK3-q4", "K3", "K3-q4", D(2025, 10, 31), E("1000.00")))
+    # the ledger runs to the quarter's end, so the quarter is over
+    invoices.append(("K3-dec", "K3", D(2025, 12, 1), D(2025, 12, 31), E("1000.00")))
+    payments.append(("pK3-dec", "K3", "K3-dec", D(2025, 12, 31), E("1000.00")))
     return make_ledger(path, invoices, payments)
 
 
@@ -93,6 +96,26 @@ def test_clear_errors(tmp_path, demo_ledger, capsys):
         parse_quarter("Q4-2025")
     assert main(["review", "--ledger", str(demo_ledger), "--quarter", "2030Q1", "--quiet"]) == 1
     assert "no data for 2030Q1" in capsys.readouterr().err
+
+
+def test_an_unfinished_quarter_is_refused_or_labelled_partial(demo_ledger, tmp_path, capsys):
+    # the demo ledger ends on 31 October 2026: 2026Q4 is not over
+    argv = ["review", "--ledger", str(demo_ledger), "--quarter", "2026Q4", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "r.html")]) == 1
+    err = capsys.readouterr().err
+    assert "the quarter is not over" in err and "--allow-partial" in err
+    assert not (tmp_path / "r.html").exists()
+    review = build_review(demo_ledger, "2026Q4", allow_partial=True)
+    assert review.end == D(2026, 10, 31) and review.quarter == "2026Q4 (up to 2026-10-31)"
+    # everything is as of the ledger's last date: the same aging as an aging on that day
+    assert (
+        review.aging_now["outstanding"]
+        == aging_totals(aging(demo_ledger, D(2026, 10, 31)))["outstanding"]
+    )
+    dutch = build_review(demo_ledger, "2026Q4", lang="nl", allow_partial=True)
+    assert "2026Q4 (tot en met 31-10-2026)" in render_html(dutch)
+    # a finished quarter is not touched
+    assert build_review(demo_ledger, "2026Q3").end == D(2026, 9, 30)
 
 
 def test_cli_writes_one_html_file(demo_ledger, tmp_path, capsys):

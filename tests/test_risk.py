@@ -336,5 +336,16 @@ def test_cli_risk_formats(demo_ledger, tmp_path, capsys):
 
     sheet = openpyxl.load_workbook(target).active
     header = [c.value for c in sheet[1]]
-    assert header[:6] == ["client_id", "name", "kind", "grade", "level", "recommendation"]
+    assert header[:6] == ["klantnr.", "naam", "soort", "beoordeling", "niveau", "voorwaarden"]
     assert any("aanbetaling" in str(c.value) for c in sheet["F"])
+    # the last row totals the money columns, in euro format
+    last = [c.value for c in sheet[sheet.max_row]]
+    flags = risk_flags(demo_ledger, D(2026, 10, 31))
+    flagged = flags[flags["level"] != "none"]
+    assert last[0] == "Totaal"
+    assert round(last[-1], 2) == float(flagged["open_exposure"].sum())
+    assert "€" in sheet.cell(2, len(header)).number_format
+    # the extension picks the format: .xlsx without --format writes Excel
+    second = tmp_path / "flags2.xlsx"
+    assert main(["risk", "--ledger", str(demo_ledger), "--out", str(second)]) == 0
+    assert openpyxl.load_workbook(second).active.max_row == sheet.max_row

@@ -17,6 +17,7 @@ nothing; a newer export of the same invoices updates them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -245,6 +246,29 @@ CREATE OR REPLACE TEMP MACRO da_timestamp(s, formats) AS (
          THEN try_strptime(s, formats) END
 );
 """
+
+
+_DATE_TOKENS = (
+    ("yyyy", "%Y"),
+    ("jjjj", "%Y"),
+    ("yy", "%y"),
+    ("jj", "%y"),
+    ("mm", "%m"),
+    ("dd", "%d"),
+)
+
+
+def _check_date_format(date_format: str | None) -> None:
+    """Refuse a date format without strptime codes ('dd-mm-yyyy'), saying how to write it."""
+    if not date_format or "%" in date_format:
+        return
+    hint = date_format
+    for token, code in _DATE_TOKENS:
+        hint = re.sub(token, code, hint, flags=re.IGNORECASE)
+    raise LoadError(
+        f"--date-format {date_format!r} has no strptime codes; "
+        f"write {hint!r} (%d day, %m month, %Y four-digit year)"
+    )
 
 
 def _date_formats(date_format: str | None) -> tuple[list[str], list[str]]:
@@ -909,6 +933,7 @@ def load(
         raise LoadError(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.")
     if decimal not in (None, ",", "."):
         raise LoadError("decimal must be ',' or '.'")
+    _check_date_format(date_format)
     try:
         raw = read_source(source, sheet=sheet, progress=progress)
     except SourceError as exc:
@@ -926,7 +951,45 @@ def load(
     if preset is not None:
         mapping = {**preset_mapping(preset, raw.table.column_names), **(mapping or {})}
     mapping = resolve_mapping(kind, raw.table.column_names, mapping)
+    new_file = None if hasattr(ledger, "execute") else Path(ledger)
+    if new_file is not None and new_file.exists():
+        new_file = None
+    try:
+        return _load_into(
+            ledger,
+            raw,
+            result,
+            kind,
+            mapping,
+            date_format,
+            decimal,
+            skip_bad_rows,
+            force,
+            export_date,
+            file_name,
+        )
+    except BaseException:
+        # a first load that fails leaves no empty ledger file behind
+        if new_file is not None:
+            for leftover in (new_file, new_file.with_name(new_file.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
 
+
+def _load_into(
+    ledger,
+    raw,
+    result,
+    kind,
+    mapping,
+    date_format,
+    decimal,
+    skip_bad_rows,
+    force,
+    export_date,
+    file_name,
+) -> LoadResult:
+    """Stage, check and write one read source into the ledger (all or nothing)."""
     with connected(ledger, read_only=False) as con:
         previous = con.execute(
             "SELECT load_id FROM loads WHERE sha256 = ? AND kind = ? ORDER BY load_id DESC LIMIT 1",

@@ -190,8 +190,14 @@ final AS (
         coalesce(o.open_exposure, 0)::DECIMAL(18, 2) AS open_exposure,
         coalesce(o.overdue_amount, 0)::DECIMAL(18, 2) AS overdue_amount,
         o.oldest_overdue_days,
+        -- the days of sales the balance equals, counted over the days the client has had
+        -- invoices in the window: a client invoiced 10 days ago is not "365 days" behind
         CASE WHEN coalesce(t.revenue, 0) > 0
-            THEN round(coalesce(o.open_exposure, 0) / t.revenue * window_days, 1)
+            THEN round(
+                coalesce(o.open_exposure, 0) / t.revenue
+                * least(window_days, as_of - l.first_invoice_date + 1),
+                1
+            )
         END AS dso_days,
         coalesce(k.service_calls, 0) AS service_calls,
         coalesce(k.reminders, 0) AS reminders,

@@ -1,0 +1,126 @@
+"""The words people see: column headings, aging buckets, grades and ladder steps, in English
+or Dutch.
+
+The SQL models and DataFrames keep English codes ('not yet due', 'formal_notice',
+'new'); only what is shown or exported is translated here, so a Dutch screen and an
+English one show the same figures.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from .formatting import resolve_lang
+
+# code -> (English, Dutch)
+_WORDS = {
+    # aging buckets
+    "not yet due": ("not yet due", "nog niet vervallen"),
+    "unapplied credit": ("unapplied credit", "niet-toegewezen tegoed"),
+    # grades
+    "new": ("new", "nieuw"),
+    # ladder steps and contact kinds
+    "none": ("none", "geen"),
+    "service_call": ("service call", "servicetelefoontje"),
+    "reminder": ("reminder", "betalingsherinnering"),
+    "call": ("phone call", "telefoontje"),
+    "formal_notice": ("formal notice", "aanmaning"),
+    "fourteen_day_letter": ("14-day letter", "veertiendagenbrief"),
+    "collection": ("collection", "incasso"),
+    "promise_to_pay": ("promise to pay", "betaalbelofte"),
+    "payment_plan": ("payment plan", "betalingsregeling"),
+    "dispute": ("dispute", "betwisting"),
+    "wait": ("wait for the promise", "wachten op de belofte"),
+    "done": ("every step taken", "alle stappen gezet"),
+    # client kinds
+    "business": ("business", "zakelijk"),
+    "consumer": ("consumer", "consument"),
+    # item types
+    "invoice": ("invoice", "factuur"),
+    "credit_note": ("credit note", "creditnota"),
+    "payment": ("payment", "betaling"),
+}
+
+# column -> (English heading, Dutch heading)
+_HEADINGS = {
+    "client_id": ("client", "klantnr."),
+    "name": ("name", "naam"),
+    "kind": ("kind", "soort"),
+    "client_kind": ("kind", "soort"),
+    "invoice_id": ("invoice", "factuur"),
+    "item_type": ("item", "post"),
+    "invoice_date": ("invoice date", "factuurdatum"),
+    "due_date": ("due date", "vervaldatum"),
+    "amount": ("amount", "bedrag"),
+    "paid_amount": ("paid", "betaald"),
+    "credit_applied": ("credit applied", "verrekend tegoed"),
+    "outstanding": ("outstanding", "openstaand"),
+    "overdue": ("overdue", "vervallen"),
+    "days_overdue": ("days overdue", "dagen vervallen"),
+    "bucket": ("bucket", "ouderdom"),
+    "disputed": ("disputed", "betwist"),
+    "grade": ("grade", "beoordeling"),
+    "level": ("level", "niveau"),
+    "recommendation": ("terms", "voorwaarden"),
+    "reason_text": ("reasons", "redenen"),
+    "revenue": ("revenue (12 months)", "omzet (12 maanden)"),
+    "open_exposure": ("open exposure", "openstaand risico"),
+    "stage": ("last step", "laatste stap"),
+    "next_action": ("next step", "volgende stap"),
+    "next_date": ("on", "op"),
+    "note": ("note", "toelichting"),
+    "promised_date": ("promised for", "beloofd voor"),
+    "start": ("start", "begin"),
+    "minutes": ("minutes", "minuten"),
+    "goal": ("goal", "doel"),
+    "total_overdue": ("overdue", "vervallen"),
+    "period_start": ("from", "van"),
+    "period_end": ("to", "tot en met"),
+    "dso": ("DSO (days)", "DSO (dagen)"),
+    "countback_dso": ("countback DSO (days)", "countback-DSO (dagen)"),
+    "best_possible_dso": ("best possible DSO (days)", "best mogelijke DSO (dagen)"),
+    "add_days": ("days delinquent (ADD)", "dagen te laat (ADD)"),
+    "cei": ("CEI (%)", "CEI (%)"),
+    "credit_sales": ("credit sales", "omzet op rekening"),
+    "receivables_end": ("receivables at end", "debiteuren aan het eind"),
+    "overdue_share": ("overdue share", "aandeel vervallen"),
+    "total": ("Total", "Totaal"),
+}
+
+_OVER = re.compile(r"^over (\d+)$")
+
+
+def word(code, lang: str | None = None) -> str:
+    """Return how `code` (a bucket, grade, ladder step, client kind) reads in `lang`.
+
+    Unknown codes (a client's name, a bucket like '1–30', a grade letter) come back as
+    they are; 'over 90' becomes 'meer dan 90' in Dutch.
+    """
+    if not isinstance(code, str):
+        return code
+    nl = resolve_lang(lang) == "nl"
+    if code in _WORDS:
+        return _WORDS[code][nl]
+    over = _OVER.match(code)
+    if over and nl:
+        return f"meer dan {over.group(1)}"
+    return code
+
+
+def heading(column: str, lang: str | None = None) -> str:
+    """Return the heading people see for a DataFrame column (a bucket label is translated)."""
+    if column in _HEADINGS:
+        return _HEADINGS[column][resolve_lang(lang) == "nl"]
+    return word(column, lang)
+
+
+def shown_frame(frame: pd.DataFrame, lang: str | None = None, codes=()) -> pd.DataFrame:
+    """Return a copy of `frame` with headings in `lang` and the values of the `codes` columns
+    (e.g. grade, stage, bucket) translated with `word`."""
+    out = frame.copy()
+    for column in codes:
+        if column in out:
+            out[column] = out[column].map(lambda v: word(v, lang))
+    return out.rename(columns={c: heading(c, lang) for c in out.columns})
