@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# strip notebook outputs on commit (git filter; a run notebook never dirties the repo)
+	if [ -d .git ]; then $(BIN)/nbstripout --install --attributes .gitattributes; fi
 	touch $(STAMP)
 
 $(DEMO): $(STAMP)
@@ -38,7 +40,7 @@ test: lint
 
 # JupyterLab in headless Chromium (Debian's /usr/bin/chromium); screenshots in artifacts/
 test-browser: $(STAMP)
-	$(BIN)/python -m pytest -m browser -v
+	$(BIN)/python -m pytest -m browser -v -rs
 
 # Scale benchmark (100k, 1M, 10M invoices; `make bench SIZE=1000000` for one size) -> BENCHMARKS.md
 bench: $(STAMP)

@@ -1,6 +1,6 @@
 """dunning_analytics: debtor aging, payment behaviour and prepayment flags on a DuckDB ledger."""
 
-from . import formatting
+from . import formatting, vocabulary
 from .aging import aging, aging_trend, bucket_labels
 from .ingest import LoadError, load
 from .law import collection_costs, statutory_interest
@@ -15,6 +15,7 @@ __all__ = [
     "bucket_labels",
     "collection_costs",
     "formatting",
+    "vocabulary",
     "statutory_interest",
     "ledger_end_date",
     "load",

@@ -124,7 +124,10 @@ def payment_curves(
 
 
 def periods(start: dt.date, end: dt.date, period: str = "month") -> tuple[list, list]:
-    """Return (starts, ends) of the months or quarters from `start`'s to `end`'s, inclusive."""
+    """Return (starts, ends) of the months or quarters from `start`'s to `end`'s, inclusive.
+
+    The last period stops at `end` (a part period) and starts on its own first day.
+    """
     if period not in ("month", "quarter"):
         raise ValueError("period must be 'month' or 'quarter'")
     ends = month_ends(start, end)
@@ -134,10 +137,10 @@ def periods(start: dt.date, end: dt.date, period: str = "month") -> tuple[list, 
             last = (pd.Timestamp(end).to_period("Q").end_time).date()
             ends.append(last)
     ends[-1] = min(ends[-1], end)  # the last period stops at `end`
-    starts = []
-    for e in ends:
-        months = 3 if period == "quarter" else 1
-        starts.append((pd.Timestamp(e).to_period("M") - (months - 1)).start_time.date())
+    # each period starts on its own first day: a quarter that stops early (end 31 Oct)
+    # runs 1 Oct .. 31 Oct, never back into the quarter before
+    freq = "Q" if period == "quarter" else "M"
+    starts = [pd.Timestamp(e).to_period(freq).start_time.date() for e in ends]
     return starts, ends
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .aging import NOT_YET_DUE, UNAPPLIED
-from .formatting import format_eur, money_sum, resolve_lang
+from .formatting import format_eur, format_number, money_sum, resolve_lang
 from .vocabulary import word
 
 # every text a chart shows: key -> (English, Dutch)
@@ -216,12 +216,62 @@ def money_table(frame: pd.DataFrame, money_columns: list[str], lang: str | None 
     Every text is HTML-escaped: a client named <script>...</script> shows as text.
     """
     formats = {c: (lambda v, lang=lang: format_eur(v, lang)) for c in money_columns if c in frame}
+    right = [c for c in money_columns if c in frame]
     return (
         frame.style.format(formats, na_rep="", escape="html")
         .format_index(escape="html", axis=1)
-        .set_properties(subset=[c for c in money_columns if c in frame], **{"text-align": "right"})
+        .set_properties(subset=right, **{"text-align": "right"})
+        .set_table_styles(
+            {c: [{"selector": "th", "props": [("text-align", "right")]}] for c in right},
+            overwrite=False,
+        )
         .hide(axis="index")
     )
+
+
+def shown_table(
+    frame: pd.DataFrame,
+    money=(),
+    numbers: dict[str, int] | None = None,
+    lang: str | None = None,
+    codes=(),
+):
+    """Return a tidy Styler of `frame` for a notebook, in `lang` (or $DUNNING_LANG).
+
+    Headings and the values of the `codes` columns (buckets, grades, ladder steps) are
+    translated; `money` columns show euros, `numbers` columns their digits ({'dso': 1}),
+    date columns dd-mm-jjjj in Dutch and yyyy-mm-dd in English; figures and their
+    headings are right-aligned. Text is HTML-escaped.
+    """
+    import datetime as dt
+
+    from .formatting import format_date
+    from .vocabulary import heading, shown_frame
+
+    lang = resolve_lang(lang)
+    numbers = numbers or {}
+    shown = shown_frame(frame, lang, codes)
+    money_heads = [heading(c, lang) for c in money if c in frame]
+    number_heads = {heading(c, lang): d for c, d in numbers.items() if c in frame}
+    for column in frame.columns:
+        first = frame[column].dropna().head(1).tolist()
+        if first and isinstance(first[0], dt.date) and not isinstance(first[0], dt.datetime):
+            target = heading(column, lang)
+            shown[target] = [
+                format_date(v, lang) if isinstance(v, dt.date) else "" for v in frame[column]
+            ]
+    styled = money_table(shown, money_heads, lang)
+    if number_heads:
+        styled = styled.format(
+            {h: (lambda v, d=d: format_number(v, d, lang)) for h, d in number_heads.items()},
+            subset=list(number_heads),
+            na_rep="–",
+        ).set_properties(subset=list(number_heads), **{"text-align": "right"})
+        styled = styled.set_table_styles(
+            {h: [{"selector": "th", "props": [("text-align", "right")]}] for h in number_heads},
+            overwrite=False,
+        )
+    return styled
 
 
 GRADE_COLOURS = {"A": "#2e9e5b", "B": "#f6c445", "C": "#e8743b", "D": "#b3261e", "new": "#7a8ca3"}
@@ -506,6 +556,44 @@ def backtest_chart(result: pd.DataFrame) -> go.Figure:
         xaxis_title="flags as of",
         template="plotly_white",
         legend={"orientation": "h", "y": -0.25},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
+    return fig
+
+
+def week_actions_chart(actions: pd.DataFrame, as_of, lang: str | None = None) -> go.Figure:
+    """Bars of the week's actions per day and kind; the backlog from earlier weeks as one bar
+    of its own at the left, labelled with its oldest date, so it is not mistaken for this
+    week's work. In: dunning.week_actions(...)."""
+    from .formatting import format_date
+
+    nl = resolve_lang(lang) == "nl"
+    fig = go.Figure()
+    backlog = actions[actions["backlog"]]
+    earlier = (
+        ("eerdere weken, sinds " if nl else "earlier weeks, since ")
+        + format_date(min(backlog["action_date"]), lang)
+        if not backlog.empty
+        else None
+    )
+    days = sorted({d for d in actions.loc[~actions["backlog"], "action_date"]})
+    x_order = ([earlier] if earlier else []) + [format_date(d, lang) for d in days]
+    for kind in dict.fromkeys(actions["next_action"]):
+        part = actions[actions["next_action"] == kind]
+        counts = {earlier: int(part["backlog"].sum())} if earlier else {}
+        for d in days:
+            counts[format_date(d, lang)] = int(
+                ((part["action_date"] == d) & ~part["backlog"]).sum()
+            )
+        fig.add_bar(name=word(kind, lang), x=x_order, y=[counts.get(x, 0) for x in x_order])
+    fig.update_layout(
+        barmode="stack",
+        title=("Acties per dag, deze week" if nl else "Actions per day, this week")
+        + (f" (week {pd.Timestamp(as_of).isocalendar().week})"),
+        xaxis={"type": "category", "title": ""},
+        yaxis_title="acties" if nl else "actions",
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
     )
     return fig

@@ -34,6 +34,7 @@ ACTION_TEXT = {
     "formal_notice": "formal notice (aanmaning) by e-mail and post, announcing interest and costs",
     "fourteen_day_letter": "14-day letter (veertiendagenbrief): last term of 14 days before costs",
     "collection": "hand over to a collection agency or lawyer",
+    "with_agency": "none of our own: the client is with a collection agency",
 }
 
 
@@ -188,6 +189,18 @@ def worklist(
                 "note": note,
             }
         )
+    # a client handed to a collection agency is contacted by the agency, not by us:
+    # their other invoices get no reminders or calls of our own
+    agency = {r["client_id"] for r in rows if r["stage"] == "collection"}
+    for r in rows:
+        if r["client_id"] in agency and r["next_action"] in ("service_call", "reminder", "call"):
+            r.update(
+                next_action="with_agency",
+                action_date=None,
+                action_text=ACTION_TEXT["with_agency"],
+                due_now=False,
+                note="the client is with a collection agency: contact goes through the agency",
+            )
     columns = [
         "client_id",
         "name",
@@ -210,11 +223,39 @@ def worklist(
 
 
 def week_actions(work: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """The actions due by the end of the working week of `as_of` (overdue ones first)."""
+    """The actions due by the end of the working week of `as_of`, the backlog first.
+
+    Out: the worklist rows with an action date up to the week's last working day, and
+    `backlog` True for those that were due before the week began (the Monday of `as_of`'s
+    week): work left from earlier weeks, which a notebook shows under its own heading.
+    """
     week_end = max(plan_days(as_of), default=as_of)
-    due = work[work["action_date"].notna() & work["next_action"].isin(list(ACTION_TEXT))]
+    monday = as_of - dt.timedelta(days=as_of.weekday())
+    actionable = [k for k in ACTION_TEXT if k != "with_agency"]
+    due = work[work["action_date"].notna() & work["next_action"].isin(actionable)]
     due = due[due["action_date"].map(lambda d: d is not None and d <= week_end)]
+    due = due.assign(backlog=due["action_date"].map(lambda d: d < monday).astype(bool))
     return due.sort_values(["action_date", "outstanding"], ascending=[True, False])
+
+
+def backlog_sentence(backlog: pd.DataFrame, as_of: dt.date, lang: str | None = None) -> str:
+    """One sentence on the actions left from earlier weeks (from week_actions' backlog rows)."""
+    from .formatting import format_date, resolve_lang
+
+    nl = resolve_lang(lang) == "nl"
+    if backlog.empty:
+        return "Geen achterstand uit eerdere weken." if nl else "No backlog from earlier weeks."
+    oldest = format_date(min(backlog["action_date"]), lang)
+    total = format_eur(backlog["outstanding"].sum(), lang)
+    if nl:
+        return (
+            f"Achterstand: {len(backlog)} acties hadden al vóór deze week moeten gebeuren "
+            f"(de oudste op {oldest}), samen {total} open. Ze staan hieronder apart."
+        )
+    return (
+        f"Backlog: {len(backlog)} actions were due before this week (the oldest on {oldest}), "
+        f"together {total} open. They are listed apart below."
+    )
 
 
 # ------------------------------------------------------------------ the call plan

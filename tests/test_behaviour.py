@@ -233,3 +233,12 @@ def test_median_and_p90_days_to_pay_equal_pandas_quantiles_for_every_client(demo
     assert ours["median_days_to_pay"].tolist() == pytest.approx(expected["median"].tolist())
     assert ours["p90_days_to_pay"].tolist() == pytest.approx(expected["p90"].tolist())
     assert profiles.drop(expected.index)["median_days_to_pay"].isna().all()
+
+
+def test_a_part_quarter_starts_on_its_own_first_day():
+    from dunning_analytics.behaviour import periods
+
+    starts, ends = periods(D(2025, 7, 1), D(2026, 10, 31), "quarter")
+    assert (starts[-1], ends[-1]) == (D(2026, 10, 1), D(2026, 10, 31))
+    assert (starts[-2], ends[-2]) == (D(2026, 7, 1), D(2026, 9, 30))
+    assert all(e < s for e, s in zip(ends, starts[1:], strict=False))  # no overlap

@@ -189,3 +189,42 @@ def test_claim_statement_worked_by_hand(ledger):
     )
     assert claim_statement(con, D(2024, 7, 24), "K2").costs == E("0.00")  # 14 days: not yet
     assert claim_statement(con, D(2024, 7, 25), "K2").costs == E("150.00")  # expired
+
+
+def test_a_client_with_a_collection_agency_gets_no_calls_or_reminders_of_ours(ledger):
+    invoices = [
+        ("A", "K1", D(2025, 3, 1), D(2025, 4, 1), E("1000.00")),
+        ("B", "K1", D(2025, 5, 1), D(2025, 6, 1), E("400.00")),
+        ("C", "K3", D(2025, 5, 1), D(2025, 6, 1), E("400.00")),
+    ]
+    con = make_ledger(ledger, invoices)
+    con.execute(
+        "INSERT INTO contacts (contact_id, client_id, invoice_id, contact_at, kind) "
+        "VALUES ('x', 'K1', 'A', TIMESTAMP '2025-06-02 10:00', 'collection')"
+    )
+    assert _step(con, "A")[:2] == ("collection", "done")
+    stage, action, when, note = _step(con, "B")
+    assert (action, when) == ("with_agency", None) and "collection agency" in note
+    assert _step(con, "C")[1] == "reminder"  # another client is untouched
+    planned, unplanned = call_plan(con, AS_OF)
+    assert "K1" not in {c.client_id for c in planned + unplanned}
+    from dunning_analytics.dunning import week_actions
+
+    actions = week_actions(worklist(con, AS_OF), AS_OF)
+    assert "K1" not in set(actions["client_id"])
+
+
+def test_week_actions_mark_the_backlog_from_earlier_weeks(ledger):
+    from dunning_analytics.dunning import week_actions
+
+    invoices = [
+        ("old", "K1", D(2025, 4, 1), D(2025, 5, 1), E("100.00")),  # reminder due 2 May
+        ("new", "K2", D(2025, 5, 10), D(2025, 6, 9), E("100.00")),  # call due 17 June
+    ]
+    con = make_ledger(ledger, invoices)
+    con.execute(
+        "INSERT INTO contacts (contact_id, client_id, invoice_id, contact_at, kind) "
+        "VALUES ('r', 'K2', 'new', TIMESTAMP '2025-06-10 10:00', 'reminder')"
+    )
+    actions = week_actions(worklist(con, AS_OF), AS_OF).set_index("invoice_id")
+    assert bool(actions.loc["old", "backlog"]) and not bool(actions.loc["new", "backlog"])

@@ -1,5 +1,7 @@
 """Every notebook runs top to bottom on the demo ledger, and is committed without outputs."""
 
+import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -9,9 +11,11 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
+@pytest.mark.parametrize("lang", ["en", "nl"])
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_top_to_bottom(path, demo_ledger, monkeypatch, tmp_path):
+def test_notebook_runs_top_to_bottom(path, lang, demo_ledger, monkeypatch, tmp_path):
     monkeypatch.setenv("DUNNING_LEDGER", str(demo_ledger))
+    monkeypatch.setenv("DUNNING_LANG", lang)
     book = nbformat.read(path, as_version=4)
     NotebookClient(
         book, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
@@ -28,11 +32,54 @@ def test_notebook_runs_top_to_bottom(path, demo_ledger, monkeypatch, tmp_path):
     plots = [o for o in shown if "application/vnd.plotly.v1+json" in o.get("data", {})]
     widgets = [o for o in shown if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert plots or widgets
+    text = json.dumps([o.get("data", o.get("text", "")) for o in shown], ensure_ascii=False)
+    if lang == "nl":  # Dutch amounts (€ 1.234,56) and no English bucket or grade words
+        assert re.search(r"€ -?\d{1,3}(\.\d{3})*,\d\d", text) or not re.search("€", text)
+        for english in ("not yet due", "unapplied credit", "formal notice", "\"new\""):
+            assert english not in text, (path.name, english)
+
+
+def _committed(path: Path):
+    """The notebook as committed (git's HEAD), or the file itself outside a git checkout: a
+    notebook run and saved in JupyterLab does not fail the tests, a committed output does."""
+    import subprocess
+
+    root = path.parents[1]
+    shown = subprocess.run(
+        ["git", "show", f"HEAD:notebooks/{path.name}"], cwd=root, capture_output=True, text=True
+    )
+    if shown.returncode != 0:
+        return nbformat.read(path, as_version=4)
+    return nbformat.reads(shown.stdout, as_version=4)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_committed_without_outputs(path):
-    book = nbformat.read(path, as_version=4)
+    book = _committed(path)
     for cell in book.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, path.name
+
+
+def test_commits_strip_notebook_outputs():
+    """`make setup` installs nbstripout as the git filter for notebooks."""
+    import shutil
+    import subprocess
+
+    root = NOTEBOOKS[0].parents[1]
+    if not (root / ".git").exists() or not shutil.which("git"):
+        pytest.skip("not a git checkout")
+    attributes = subprocess.run(
+        ["git", "check-attr", "filter", "--", f"notebooks/{NOTEBOOKS[0].name}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert attributes.strip().endswith("filter: nbstripout"), attributes
+    clean = subprocess.run(
+        ["git", "config", "--get", "filter.nbstripout.clean"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "nbstripout" in clean, "run `make setup` to install the filter"
