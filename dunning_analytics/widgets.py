@@ -45,9 +45,9 @@ _UI = {
     ),
     "table_title": (
         "<b>Every client</b> (largest overdue first; sort by any column, search, click a row "
-        "or a bar for its invoices)",
+        "for its invoices)",
         "<b>Alle klanten</b> (meeste vervallen eerst; sorteer op elke kolom, zoek, klik op een "
-        "rij of een balk voor de facturen)",
+        "rij voor de facturen)",
     ),
     "items_of": ("<b>Open items of {name}</b>", "<b>Openstaande posten van {name}</b>"),
     "no_client": (
@@ -168,8 +168,9 @@ class AgingExplorer:
 
     Every change runs one aging query (by client) and updates the chart (a plotly
     FigureWidget, in place), the totals and the client table (an itables widget with
-    every client, sortable and searchable) together. Clicking a client's bar or row, or
-    picking it in the list, shows its open items; when the filters leave no client, the
+    every client, sortable and searchable) together. Clicking a client's row, or picking
+    it in the list, shows its open items (a click on a bar is wired too, but not yet seen
+    to arrive from the browser in the tests); when the filters leave no client, the
     open items are cleared too. "Export to Excel" writes what is shown, with a totals
     row. `frame` holds the latest aging by client; `timings` the seconds of each update.
     """
@@ -200,7 +201,7 @@ class AgingExplorer:
         self.kind = w.Dropdown(
             description=t("clients"),
             options=[
-                (t("all"), None),
+                (t("all"), "all"),
                 (word("business", self.lang), "business"),
                 (word("consumer", self.lang), "consumer"),
             ],
@@ -267,7 +268,7 @@ class AgingExplorer:
             as_of,
             buckets=self.buckets,
             basis=self.basis.value,
-            client_kind=self.kind.value,
+            client_kind=None if self.kind.value == "all" else self.kind.value,
             min_amount=self.min_amount.value or None,
         )
         day = format_date(as_of, self.lang)

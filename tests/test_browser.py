@@ -7,6 +7,7 @@ go to artifacts/screenshots/ (ignored by git, left behind by CI).
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -43,6 +44,16 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def lab(demo_ledger, tmp_path_factory):
     """JupyterLab on 127.0.0.1 with a token, private Jupyter folders and copies of the notebooks."""
+    yield from _lab(demo_ledger, tmp_path_factory, "en")
+
+
+@pytest.fixture(scope="module")
+def lab_nl(demo_ledger, tmp_path_factory):
+    """The same JupyterLab with DUNNING_LANG=nl: everything in Dutch."""
+    yield from _lab(demo_ledger, tmp_path_factory, "nl")
+
+
+def _lab(demo_ledger, tmp_path_factory, lang):
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium); browser tests skipped")
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -55,6 +66,12 @@ def lab(demo_ledger, tmp_path_factory):
     labconfig.mkdir(parents=True)
     (labconfig / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
+    # no news or update pop-ups in the screenshots
+    notification = home / "settings" / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True)
+    (notification / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
     )
     # render every cell (no windowing), so off-screen outputs exist in the page too
     tracker = home / "settings" / "@jupyterlab" / "notebook-extension"
@@ -72,6 +89,7 @@ def lab(demo_ledger, tmp_path_factory):
         JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
         DUNNING_LEDGER=str(demo_ledger),
+        DUNNING_LANG=lang,
     )
     log = open(home / "lab.log", "w")  # noqa: SIM115 (closed below)
     server = subprocess.Popen(
@@ -85,6 +103,7 @@ def lab(demo_ledger, tmp_path_factory):
             f"--port={port}",
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={work}",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--allow-root",
         ],
         env=env,
@@ -102,7 +121,7 @@ def lab(demo_ledger, tmp_path_factory):
                 server.kill()
                 pytest.fail("JupyterLab did not start:\n" + (home / "lab.log").read_text()[-2000:])
             time.sleep(0.5)
-    yield {"base": base, "token": token, "folder": work}
+    yield {"base": base, "token": token, "folder": work, "lang": lang}
     server.terminate()
     try:
         server.wait(timeout=20)
@@ -142,6 +161,7 @@ class Notebook:
             ),
         )
         self.name = name
+        self.suffix = "" if lab["lang"] == "en" else f"-{lab['lang']}"
         # ?reset: a fresh workspace, so tabs of earlier tests are not restored
         self.page.goto(f"{lab['base']}/lab/tree/{name}?reset&token={lab['token']}")
         self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
@@ -215,7 +235,7 @@ class Notebook:
 
     def screenshot(self) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{Path(self.name).stem}.png"))
+        self.page.screenshot(path=str(SCREENSHOTS / f"{Path(self.name).stem}{self.suffix}.png"))
 
     def saved_outputs(self) -> list[str]:
         """Save the notebook and return the kind of each top-level output: plot, widget, other."""
@@ -226,8 +246,16 @@ class Notebook:
         deadline = time.time() + 20
         while path.stat().st_mtime_ns == before and time.time() < deadline:
             time.sleep(0.2)
+        book = None
+        while book is None:  # the file may be read while JupyterLab is still writing it
+            try:
+                book = json.loads(path.read_text())
+            except json.JSONDecodeError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.3)
         kinds = []
-        for cell in json.loads(path.read_text())["cells"]:
+        for cell in book["cells"]:
             for output in cell.get("outputs", []):
                 data = output.get("data", {})
                 if "application/vnd.plotly.v1+json" in data:
@@ -289,6 +317,24 @@ def test_notebook_runs_and_renders_in_jupyterlab(open_notebook, path):
     notebook.check_rendered()
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_in_dutch(browser, lab_nl, path):
+    """With DUNNING_LANG=nl every notebook renders, and what it shows is Dutch."""
+    notebook = Notebook(browser, lab_nl, path.name)
+    try:
+        notebook.run_all()
+        notebook.check_rendered()
+        text = " ".join(notebook.page.locator(".jp-OutputArea").all_inner_texts())
+        titles = " ".join(p["title"] for p in notebook.plots())
+        for english in ("not yet due", "unapplied credit", "formal notice", "Outstanding €"):
+            assert english not in text + titles, (path.name, english)
+        if "€" in text:
+            assert re.search(r"€ -?\d{1,3}(\.\d{3})*,\d\d", text), path.name
+    finally:
+        notebook.screenshot()
+        notebook.page.close()
+
+
 def _first_title(notebook: Notebook) -> str:
     return notebook.plots()[0]["title"]
 
@@ -303,19 +349,96 @@ def _wait_for_change(read, before, timeout=30):
     raise AssertionError(f"nothing changed from {before!r}")
 
 
+TIMINGS = SCREENSHOTS.parent / "explorer_timings.json"
+
+
+def _record(name: str, seconds: list[float]) -> None:
+    """Keep the browser-measured update times (artifacts/explorer_timings.json) for
+    BENCHMARKS.md; the tests report them and never assert on them."""
+    TIMINGS.parent.mkdir(parents=True, exist_ok=True)
+    known = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
+    known[name] = {
+        "updates": len(seconds),
+        "median_ms": round(1000 * sorted(seconds)[len(seconds) // 2]),
+        "max_ms": round(1000 * max(seconds)),
+    }
+    TIMINGS.write_text(json.dumps(known, indent=1))
+    print(f"{name}: {known[name]}")
+
+
+def _visible_after(page, action, condition: str, arg=None, timeout=30_000) -> float:
+    """Seconds from `action` until the JavaScript `condition` holds in the page (checked on
+    every animation frame): the time until the user sees the update."""
+    started = time.perf_counter()
+    action()
+    page.wait_for_function(condition, arg=arg, polling="raf", timeout=timeout)
+    return time.perf_counter() - started
+
+
+_TITLE = (
+    "(before) => { const t = document.querySelector('.js-plotly-plot .gtitle');"
+    " return t && t.textContent !== before; }"
+)
+
+
 def test_aging_explorer_as_of_date_changes_the_totals(open_notebook):
     notebook = open_notebook("02_aging.ipynb")
     notebook.run_all()
+    page = notebook.page
     before = _first_title(notebook)
     assert before.startswith("Outstanding €")
-    date_input = notebook.page.locator("input[type='date']").first
-    date_input.fill("2025-06-30")
-    date_input.dispatch_event("change")
-    after = _wait_for_change(lambda: _first_title(notebook), before)
-    assert after.startswith("Outstanding €") and after != before
-    summary = notebook.page.locator("text=as of 30-06-2025").count()
-    assert summary >= 1
+    date_input = page.locator("input[type='date']").first
+    seconds = []
+    for day in ("2025-06-30", "2025-12-31", "2026-03-31", "2026-06-30", "2026-10-31"):
+        title = _first_title(notebook)
+
+        def change(day=day):
+            date_input.fill(day)
+            date_input.dispatch_event("change")
+
+        seconds.append(_visible_after(page, change, _TITLE, title))
+        if day == "2025-06-30":
+            after = _first_title(notebook)
+            assert after.startswith("Outstanding €") and after != before
+            assert page.locator("text=as of 2025-06-30").count() >= 1
+    _record("aging explorer: as-of date (demo ledger)", seconds)
     notebook.check_rendered()
+
+
+def test_aging_explorer_drills_down_and_never_shows_stale_detail(open_notebook):
+    notebook = open_notebook("02_aging.ipynb")
+    notebook.run_all()
+    page = notebook.page
+    title = page.locator(".widget-html").filter(has_text="Open items of").first
+    # every client in the table (95 on the demo ledger), not the first 50
+    info = page.locator(".dt-info").first.inner_text()
+    assert "95" in info, info
+    # click the third row: its client's open items are shown
+    row = page.locator("table.dataTable tbody tr").nth(2)
+    client = row.locator("td").first.inner_text()
+    row.click()
+    page.wait_for_function(
+        "(c) => [...document.querySelectorAll('.widget-html')].some(e =>"
+        " e.textContent.includes('Open items of') && e.textContent.includes('(' + c + ')'))",
+        arg=client,
+        timeout=30_000,
+    )
+    items = page.evaluate("() => document.querySelectorAll('.widget-html table tbody tr').length")
+    assert items >= 1, "the client's open items are not shown"
+    # filters that leave no client: no open items of the previous client stay behind
+    minimum = page.locator(".widget-text input[type='number']").first
+    minimum.fill("100000000")
+    minimum.press("Enter")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.widget-html')].some(e =>"
+        " e.textContent.includes('no client to show'))",
+        timeout=30_000,
+    )
+    detail = page.locator(".widget-html").filter(has_text="no client to show").first
+    assert detail.is_visible()
+    assert "Nothing open" in _first_title(notebook)
+    leftover = page.evaluate("() => [...document.querySelectorAll('.widget-html table')].length")
+    assert leftover == 0, "open items of the previous client are still shown"
 
 
 def test_client_picker_changes_the_profile(open_notebook):
@@ -326,9 +449,23 @@ def test_client_picker_changes_the_profile(open_notebook):
     before = heading.inner_text()
     picker = notebook.page.locator(".widget-dropdown select").first
     options = picker.locator("option").all_inner_texts()
-    picker.select_option(index=len(options) - 1)
-    after = _wait_for_change(lambda: heading.inner_text(), before)
-    assert after != before and card.is_visible()
+    seconds = []
+    for index in (len(options) - 1, 1, len(options) // 2, 2, 3):
+        shown = heading.inner_text()
+        seconds.append(
+            _visible_after(
+                notebook.page,
+                lambda index=index: picker.select_option(index=index),
+                "(before) => { const t = document.querySelector('table.da-profile');"
+                " const h = t && t.parentElement.querySelector('h3');"
+                " return h !== null && h.textContent !== before; }",
+                shown,
+            )
+        )
+        if index == len(options) - 1:
+            after = heading.inner_text()
+            assert after != before and card.is_visible()
+    _record("client explorer: pick a client (demo ledger)", seconds)
     notebook.check_rendered()
 
 
@@ -339,16 +476,30 @@ def test_risk_threshold_changes_the_flagged_count(open_notebook):
     before = int(count.inner_text())
     slider = notebook.page.locator(".widget-slider").filter(has_text="Chronic late").first
     slider.locator(".noUi-handle").first.focus()
-    notebook.page.keyboard.press("Home")  # the lowest threshold: 1 day late on average
-    after = int(_wait_for_change(lambda: count.inner_text(), str(before)))
+    changed = "(before) => document.querySelector('.da-flagged-count').textContent !== before"
+    seconds = [
+        _visible_after(
+            notebook.page, lambda: notebook.page.keyboard.press("Home"), changed, str(before)
+        )
+    ]  # the lowest threshold: 1 day late on average
+    after = int(count.inner_text())
     assert after > before
+    for key in ("End", "Home", "End", "Home"):
+        shown = count.inner_text()
+        seconds.append(
+            _visible_after(
+                notebook.page, lambda key=key: notebook.page.keyboard.press(key), changed, shown
+            )
+        )
+    _record("risk explorer: move a threshold (demo ledger)", seconds)
     notebook.check_rendered()
 
 
-def test_quarterly_review_html_renders_offline(browser, demo_ledger, tmp_path):
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_quarterly_review_html_renders_offline(browser, demo_ledger, tmp_path, lang):
     from dunning_analytics.review import write_review
 
-    path = write_review(demo_ledger, "2026Q3", out=tmp_path / "review.html", lang="nl")
+    path = write_review(demo_ledger, "2026Q3", out=tmp_path / "review.html", lang=lang)
     page = browser.new_page(viewport={"width": 1200, "height": 1600})
     console_errors, outside = [], []
     page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
@@ -370,5 +521,5 @@ def test_quarterly_review_html_renders_offline(browser, demo_ledger, tmp_path):
     assert not console_errors, console_errors
     assert not outside, outside
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "review-2026Q3.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"review-2026Q3-{lang}.png"), full_page=True)
     page.close()

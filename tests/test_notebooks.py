@@ -35,7 +35,7 @@ def test_notebook_runs_top_to_bottom(path, lang, demo_ledger, monkeypatch, tmp_p
     text = json.dumps([o.get("data", o.get("text", "")) for o in shown], ensure_ascii=False)
     if lang == "nl":  # Dutch amounts (€ 1.234,56) and no English bucket or grade words
         assert re.search(r"€ -?\d{1,3}(\.\d{3})*,\d\d", text) or not re.search("€", text)
-        for english in ("not yet due", "unapplied credit", "formal notice", "\"new\""):
+        for english in ("not yet due", "unapplied credit", "formal notice", '"new"'):
             assert english not in text, (path.name, english)
 
 
