@@ -409,7 +409,6 @@ def test_aging_explorer_drills_down_and_never_shows_stale_detail(open_notebook):
     notebook = open_notebook("02_aging.ipynb")
     notebook.run_all()
     page = notebook.page
-    title = page.locator(".widget-html").filter(has_text="Open items of").first
     # every client in the table (95 on the demo ledger), not the first 50
     info = page.locator(".dt-info").first.inner_text()
     assert "95" in info, info
