@@ -347,8 +347,10 @@ class AgingExplorer:
             by="invoice",
             client_id=self.client.value,
         )
-        name = dict(self.client.options).get(self.client.value, self.client.value)
-        name = next((label for label, c in self.client.options if c == self.client.value), name)
+        name = next(
+            (label for label, c in self.client.options if c == self.client.value),
+            self.client.value,
+        )
         self.items_title.value = ui_text("items_of", self.lang).format(name=html.escape(name))
         shown = items[
             [
