@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from .aging import NOT_YET_DUE, UNAPPLIED
 from .formatting import format_eur, format_number, money_sum, resolve_lang
-from .vocabulary import word
+from .vocabulary import pick, word
 
 # every text a chart shows: key -> (English, Dutch)
 _TEXT = {
@@ -73,7 +73,12 @@ _TEXT = {
 
 def chart_text(key: str, lang: str | None = None) -> str:
     """Return a chart text in `lang` (or $DUNNING_LANG)."""
-    return _TEXT[key][resolve_lang(lang) == "nl"]
+    return pick(_TEXT[key], lang)
+
+
+def _separators(lang: str | None) -> str:
+    """plotly's decimal and thousands separators for `lang`: Dutch 1.234,5; English 1,234.5."""
+    return ",." if resolve_lang(lang) == "nl" else ".,"
 
 
 _OVERDUE_COLOURS = ["#f6d55c", "#f3a24b", "#e8743b", "#d1453b", "#a4262c", "#6d1a1f"]
@@ -171,7 +176,7 @@ def aging_by_client_chart(
         height=max(350, 28 * len(names) + 180),
         margin={"l": 10, "r": 10, "t": 80, "b": 10},
         template="plotly_white",
-        separators=",." if resolve_lang(lang) == "nl" else ".,",
+        separators=_separators(lang),
     )
     return fig
 
@@ -205,7 +210,7 @@ def aging_trend_chart(
         legend={"orientation": "h", "y": -0.2},
         template="plotly_white",
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        separators=",." if resolve_lang(lang) == "nl" else ".,",
+        separators=_separators(lang),
     )
     return fig
 
@@ -329,7 +334,7 @@ def client_scatter(
         template="plotly_white",
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        separators=",." if resolve_lang(lang) == "nl" else ".,",
+        separators=_separators(lang),
     )
     return fig
 
@@ -438,7 +443,7 @@ def payment_curve_chart(
         yaxis={"title": t("curve_y"), "range": [0, 100]},
         template="plotly_white",
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        separators=",." if resolve_lang(lang) == "nl" else ".,",
+        separators=_separators(lang),
     )
     return fig
 
@@ -472,7 +477,7 @@ def kpi_chart(kpis: pd.DataFrame, title: str | None = None, lang: str | None = N
         template="plotly_white",
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        separators=",." if resolve_lang(lang) == "nl" else ".,",
+        separators=_separators(lang),
     )
     return fig
 
@@ -527,7 +532,7 @@ def level_chart(
         legend={"orientation": "h", "y": -0.2},
         height=380,
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        separators=",." if resolve_lang(lang) == "nl" else ".,",
+        separators=_separators(lang),
     )
     return fig
 

@@ -72,24 +72,20 @@ def _table_out(
     """Write `frame` (headings and codes in the chosen language, a totals row when `totals`)
     to --out, its format from the file's extension (.csv or .xlsx), or as CSV to standard
     output with --format csv. Return False when neither was asked (print a table instead)."""
-    from .exports import spreadsheet_frame, with_totals, write_csv, write_table
-    from .vocabulary import heading, shown_frame
+    from .exports import report_frame, spreadsheet_frame, write_csv, write_table
 
     lang = _lang(args)
     fmt = getattr(args, "format", None)
     if fmt == "table" or (fmt is None and not args.out):
         return False
-    whole = with_totals(frame, money, heading("total", lang)) if totals else frame
-    shown = shown_frame(whole, lang, codes)
+    shown, money_headings = report_frame(frame, money, lang, codes, totals)
     if args.out:
         out = Path(args.out)
         if fmt and not out.suffix:
             out = out.with_suffix(f".{fmt}")
         elif fmt and out.suffix.lower() != f".{fmt}":
             raise LedgerError(f"--out {out} and --format {fmt} disagree; give one of them")
-        path = write_table(
-            shown, out, sheet=sheet, lang=lang, money_columns=[heading(c, lang) for c in money]
-        )
+        path = write_table(shown, out, sheet=sheet, lang=lang, money_columns=money_headings)
         print(f"Wrote {len(frame)} rows to {path}" + (" with a totals row" if totals else ""))
     elif fmt == "csv":
         write_csv(spreadsheet_frame(shown), sys.stdout, lang=lang)

@@ -71,6 +71,17 @@ def with_totals(frame: pd.DataFrame, money_columns, label: str = "Total") -> pd.
     return pd.concat([frame, pd.DataFrame([total], columns=frame.columns)], ignore_index=True)
 
 
+def report_frame(
+    frame: pd.DataFrame, money, lang: str | None = None, codes=(), totals: bool = True
+) -> tuple[pd.DataFrame, list[str]]:
+    """Return `frame` as people get it in a file: a totals row (when `totals`), headings and
+    the `codes` columns' values in `lang`; and the headings of the `money` columns."""
+    from .vocabulary import heading, shown_frame
+
+    whole = with_totals(frame, money, heading("total", lang)) if totals else frame
+    return shown_frame(whole, lang, codes), [heading(c, lang) for c in money]
+
+
 def write_table(
     frame: pd.DataFrame,
     path: str | Path,

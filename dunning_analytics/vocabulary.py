@@ -100,6 +100,11 @@ _HEADINGS = {
 _OVER = re.compile(r"^over (\d+)$")
 
 
+def pick(pair: tuple[str, str], lang: str | None = None) -> str:
+    """Return the English or the Dutch of an (English, Dutch) pair, by `lang`."""
+    return pair[resolve_lang(lang) == "nl"]
+
+
 def word(code, lang: str | None = None) -> str:
     """Return how `code` (a bucket, grade, ladder step, client kind) reads in `lang`.
 
@@ -108,11 +113,10 @@ def word(code, lang: str | None = None) -> str:
     """
     if not isinstance(code, str):
         return code
-    nl = resolve_lang(lang) == "nl"
     if code in _WORDS:
-        return _WORDS[code][nl]
+        return pick(_WORDS[code], lang)
     over = _OVER.match(code)
-    if over and nl:
+    if over and resolve_lang(lang) == "nl":
         return f"meer dan {over.group(1)}"
     return code
 
@@ -120,7 +124,7 @@ def word(code, lang: str | None = None) -> str:
 def heading(column: str, lang: str | None = None) -> str:
     """Return the heading people see for a DataFrame column (a bucket label is translated)."""
     if column in _HEADINGS:
-        return _HEADINGS[column][resolve_lang(lang) == "nl"]
+        return pick(_HEADINGS[column], lang)
     return word(column, lang)
 
 

@@ -12,13 +12,14 @@ import html
 from pathlib import Path
 
 import ipywidgets as w
+import pandas as pd
 from IPython.display import display
 
 from .aging import BUCKET_SCHEMES, aging, aging_totals, bucket_labels
 from .charts import aging_by_client_chart, money_table
 from .formatting import format_date, format_eur, parse_date, resolve_lang
 from .ledger import ledger_end_date, open_ledger
-from .vocabulary import heading, shown_frame, word
+from .vocabulary import heading, pick, shown_frame, word
 
 _INVOICE_MONEY = ["amount", "paid_amount", "credit_applied", "outstanding"]
 
@@ -64,7 +65,7 @@ _UI = {
 
 def ui_text(key: str, lang: str | None = None) -> str:
     """Return an explorer text in `lang` (or $DUNNING_LANG)."""
-    return _UI[key][resolve_lang(lang) == "nl"]
+    return pick(_UI[key], lang)
 
 
 class DateControl:
@@ -134,15 +135,27 @@ def _floats(frame, money: list[str]):
     return out
 
 
+_TABLE_CODES = ["kind", "grade", "bucket", "item_type"]  # columns whose values are translated
+
+
+def table_data(frame, money: list[str], lang: str) -> dict:
+    """The arguments an ITable gets for `frame`: the data (headings and codes in `lang`,
+    money as floats) and the columnDefs that show the money in euros."""
+    shown = shown_frame(_floats(frame, money), lang, codes=_TABLE_CODES)
+    return {
+        "df": shown,
+        "columnDefs": _euro_columns(shown, [heading(c, lang) for c in money], lang),
+    }
+
+
 def interactive_table(frame, money: list[str], lang: str, **options):
     """An itables ITable widget of `frame` (headings in `lang`), sortable and searchable,
-    money in euros; one row can be selected (select=True) for a drill-down."""
+    money in euros; one row can be selected (select=True) for a drill-down. Update it
+    with `table.update(**table_data(frame, money, lang))`."""
     from itables.widget import ITable
 
-    shown = shown_frame(_floats(frame, money), lang, codes=["kind", "grade", "bucket", "item_type"])
     return ITable(
-        shown,
-        columnDefs=_euro_columns(shown, [heading(c, lang) for c in money], lang),
+        **table_data(frame, money, lang),
         maxBytes=0,  # aggregates only: every row, never a silent sample
         classes="display compact",
         style="width:100%;table-layout:auto",
@@ -220,7 +233,7 @@ class AgingExplorer:
         self.summary = w.HTML()
         self.chart = go.FigureWidget()
         self.table = interactive_table(
-            _floats(aging(self.con, start).head(0), []), [], self.lang, select={"style": "single"}
+            pd.DataFrame(columns=["client_id", "name"]), [], self.lang, select={"style": "single"}
         )
         self.client = w.Dropdown(description=t("client"), options=[], layout={"width": "520px"})
         self.items_title = w.HTML()
@@ -288,12 +301,7 @@ class AgingExplorer:
             )
         self._draw_chart(labels)
         money = [*labels, "outstanding", "overdue"]
-        shown = shown_frame(_floats(self.frame, money), self.lang, codes=["kind"])
-        self.table.update(
-            shown,
-            columnDefs=_euro_columns(shown, [heading(c, self.lang) for c in money], self.lang),
-            selected_rows=[],
-        )
+        self.table.update(**table_data(self.frame, money, self.lang), selected_rows=[])
         options = [
             (f"{n} ({c})", c)
             for c, n in zip(self.frame["client_id"], self.frame["name"], strict=True)
@@ -371,17 +379,16 @@ class AgingExplorer:
     def export(self, *_) -> Path:
         """Write the aging shown (every client, headings in the explorer's language, a totals
         row) to aging-<date>.xlsx in `export_folder`; return its path."""
-        from .exports import with_totals, write_table
+        from .exports import report_frame, write_table
 
-        labels = bucket_labels(self.buckets)
-        money = [*labels, "outstanding", "overdue"]
-        whole = with_totals(self.frame, money, heading("total", self.lang))
+        money = [*bucket_labels(self.buckets), "outstanding", "overdue"]
+        shown, money_headings = report_frame(self.frame, money, self.lang, codes=["kind"])
         path = write_table(
-            shown_frame(whole, self.lang, codes=["kind"]),
+            shown,
             self.export_folder / f"aging-{self.as_of.value.isoformat()}.xlsx",
             sheet=f"aging {self.as_of.value}",
             lang=self.lang,
-            money_columns=[heading(c, self.lang) for c in money],
+            money_columns=money_headings,
         )
         note = ui_text("wrote", self.lang).format(path=path.name, n=len(self.frame))
         self.export_note.value = (
@@ -732,11 +739,7 @@ class RiskExplorer:
             f"<b>{share}</b> of the last 12 months' revenue.</p>"
         )
         _replace(self.chart, level_chart(summary, lang=self.lang))
-        shown = shown_frame(_floats(flagged, ["open_exposure"]), self.lang, codes=["grade"])
-        self.table.update(
-            shown,
-            columnDefs=_euro_columns(shown, [heading("open_exposure", self.lang)], self.lang),
-        )
+        self.table.update(**table_data(flagged, ["open_exposure"], self.lang))
         self.busy.value = ""
         self.timings.append(time.perf_counter() - started)
 
