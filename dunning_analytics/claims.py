@@ -17,8 +17,10 @@ from decimal import Decimal
 
 import pandas as pd
 
+from .formatting import format_date, format_eur, resolve_lang
 from .law import claim_costs, statutory_interest
 from .ledger import connected, query_frame
+from .vocabulary import pick
 
 LETTER_EXPIRES_AFTER_DAYS = 15
 
@@ -37,20 +39,53 @@ class ClaimStatement:
     costs: Decimal
     letter_expired: bool
     warnings: list[str] = field(default_factory=list)
+    lang: str = "en"
 
     @property
     def total(self) -> Decimal:
         return self.principal + self.interest + self.costs
 
+    def summary(self) -> str:
+        """The claim in a few plain lines in the claim's language: who, principal, interest,
+        costs, total, and the warnings."""
 
-def claim_statement(ledger, as_of: dt.date, client_id: str, vat_rate=None) -> ClaimStatement:
+        def eur(value) -> str:
+            return format_eur(value, self.lang)
+
+        lines = [
+            pick(
+                (
+                    f"{self.name} ({self.client_id}), as of {format_date(self.as_of, 'en')}",
+                    f"{self.name} ({self.client_id}), per {format_date(self.as_of, 'nl')}",
+                ),
+                self.lang,
+            ),
+            pick(
+                (
+                    f"principal {eur(self.principal)}, statutory interest {eur(self.interest)}, "
+                    f"collection costs {eur(self.costs)}: total {eur(self.total)}",
+                    f"hoofdsom {eur(self.principal)}, wettelijke rente {eur(self.interest)}, "
+                    f"incassokosten {eur(self.costs)}: totaal {eur(self.total)}",
+                ),
+                self.lang,
+            ),
+        ]
+        note = pick(("note", "let op"), self.lang)
+        return "\n".join(lines + [f"{note}: {w}" for w in self.warnings])
+
+
+def claim_statement(
+    ledger, as_of: dt.date, client_id: str, vat_rate=None, lang: str | None = None
+) -> ClaimStatement:
     """Return the claim on `client_id` as of `as_of`: overdue invoices, interest, costs.
 
     In: ledger, as-of date, client id, optional VAT rate on the costs (only for
     a creditor who cannot deduct VAT). Out: ClaimStatement with a per-invoice
     table (invoice_id, due_date, days_overdue, principal, interest, costs,
-    total) and the totals.
+    total) and the totals; warnings and summary() in `lang` (else $DUNNING_LANG, else
+    English).
     """
+    lang = resolve_lang(lang)
     with connected(ledger) as con:
         client = query_frame(
             con, "SELECT client_id, name, kind FROM clients WHERE client_id = $c", {"c": client_id}
@@ -88,6 +123,7 @@ def claim_statement(ledger, as_of: dt.date, client_id: str, vat_rate=None) -> Cl
             row.due_date + dt.timedelta(days=1),
             as_of + dt.timedelta(days=1),
             kind="consumer" if kind == "consumer" else "commercial",
+            lang=lang,
         )
         interest.append(result.total)
         warnings += [w for w in result.warnings if w not in warnings]
@@ -102,7 +138,15 @@ def claim_statement(ledger, as_of: dt.date, client_id: str, vat_rate=None) -> Cl
     ]
     if kind == "consumer" and not letter_expired and len(invoices):
         warnings.append(
-            "no collection costs: a consumer owes them only after a 14-day letter has expired"
+            pick(
+                (
+                    "no collection costs: a consumer owes them only after a 14-day letter has "
+                    "expired",
+                    "geen incassokosten: een consument is die pas verschuldigd als de termijn "
+                    "van een veertiendagenbrief is verstreken",
+                ),
+                lang,
+            )
         )
     return ClaimStatement(
         client_id=client_id,
@@ -115,6 +159,7 @@ def claim_statement(ledger, as_of: dt.date, client_id: str, vat_rate=None) -> Cl
         costs=costs,
         letter_expired=letter_expired,
         warnings=warnings,
+        lang=lang,
     )
 
 

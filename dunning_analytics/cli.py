@@ -280,16 +280,20 @@ def _cmd_risk(args: argparse.Namespace) -> int:
 def _cmd_calls(args: argparse.Namespace) -> int:
     from .dunning import call_plan, call_table
     from .exports import write_ics
+    from .formatting import format_start
     from .ledger import connected
+    from .vocabulary import pick
 
+    lang = _lang(args)
     with connected(args.ledger, read_only=True) as con:
         as_of = _as_of(con, args) or dt.date.today()
-        planned, unplanned = call_plan(con, as_of)
+        planned, unplanned = call_plan(con, as_of, lang=lang)
     table = call_table(planned + unplanned)
     for call in planned:
-        print(f"{call.start:%a %d-%m %H:%M}  {call.name} ({call.client_id}): {call.goal}")
+        print(f"{format_start(call.start, lang)}  {call.name} ({call.client_id}): {call.goal}")
+    not_planned = pick(("not planned this week", "deze week niet ingepland"), lang)
     for call in unplanned:
-        print(f"not planned this week: {call.name} ({call.client_id})")
+        print(f"{not_planned}: {call.name} ({call.client_id})")
     _table_out(table, args, sheet="calls", money=["open", "overdue"])
     if args.ics:
         print(f"Wrote {write_ics(planned, args.ics)}")

@@ -20,21 +20,44 @@ from pathlib import Path
 import holidays
 import pandas as pd
 
-from .formatting import format_eur
+from .formatting import format_date, format_eur, resolve_lang
 from .ledger import connected, query_frame
 from .settings_file import read_toml
+from .vocabulary import pick, word
 
 DEFAULT_LADDER = Path(__file__).resolve().parent.parent / "data" / "dunning.toml"
 CALL_KINDS = ("service_call", "call")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# ladder kind -> (English, Dutch): what to do
 ACTION_TEXT = {
-    "service_call": "service call: is everything as agreed, did the invoice arrive?",
-    "reminder": "friendly reminder by e-mail: invoice number, date, amount, new payment date",
-    "call": "phone call: why is it not paid, and when will it be?",
-    "formal_notice": "formal notice (aanmaning) by e-mail and post, announcing interest and costs",
-    "fourteen_day_letter": "14-day letter (veertiendagenbrief): last term of 14 days before costs",
-    "collection": "hand over to a collection agency or lawyer",
-    "with_agency": "none of our own: the client is with a collection agency",
+    "service_call": (
+        "service call: is everything as agreed, did the invoice arrive?",
+        "servicetelefoontje: is alles naar wens, is de factuur aangekomen?",
+    ),
+    "reminder": (
+        "friendly reminder by e-mail: invoice number, date, amount, new payment date",
+        "vriendelijke herinnering per e-mail: factuurnummer, datum, bedrag, nieuwe betaaldatum",
+    ),
+    "call": (
+        "phone call: why is it not paid, and when will it be?",
+        "bellen: waarom is er niet betaald, en wanneer wel?",
+    ),
+    "formal_notice": (
+        "formal notice (aanmaning) by e-mail and post, announcing interest and costs",
+        "aanmaning per e-mail en post, met aankondiging van rente en incassokosten",
+    ),
+    "fourteen_day_letter": (
+        "14-day letter (veertiendagenbrief): last term of 14 days before costs",
+        "veertiendagenbrief: een laatste termijn van 14 dagen voordat er kosten komen",
+    ),
+    "collection": (
+        "hand over to a collection agency or lawyer",
+        "uit handen geven aan een incassobureau of advocaat",
+    ),
+    "with_agency": (
+        "none of our own: the client is with a collection agency",
+        "niets zelf doen: de klant is bij een incassobureau",
+    ),
 }
 
 
@@ -100,8 +123,10 @@ def risky_clients(flags: pd.DataFrame) -> set[str]:
     return set(risky["client_id"])
 
 
-def _next_step(row, steps: list[dict], risky: bool, as_of: dt.date, min_principal: Decimal):
-    """Return (stage, next kind, next date, note) for one open invoice."""
+def _next_step(
+    row, steps: list[dict], risky: bool, as_of: dt.date, min_principal: Decimal, lang: str
+):
+    """Return (stage, next kind, next date, note in `lang`) for one open invoice."""
     entries = row.done_on if isinstance(row.done_on, (list, dict)) else []
     done = dict(entries.items() if isinstance(entries, dict) else entries)
     done = {k: (v.date() if isinstance(v, pd.Timestamp) else v) for k, v in done.items()}
@@ -117,9 +142,15 @@ def _next_step(row, steps: list[dict], risky: bool, as_of: dt.date, min_principa
     last_index = max((kinds.index(k) for k in done if k in kinds), default=-1)
     stage = kinds[last_index] if last_index >= 0 else "none"
     if row.disputed:
-        return stage, "call", as_of, "disputed: resolve the complaint before asking for payment"
+        note = (
+            "disputed: resolve the complaint before asking for payment",
+            "betwist: los eerst de klacht op, vraag daarna om betaling",
+        )
+        return stage, "call", as_of, pick(note, lang)
     if isinstance(row.promised_date, dt.date) and row.promised_date >= as_of:
-        return stage, "wait", row.promised_date, f"promised to pay by {row.promised_date:%d-%m-%Y}"
+        promised = format_date(row.promised_date, lang)
+        note = (f"promised to pay by {promised}", f"belooft te betalen op uiterlijk {promised}")
+        return stage, "wait", row.promised_date, pick(note, lang)
     previous_on = done.get(stage) if last_index >= 0 else None
     for step in applicable[last_index + 1 :]:
         if step["anchor"] == "due":
@@ -131,28 +162,44 @@ def _next_step(row, steps: list[dict], risky: bool, as_of: dt.date, min_principa
             when = anchor + dt.timedelta(days=int(step["days"]))
         note = ""
         if step["kind"] == "collection" and Decimal(row.outstanding) < min_principal:
-            note = (
-                f"weigh it: {format_eur(row.outstanding)} is below {format_eur(min_principal)}; "
-                "a collection agency or lawyer may cost more than it brings. Consider a last "
-                "call, a payment plan or writing it off."
+            owed, floor = format_eur(row.outstanding, lang), format_eur(min_principal, lang)
+            note = pick(
+                (
+                    f"weigh it: {owed} is below {floor}; a collection agency or lawyer may cost "
+                    "more than it brings. Consider a last call, a payment plan or writing it off.",
+                    f"afwegen: {owed} is minder dan {floor}; een incassobureau of advocaat kost "
+                    "misschien meer dan het oplevert. Overweeg een laatste telefoontje, een "
+                    "betalingsregeling of afboeken.",
+                ),
+                lang,
             )
         return stage, step["kind"], when, note
-    return stage, "done", None, "every step taken: follow up the collection"
+    done_note = (
+        "every step taken: follow up the collection",
+        "alle stappen gezet: volg de incasso",
+    )
+    return stage, "done", None, pick(done_note, lang)
 
 
 def worklist(
-    ledger, as_of: dt.date, ladder: dict | None = None, flags: pd.DataFrame | None = None
+    ledger,
+    as_of: dt.date,
+    ladder: dict | None = None,
+    flags: pd.DataFrame | None = None,
+    lang: str | None = None,
 ) -> pd.DataFrame:
     """Return every open invoice as of `as_of` with its stage and next action.
 
     `flags`: risk.risk_flags(ledger, as_of) when the caller has them already
-    (they decide who gets a service call); computed here otherwise.
+    (they decide who gets a service call); computed here otherwise. `lang`: the
+    language of action_text and note (else $DUNNING_LANG, else English).
 
     Out: client_id, name, client_kind, invoice_id, due_date, outstanding,
     days_overdue, stage (last ladder step done, or 'none'), next_action
     (a ladder kind, 'wait' for a pending promise, 'done'), action_date,
     action_text, due_now (action_date on or before as_of), note.
     """
+    lang = resolve_lang(lang)
     ladder = ladder or load_ladder()
     steps = ladder["steps"]
     min_principal = Decimal(str(ladder.get("collection_min_principal", 250)))
@@ -167,7 +214,7 @@ def worklist(
     rows = []
     for row in items.itertuples(index=False):
         stage, kind, when, note = _next_step(
-            row, steps, row.client_id in risky, as_of, min_principal
+            row, steps, row.client_id in risky, as_of, min_principal, lang
         )
         rows.append(
             {
@@ -184,7 +231,7 @@ def worklist(
                 "stage": stage,
                 "next_action": kind,
                 "action_date": when,
-                "action_text": ACTION_TEXT.get(kind, note or kind),
+                "action_text": pick(ACTION_TEXT[kind], lang) if kind in ACTION_TEXT else note,
                 "due_now": when is not None and when <= as_of,
                 "note": note,
             }
@@ -197,9 +244,15 @@ def worklist(
             r.update(
                 next_action="with_agency",
                 action_date=None,
-                action_text=ACTION_TEXT["with_agency"],
+                action_text=pick(ACTION_TEXT["with_agency"], lang),
                 due_now=False,
-                note="the client is with a collection agency: contact goes through the agency",
+                note=pick(
+                    (
+                        "the client is with a collection agency: contact goes through the agency",
+                        "de klant is bij een incassobureau: contact loopt via het bureau",
+                    ),
+                    lang,
+                ),
             )
     columns = [
         "client_id",
@@ -307,91 +360,180 @@ class PlannedCall:
     disputes: list[str]
     open_questions: list[str] = field(default_factory=list)
     closed_questions: list[str] = field(default_factory=list)
+    lang: str = "en"
 
     def sheet(self) -> str:
-        """The call-preparation sheet as plain text (also used in the .ics event)."""
+        """The call-preparation sheet as plain text in the call's language (also the .ics
+        event's description)."""
+
+        def say(en: str, nl: str) -> str:
+            return pick((en, nl), self.lang)
+
+        def eur(value) -> str:
+            return format_eur(value, self.lang)
+
+        term = self.payment_term_days or 30
         lines = [
-            f"Call {self.name} ({self.client_id})",
-            f"Open {format_eur(self.total_open)}, of which overdue "
-            f"{format_eur(self.total_overdue)}; agreed payment term "
-            f"{self.payment_term_days or 30} days.",
-            "Invoices:",
+            say(f"Call {self.name} ({self.client_id})", f"Bellen: {self.name} ({self.client_id})"),
+            say(
+                f"Open {eur(self.total_open)}, of which overdue {eur(self.total_overdue)}; "
+                f"agreed payment term {term} days.",
+                f"Open {eur(self.total_open)}, waarvan vervallen {eur(self.total_overdue)}; "
+                f"afgesproken betalingstermijn {term} dagen.",
+            ),
+            say("Invoices:", "Facturen:"),
         ]
         for inv in self.invoices.itertuples(index=False):
+            late = inv.days_overdue
             when = (
-                f"{inv.days_overdue} days overdue"
-                if inv.days_overdue > 0
-                else f"due in {-inv.days_overdue} days"
+                say(f"{late} days overdue", f"{late} dagen over de vervaldatum")
+                if late > 0
+                else say(f"due in {-late} days", f"vervalt over {-late} dagen")
             )
             lines.append(
-                f"  {inv.invoice_id} due {inv.due_date:%d-%m-%Y}: {format_eur(inv.outstanding)}"
-                f" ({when})"
+                f"  {inv.invoice_id} {say('due', 'vervaldatum')} "
+                f"{format_date(inv.due_date, self.lang)}: {eur(inv.outstanding)} ({when})"
             )
         if not self.contacts.empty:
-            lines.append("Earlier contacts:")
+            lines.append(say("Earlier contacts:", "Eerdere contacten:"))
             for c in self.contacts.itertuples(index=False):
                 extra = ""
                 if c.kind == "promise_to_pay" and isinstance(c.promised_date, dt.date):
-                    extra = f", promised for {c.promised_date:%d-%m-%Y}: {c.outcome}"
-                lines.append(f"  {c.contact_at:%d-%m-%Y} {c.kind.replace('_', ' ')}{extra}")
+                    promised = format_date(c.promised_date, self.lang)
+                    outcome = word(c.outcome, self.lang)
+                    extra = say(
+                        f", promised for {promised}: {outcome}",
+                        f", beloofd voor {promised}: {outcome}",
+                    )
+                lines.append(
+                    f"  {format_date(c.contact_at, self.lang)} {word(c.kind, self.lang)}{extra}"
+                )
         if self.disputes:
-            lines.append("Disputes or complaints: " + "; ".join(self.disputes))
-        lines.append(f"Goal: {self.goal}")
-        lines.append("Open questions: " + " / ".join(self.open_questions))
-        lines.append("Closed questions: " + " / ".join(self.closed_questions))
-        lines.append("Afterwards: confirm what was agreed by e-mail today.")
+            lines.append(
+                say("Disputes or complaints: ", "Betwistingen of klachten: ")
+                + "; ".join(self.disputes)
+            )
+        lines.append(say("Goal: ", "Doel: ") + self.goal)
+        lines.append(say("Open questions: ", "Open vragen: ") + " / ".join(self.open_questions))
+        lines.append(
+            say("Closed questions: ", "Gesloten vragen: ") + " / ".join(self.closed_questions)
+        )
+        lines.append(
+            say(
+                "Afterwards: confirm what was agreed by e-mail today.",
+                "Daarna: bevestig vandaag per e-mail wat er is afgesproken.",
+            )
+        )
         return "\n".join(lines)
 
+    def summary(self) -> str:
+        """One line for a calendar or a list: who, and about how much."""
+        overdue = format_eur(self.total_overdue, self.lang)
+        return pick(
+            (f"Call {self.name} about {overdue}", f"Bellen: {self.name} over {overdue}"), self.lang
+        )
 
-def _goal_and_questions(invoices: pd.DataFrame, contacts: pd.DataFrame, overdue: Decimal):
+
+def _goal_and_questions(
+    invoices: pd.DataFrame, contacts: pd.DataFrame, overdue: Decimal, lang: str = "en"
+):
+    """Return (goal, open questions, closed questions, broken promises) in `lang`; the
+    questions hold {first}, {due}, {overdue} and {pay_by} to fill in."""
     broken = int((contacts["outcome"] == "broken").sum()) if not contacts.empty else 0
     oldest = int(invoices["days_overdue"].max()) if not invoices.empty else 0
     kinds = set(invoices["next_action"])
+    owed = format_eur(overdue, lang)
     if "service_call" in kinds and overdue <= 0:
         goal = (
-            "check that the work was delivered as agreed and the invoice arrived, before it is due"
+            "check that the work was delivered as agreed and the invoice arrived, before it is due",
+            "nagaan of het werk naar wens is geleverd en de factuur is aangekomen, vóór de "
+            "vervaldatum",
         )
-        open_q = [
-            "How did the work go for you: is everything as agreed?",
-            "Is there anything in the invoice that is unclear or that you disagree with?",
-        ]
-        closed_q = ["Did you receive invoice {first}?", "Will it be paid by {due}?"]
+        open_q = (
+            [
+                "How did the work go for you: is everything as agreed?",
+                "Is there anything in the invoice that is unclear or that you disagree with?",
+            ],
+            [
+                "Hoe is het werk bevallen: is alles zoals afgesproken?",
+                "Is er iets in de factuur onduidelijk of bent u het ergens niet mee eens?",
+            ],
+        )
+        closed_q = (
+            ["Did you receive invoice {first}?", "Will it be paid by {due}?"],
+            ["Heeft u factuur {first} ontvangen?", "Wordt die uiterlijk {due} betaald?"],
+        )
     elif broken or oldest > 45:
         goal = (
-            f"agree a payment plan for {format_eur(overdue)}: the amounts and dates, "
-            "confirmed in writing"
+            f"agree a payment plan for {owed}: the amounts and dates, confirmed in writing",
+            f"een betalingsregeling afspreken voor {owed}: bedragen en data, schriftelijk "
+            "bevestigd",
         )
-        open_q = [
-            "What makes it hard to pay the open invoices now?",
-            "What amount can you pay each week or month?",
-        ]
-        closed_q = [
-            "Can you pay a first instalment this week?",
-            "Shall I send the payment plan by e-mail today for you to confirm?",
-        ]
+        open_q = (
+            [
+                "What makes it hard to pay the open invoices now?",
+                "What amount can you pay each week or month?",
+            ],
+            [
+                "Wat maakt het moeilijk om de openstaande facturen nu te betalen?",
+                "Welk bedrag kunt u per week of per maand betalen?",
+            ],
+        )
+        closed_q = (
+            [
+                "Can you pay a first instalment this week?",
+                "Shall I send the payment plan by e-mail today for you to confirm?",
+            ],
+            [
+                "Kunt u deze week een eerste termijn betalen?",
+                "Zal ik de regeling vandaag per e-mail sturen, zodat u die kunt bevestigen?",
+            ],
+        )
     else:
-        goal = f"get a payment commitment: {format_eur(overdue)} on a date this week"
-        open_q = [
-            "What is holding up the payment of the open invoices?",
-            "When can you pay the {overdue}?",
-        ]
-        closed_q = ["Can you pay {overdue} by {pay_by}?", "Did you receive invoice {first}?"]
-    return goal, open_q, closed_q, broken
+        goal = (
+            f"get a payment commitment: {owed} on a date this week",
+            f"een betaaltoezegging krijgen: {owed} op een datum deze week",
+        )
+        open_q = (
+            [
+                "What is holding up the payment of the open invoices?",
+                "When can you pay the {overdue}?",
+            ],
+            [
+                "Waardoor blijft de betaling van de openstaande facturen liggen?",
+                "Wanneer kunt u de {overdue} betalen?",
+            ],
+        )
+        closed_q = (
+            ["Can you pay {overdue} by {pay_by}?", "Did you receive invoice {first}?"],
+            ["Kunt u {overdue} uiterlijk {pay_by} betalen?", "Heeft u factuur {first} ontvangen?"],
+        )
+    return pick(goal, lang), pick(open_q, lang), pick(closed_q, lang), broken
 
 
-def call_plan(ledger, as_of: dt.date, ladder: dict | None = None, work: pd.DataFrame | None = None):
+def call_plan(
+    ledger,
+    as_of: dt.date,
+    ladder: dict | None = None,
+    work: pd.DataFrame | None = None,
+    lang: str | None = None,
+):
     """Plan one call per client whose next action is a call due by the end of the week.
+
+    `lang`: the language of the goals, questions and sheets (else $DUNNING_LANG, else
+    English).
 
     Out: (planned: list[PlannedCall] with a start time, unplanned: list[PlannedCall]
     that did not fit in this week's golden hours). Clients with the most overdue
     are called first; Monday and Tuesday are filled first.
     """
+    lang = resolve_lang(lang)
     ladder = ladder or load_ladder()
     settings = ladder.get("calls", {})
     hours = settings.get("golden_hours", ["09:30-11:30", "13:30-15:30"])
     minutes = int(settings.get("minutes_per_call", 15))
     days = plan_days(as_of, tuple(settings.get("first_days", ["Monday", "Tuesday"])))
-    work = worklist(ledger, as_of, ladder) if work is None else work
+    work = worklist(ledger, as_of, ladder, lang=lang) if work is None else work
     week_end = max(days, default=as_of)
     due_calls = work[
         work["next_action"].isin(CALL_KINDS)
@@ -428,20 +570,21 @@ def call_plan(ledger, as_of: dt.date, ladder: dict | None = None, work: pd.DataF
         invoices = work[work["client_id"] == client_id]
         contacts = history[history["client_id"] == client_id].head(8)
         overdue = sum(invoices.loc[invoices["days_overdue"] > 0, "outstanding"], Decimal("0"))
-        goal, open_q, closed_q, _ = _goal_and_questions(invoices, contacts, overdue)
+        goal, open_q, closed_q, _ = _goal_and_questions(invoices, contacts, overdue, lang)
         first = invoices.iloc[0]
-        pay_by = (as_of + dt.timedelta(days=7)).strftime("%d-%m-%Y")
         fill = {
             "first": first["invoice_id"],
-            "due": f"{first['due_date']:%d-%m-%Y}",
-            "overdue": format_eur(overdue),
-            "pay_by": pay_by,
+            "due": format_date(first["due_date"], lang),
+            "overdue": format_eur(overdue, lang),
+            "pay_by": format_date(as_of + dt.timedelta(days=7), lang),
         }
         disputes = [
-            f"invoice {i} is disputed" for i in invoices.loc[invoices["disputed"], "invoice_id"]
+            pick((f"invoice {i} is disputed", f"factuur {i} is betwist"), lang)
+            for i in invoices.loc[invoices["disputed"], "invoice_id"]
         ]
+        logged = pick(("complaint logged", "klacht genoteerd"), lang)
         disputes += [
-            f"{c.contact_at:%d-%m-%Y}: {c.note if isinstance(c.note, str) else 'complaint logged'}"
+            f"{format_date(c.contact_at, lang)}: {c.note if isinstance(c.note, str) else logged}"
             for c in contacts.itertuples(index=False)
             if c.kind == "dispute"
         ]
@@ -459,6 +602,7 @@ def call_plan(ledger, as_of: dt.date, ladder: dict | None = None, work: pd.DataF
             disputes=disputes,
             open_questions=[q.format(**fill) for q in open_q],
             closed_questions=[q.format(**fill) for q in closed_q],
+            lang=lang,
         )
         (planned if call.start else unplanned).append(call)
     return planned, unplanned

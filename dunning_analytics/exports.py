@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .formatting import format_eur, money_sum, resolve_lang
+from .formatting import money_sum, resolve_lang
 from .ledger import LedgerError
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -165,7 +165,7 @@ def write_ics(calls, path: str | Path, stamp=None) -> Path:
         event.add("dtstamp", stamp)
         event.add("dtstart", call.start)
         event.add("dtend", call.start + dt.timedelta(minutes=call.minutes))
-        event.add("summary", f"Call {call.name} about {format_eur(call.total_overdue)}")
+        event.add("summary", call.summary())
         event.add("description", call.sheet())
         calendar.add_component(event)
     path.write_bytes(calendar.to_ical())

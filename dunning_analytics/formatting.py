@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
 
 LANGS = ("en", "nl")
@@ -77,10 +78,19 @@ def format_eur(value, lang: str | None = None) -> str:
 
 
 def format_date(value: dt.date | None, lang: str | None = None) -> str:
-    """Format a date: en yyyy-mm-dd, nl dd-mm-jjjj ('' for None)."""
+    """Format a date (a datetime's date): en yyyy-mm-dd, nl dd-mm-jjjj ('' for None)."""
     if value is None or value != value:
         return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
     return value.strftime("%d-%m-%Y") if resolve_lang(lang) == "nl" else value.isoformat()
+
+
+def format_start(value: dt.datetime, lang: str | None = None) -> str:
+    """Format an appointment's start with its weekday: en 'Mon 2026-11-23 09:30',
+    nl 'ma 23-11-2026 09:30' (babel's weekday names)."""
+    weekday = format_datetime(value, "EEE", locale=_LOCALES[resolve_lang(lang)]).rstrip(".")
+    return f"{weekday} {format_date(value, lang)} {value:%H:%M}"
 
 
 def parse_date(text: str) -> dt.date:

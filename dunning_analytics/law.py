@@ -109,13 +109,14 @@ def statutory_interest(
     end: dt.date,
     kind: str = "commercial",
     rates: list[Rate] | None = None,
+    lang: str | None = None,
 ) -> InterestResult:
     """Return the statutory interest on `principal` from `start` (counted) to `end` (not counted).
 
     In: principal in euros (Decimal or str; floats are converted via str),
     first day of default, end day, kind 'commercial' (handelsrente, B2B) or
     'consumer' (wettelijke rente). Out: InterestResult(total, periods,
-    warnings). Raises ValueError when no rate is known for the start date.
+    warnings in `lang`). Raises ValueError when no rate is known for the start date.
     """
     if kind not in ("commercial", "consumer"):
         raise ValueError("kind must be 'commercial' or 'consumer'")
@@ -148,9 +149,25 @@ def statutory_interest(
         result.periods.append(InterestPeriod(left, right, days, base, rate, interest))
     last = table[-1].valid_from
     if (end - last).days > RATE_STALE_DAYS:
+        from .formatting import format_date
+        from .vocabulary import pick
+
+        since = format_date(last, lang)
+        name = pick(
+            ("commercial", "handelsrente") if kind == "commercial" else ("consumer", "wettelijke"),
+            lang,
+        )
         result.warnings.append(
-            f"the newest {kind} rate in the table is from {last}; rates change every half year: "
-            "check for a newer one and add it to data/statutory_rates.csv"
+            pick(
+                (
+                    f"the newest {name} rate in the table is from {since}; rates change every "
+                    "half year: check for a newer one and add it to data/statutory_rates.csv",
+                    f"het nieuwste {name}-tarief in de tabel is van {since}; de tarieven "
+                    "veranderen elk half jaar: zoek een nieuwer en zet het in "
+                    "data/statutory_rates.csv",
+                ),
+                lang,
+            )
         )
     return result
 

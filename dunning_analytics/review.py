@@ -494,12 +494,19 @@ def render_html(review: Review) -> str:
             else None
         )
 
+    def signed(delta, shown) -> str:
+        """A change as people read it: '+' before a rise, '–' when unknown."""
+        if delta is None:
+            return "–"
+        return ("+" if delta > 0 else "") + shown(delta)
+
+    def number(value) -> str:
+        return format_number(value, 1, lang)
+
     def money_row(label, key):
         a = before[key] if before is not None else None
-        signed = format_eur(now[key] - a, lang) if a is not None else "–"
-        if a is not None and now[key] > a:
-            signed = "+" + signed
-        return (label, eur(a) if a is not None else "–", eur(now[key]), esc(signed))
+        change = None if a is None else now[key] - a
+        return (label, eur(a) if a is not None else "–", eur(now[key]), signed(change, eur))
 
     rows = [money_row(t["sales"], "sales"), money_row(t["outstanding"], "closing_ar")]
     for key, label in (
@@ -511,31 +518,12 @@ def render_html(review: Review) -> str:
         a = float(before[key]) if before is not None and before[key] is not None else None
         b = float(now[key]) if now[key] is not None else None
         change = None if a is None or b is None else b - a
-        rows.append(
-            (
-                label,
-                format_number(a, 1, lang),
-                format_number(b, 1, lang),
-                format_number(change, 1, lang),
-            )
-        )
+        rows.append((label, number(a), number(b), signed(change, number)))
     a, b = overdue_share(before), overdue_share(now)
-    rows.append(
-        (
-            t["overdue_share"],
-            format_number(a, 1, lang),
-            format_number(b, 1, lang),
-            format_number(None if a is None or b is None else b - a, 1, lang),
-        )
-    )
-    rows.append(
-        (
-            t["over_90"],
-            eur(review.aging_before["over 90"]),
-            eur(review.aging_now["over 90"]),
-            eur(review.aging_now["over 90"] - review.aging_before["over 90"]),
-        )
-    )
+    change = None if a is None or b is None else b - a
+    rows.append((t["overdue_share"], number(a), number(b), signed(change, number)))
+    a, b = review.aging_before["over 90"], review.aging_now["over 90"]
+    rows.append((t["over_90"], eur(a), eur(b), signed(b - a, eur)))
     kpi_table = _table(
         pd.DataFrame(rows, columns=["figure", "before", "now", "change"]),
         [t["figure"], review.previous, review.quarter, t["change"]],

@@ -35,6 +35,12 @@ _WORDS = {
     "wait": ("wait for the promise", "wachten op de belofte"),
     "done": ("every step taken", "alle stappen gezet"),
     "with_agency": ("with a collection agency", "bij een incassobureau"),
+    # promise outcomes
+    "kept": ("kept", "nagekomen"),
+    "broken": ("broken", "niet nagekomen"),
+    "pending": ("pending", "loopt nog"),
+    "no date": ("no date", "zonder datum"),
+    "no calls": ("No calls this week.", "Deze week geen telefoontjes."),
     # client kinds
     "business": ("business", "zakelijk"),
     "consumer": ("consumer", "consument"),
@@ -77,6 +83,9 @@ _HEADINGS = {
     "start": ("start", "begin"),
     "minutes": ("minutes", "minuten"),
     "goal": ("goal", "doel"),
+    "open": ("open", "open"),
+    "invoices": ("invoices", "facturen"),
+    "sheet": ("call sheet", "belblad"),
     "total_overdue": ("overdue", "vervallen"),
     "period_start": ("from", "van"),
     "period_end": ("to", "tot en met"),
@@ -94,6 +103,9 @@ _HEADINGS = {
     "credit_sales": ("credit sales", "omzet op rekening"),
     "receivables_end": ("receivables at end", "debiteuren aan het eind"),
     "overdue_share": ("overdue share", "aandeel vervallen"),
+    "principal": ("principal", "hoofdsom"),
+    "interest": ("statutory interest", "wettelijke rente"),
+    "costs": ("collection costs", "incassokosten"),
     "total": ("Total", "Totaal"),
 }
 

@@ -145,3 +145,15 @@ def test_a_date_format_in_words_gets_a_hint(tmp_path, capsys):
         capsys, "load", good, "--ledger", ledger, "--date-format", "dd-mm-yyyy", "--quiet"
     )
     assert code == 1 and "write '%d-%m-%Y'" in err and not ledger.exists()
+
+
+def test_calls_in_dutch_name_the_weekday_and_write_a_dutch_calendar(demo_ledger, tmp_path, capsys):
+    ics = tmp_path / "calls.ics"
+    args = ("--ledger", demo_ledger, "--as-of", "26-10-2026", "--lang", "nl", "--ics", str(ics))
+    code, out, _ = _run(capsys, "calls", *args)
+    assert code == 0
+    lines = [line for line in out.splitlines() if line.startswith(("ma ", "di ", "wo "))]
+    assert lines and lines[0].startswith("ma 26-10-2026 09:30")
+    assert "€ " in lines[0] and "get a payment" not in out
+    text = ics.read_text(encoding="utf-8")
+    assert "SUMMARY:Bellen: " in text and "DESCRIPTION:Bellen: " in text

@@ -10,7 +10,7 @@ import pytest
 from conftest import make_ledger
 
 from dunning_analytics.claims import claim_statement
-from dunning_analytics.dunning import call_plan, call_table, plan_days, worklist
+from dunning_analytics.dunning import ACTION_TEXT, call_plan, call_table, plan_days, worklist
 from dunning_analytics.exports import write_ics, write_table
 
 D = dt.date
@@ -228,3 +228,57 @@ def test_week_actions_mark_the_backlog_from_earlier_weeks(ledger):
     )
     actions = week_actions(worklist(con, AS_OF), AS_OF).set_index("invoice_id")
     assert bool(actions.loc["old", "backlog"]) and not bool(actions.loc["new", "backlog"])
+
+
+ENGLISH_ON_A_SHEET = ("Goal", "Invoices:", "days overdue", "due in", "questions", "Afterwards")
+
+
+def test_call_sheets_calendar_and_notes_in_dutch(demo_ledger, tmp_path):
+    as_of = D(2026, 10, 26)
+    planned, _ = call_plan(demo_ledger, as_of, lang="nl")
+    assert planned
+    for call in planned:
+        sheet = call.sheet()
+        assert sheet.startswith(f"Bellen: {call.name}")
+        assert "Doel: " in sheet and "Open vragen: " in sheet and "Gesloten vragen: " in sheet
+        assert not any(word in sheet for word in ENGLISH_ON_A_SHEET), sheet
+        # every invoice line: its due date as dd-mm-jjjj and its amount as € 1.234,56
+        for inv in call.invoices.itertuples(index=False):
+            euros = f"{inv.outstanding:,.2f}".replace(",", "_").replace(".", ",")
+            line = f"{inv.invoice_id} vervaldatum {inv.due_date:%d-%m-%Y}: € " + euros.replace(
+                "_", "."
+            )
+            assert line in sheet
+    # the same plan in English keeps the English words
+    english, _ = call_plan(demo_ledger, as_of, lang="en")
+    assert [c.client_id for c in english] == [c.client_id for c in planned]
+    assert "Goal: " in english[0].sheet() and "Doel" not in english[0].sheet()
+    ics = write_ics(planned, tmp_path / "calls.ics").read_bytes().decode("utf-8")
+    assert ics.count("SUMMARY:Bellen: ") == len(planned)
+    # the worklist's texts follow the language too
+    work = worklist(demo_ledger, as_of, lang="nl")
+    english_texts = {en for en, _ in ACTION_TEXT.values()}
+    assert not set(work["action_text"]) & english_texts
+    waiting = work[work["next_action"] == "wait"]
+    assert not waiting.empty and waiting["note"].str.startswith("belooft te betalen op").all()
+    assert (
+        work.loc[work["next_action"] == "reminder", "action_text"]
+        .str.startswith("vriendelijke herinnering")
+        .all()
+    )
+
+
+def test_claim_summary_in_dutch(ledger):
+    con = make_ledger(
+        ledger,
+        [
+            ("A", "K1", D(2024, 5, 1), D(2024, 5, 31), E("1000.00")),
+            ("C", "K2", D(2024, 5, 1), D(2024, 5, 31), E("1000.00")),
+        ],
+    )
+    business = claim_statement(con, D(2024, 7, 31), "K1", lang="nl").summary()
+    assert "hoofdsom € 1.000,00" in business and "per 31-07-2024" in business
+    assert "wettelijke rente € 20,67" in business and "incassokosten € 150,00" in business
+    consumer = claim_statement(con, D(2024, 7, 31), "K2", lang="nl")
+    assert any("veertiendagenbrief" in w for w in consumer.warnings)
+    assert "let op: geen incassokosten" in consumer.summary()

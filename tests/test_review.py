@@ -154,3 +154,26 @@ def test_review_notebook_through_papermill(demo_ledger, tmp_path):
     html = out.read_text(encoding="utf-8")
     assert "Debiteurenrisico-review 2026Q3" in html
     assert html == render_html(build_review(demo_ledger, "2026Q3", lang="nl"))
+
+
+def test_kpi_changes_carry_their_sign(demo_ledger):
+    review = build_review(demo_ledger, "2026Q3")
+    html = render_html(review)
+    kpis = html[html.index('<section id="kpis"') :]
+    kpis = kpis[: kpis.index("</section>")]
+    rows = {
+        re.sub("<[^>]+>", "", cells[0]).strip(): [re.sub("<[^>]+>", "", c).strip() for c in cells]
+        for cells in (
+            re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)
+            for row in re.findall(r"<tr>(.*?)</tr>", kpis, re.S)
+        )
+        if cells
+    }
+    before, now = review.aging_before["over 90"], review.aging_now["over 90"]
+    change = format_eur(now - before)
+    assert rows["Over 90 days"][3] == ("+" + change if now > before else change)
+    for label, (_, a, b, delta) in rows.items():
+        if delta in ("–", "change"):
+            continue
+        rising = float(re.sub(r"[^\d.-]", "", b)) > float(re.sub(r"[^\d.-]", "", a))
+        assert delta.startswith("+") == rising, (label, a, b, delta)
