@@ -440,6 +440,48 @@ def test_aging_explorer_drills_down_and_never_shows_stale_detail(open_notebook):
     assert leftover == 0, "open items of the previous client are still shown"
 
 
+_WIDEST_BAR = """(plot) => {
+    let best = null;
+    for (const path of plot.querySelectorAll('.barlayer .trace .point path')) {
+        const box = path.getBoundingClientRect();
+        if (!best || box.width > best.width) {
+            const point = path.parentNode.__data__, trace = path.closest('.trace').__data__[0].trace;
+            best = {x: box.x + box.width / 2, y: box.y + box.height / 2, width: box.width,
+                    client: trace.customdata[point.i][0]};
+        }
+    }
+    return best;
+}"""
+
+
+def test_a_click_on_a_bar_opens_that_clients_open_items(open_notebook):
+    notebook = open_notebook("02_aging.ipynb")
+    notebook.run_all()
+    page = notebook.page
+    plot = page.locator(".jupyter-widgets .js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    shown = page.locator(".widget-html").filter(has_text="Open items of").first.inner_text()
+    bar = plot.evaluate(_WIDEST_BAR)
+    if f"({bar['client']})" in shown:  # already shown: pick the client of another bar first
+        page.locator("table.dataTable tbody tr").nth(5).click()
+        page.wait_for_function(
+            "(c) => ![...document.querySelectorAll('.widget-html')].some(e =>"
+            " e.textContent.includes('Open items of') && e.textContent.includes(c))",
+            arg=f"({bar['client']})",
+            timeout=30_000,
+        )
+        bar = plot.evaluate(_WIDEST_BAR)
+    page.mouse.move(bar["x"], bar["y"])
+    page.mouse.click(bar["x"], bar["y"])
+    page.wait_for_function(
+        "(c) => [...document.querySelectorAll('.widget-html')].some(e =>"
+        " e.textContent.includes('Open items of') && e.textContent.includes(c))",
+        arg=f"({bar['client']})",
+        timeout=30_000,
+    )
+    assert page.evaluate("() => document.querySelectorAll('.widget-html table tbody tr').length")
+
+
 def test_client_picker_changes_the_profile(open_notebook):
     notebook = open_notebook("03_payment_behaviour.ipynb")
     notebook.run_all()
