@@ -415,6 +415,22 @@ def machine() -> str:
     )
 
 
+def explorers_in_browser(size: int) -> int:
+    """Run the explorer timing tests of tests/test_browser.py (JupyterLab in Chromium) on a
+    scale ledger of `size` invoices; they write artifacts/explorer_timings.json."""
+    ledger = ledger_for(size)
+    env = dict(
+        os.environ,
+        DUNNING_BROWSER_LEDGER=str(ledger),
+        DUNNING_BROWSER_LEDGER_LABEL=f"{size:,} invoices",
+    )
+    tests = "as_of_date_changes or client_picker or risk_threshold"
+    command = [sys.executable, "-m", "pytest", "-m", "browser", "-s", "-q", "-k", tests]
+    return subprocess.run(
+        [*command, str(HERE.parent / "tests" / "test_browser.py")], env=env
+    ).returncode
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
@@ -423,7 +439,15 @@ def main() -> int:
     parser.add_argument("--part", default="all", help=argparse.SUPPRESS)
     parser.add_argument("--report", action="store_true", help="only rewrite BENCHMARKS.md")
     parser.add_argument("--keep", action="store_true", help="keep the built ledgers and CSVs")
+    parser.add_argument(
+        "--browser",
+        type=int,
+        metavar="SIZE",
+        help="time the explorers in Chromium on a ledger of SIZE invoices (kept for reruns)",
+    )
     args = parser.parse_args()
+    if args.browser:
+        return explorers_in_browser(args.browser)
     if args.report:
         write_report()
         return 0

@@ -82,6 +82,8 @@ _SURNAME = np.array(
     ]
 )
 _INITIALS = np.array(list("ABCDEFGHJKLMNPRSTW"))
+_STREETS = ("Kerkstraat", "Dorpsstraat", "Molenweg", "Stationsweg", "Nieuwstraat", "Industrieweg")
+_CITIES = ("Utrecht", "Amersfoort", "Zwolle", "Haarlem", "Breda", "Arnhem", "Leiden", "Delft")
 _YEARS = 3
 _CHUNK_CLIENTS = 20_000
 _INVOICES_PER_CLIENT = 26  # about, on average: used to scale --invoices
@@ -107,6 +109,10 @@ def _chunk(seed: int, index: int, first_client: int, n: int, end: dt.date, n_tot
     fixed = client_no < len(ARCHETYPES)
     archetype[fixed] = client_no[fixed]
     consumer = (rng.random(n) < 0.25) & ~np.isin(archetype, [6])
+    # and one consumer who pays later and later, so the ladder reaches the 14-day letter
+    late_consumer = client_no == len(ARCHETYPES)
+    archetype[late_consumer] = ARCHETYPES.index("deteriorating")
+    consumer[late_consumer] = True
     term = np.where(consumer, 14, rng.choice([14, 30, 30, 30, 30, 45, 60], size=n))
     since = start_day + rng.integers(0, 365 * 2, size=n)
     is_new = archetype == ARCHETYPES.index("new")
@@ -137,6 +143,7 @@ def _chunk(seed: int, index: int, first_client: int, n: int, end: dt.date, n_tot
     # invoices: a Poisson number per client over its active months
     months = np.maximum((end_day - since) / 30.4, 0.5)
     rate = np.where(consumer, 0.35, rng.lognormal(np.log(1.2), 0.5, size=n))
+    rate[late_consumer] = 2.0  # a regular: a lesson every two weeks, say
     count = np.maximum(rng.poisson(rate * months), 1)
     if n_total > 50_000:  # big ledgers: keep the expected size steady
         count = np.minimum(count, 120)
@@ -263,7 +270,10 @@ def _chunk(seed: int, index: int, first_client: int, n: int, end: dt.date, n_tot
     promise_day = call_day + 10
     add(late_by > 17, call_day, "call", "phone")
     add(late_by > 17, call_day, "promise_to_pay", "phone", promise_day, remaining)
-    add(late_by > 45, due_day + 45, "formal_notice", "letter")
+    # the notice after the call: a formal notice to a business, a 14-day letter to a consumer
+    by_consumer = consumer[owner]
+    add((late_by > 45) & ~by_consumer, due_day + 45, "formal_notice", "letter")
+    add((late_by > 45) & by_consumer, due_day + 45, "fourteen_day_letter", "letter")
     add((arch == 6) & (late_by > 75), due_day + 75, "collection", "letter")
     add(split & (arch == 7) | open_split, first_day - 3, "payment_plan", "phone")
     contacts = pd.concat(rows, ignore_index=True)
@@ -330,10 +340,33 @@ def _insert_chunk(con, cl, inv, cn, pay, ct, offset: int, epoch: dt.date, width:
         INSERT INTO clients BY NAME
         SELECT 'C' || lpad(client_no::VARCHAR, $width, '0') AS client_id, name, kind,
                payment_term_days, $epoch::DATE + since::INTEGER AS since,
-               credit_limit::DECIMAL(18, 2) AS credit_limit
+               credit_limit::DECIMAL(18, 2) AS credit_limit,
+               CASE WHEN kind = 'consumer' THEN name
+                    ELSE $initials[client_no * 7 % len($initials) + 1] || '. '
+                         || $surnames[client_no * 5 % len($surnames) + 1] END AS contact_person,
+               -- one client in ten without an e-mail address; .example is a reserved domain
+               CASE WHEN client_no % 10 = 9 THEN NULL
+                    WHEN kind = 'consumer'
+                        THEN trim(lower(regexp_replace(name, '[^A-Za-z]+', '.', 'g')), '.')
+                             || '@mail.example'
+                    ELSE 'info@' || trim(lower(regexp_replace(name, '[^A-Za-z]+', '-', 'g')), '-')
+                         || '.example' END AS email,
+               '06-' || lpad(((12345678 + client_no * 7919) % 100000000)::VARCHAR, 8, '0') AS phone,
+               $streets[client_no % len($streets) + 1] || ' ' || (client_no % 180 + 1) AS address,
+               (1000 + client_no * 37 % 8999)::VARCHAR || ' '
+                   || chr((65 + client_no % 26)::INTEGER)
+                   || chr((65 + client_no // 26 % 26)::INTEGER) AS postcode,
+               $cities[client_no * 3 % len($cities) + 1] AS city
         FROM d_clients
         """,
-        {"epoch": epoch, "width": width},
+        {
+            "epoch": epoch,
+            "width": width,
+            "initials": list(_INITIALS),
+            "surnames": list(_SURNAME),
+            "streets": list(_STREETS),
+            "cities": list(_CITIES),
+        },
     )
     con.execute(
         """

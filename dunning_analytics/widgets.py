@@ -131,9 +131,13 @@ def _floats(frame, money: list[str]):
     out = frame.copy()
     for column in money:
         if column in out:
-            out[column] = [None if v is None else float(v) for v in out[column]]
+            # one cast per column (Arrow decimals or Decimal objects); missing stays None
+            values = pd.to_numeric(out[column].astype("float64"), errors="coerce")
+            out[column] = values.astype(object).where(values.notna(), None)
     return out
 
+
+PICKER_CLIENTS = 200  # clients listed in the aging explorer's picker
 
 _TABLE_CODES = ["kind", "grade", "bucket", "item_type"]  # columns whose values are translated
 
@@ -302,11 +306,15 @@ class AgingExplorer:
         self._draw_chart(labels)
         money = [*labels, "outstanding", "overdue"]
         self.table.update(**table_data(self.frame, money, self.lang), selected_rows=[])
+        # the picker lists the clients owing most (the table finds any other); a client
+        # picked in the table or the chart joins the list
+        shown = self.frame.head(PICKER_CLIENTS)
         options = [
-            (f"{n} ({c})", c)
-            for c, n in zip(self.frame["client_id"], self.frame["name"], strict=True)
+            (f"{n} ({c})", c) for c, n in zip(shown["client_id"], shown["name"], strict=True)
         ]
         current = self.client.value
+        if current in self.frame["client_id"].values and current not in shown["client_id"].values:
+            options.insert(0, self._option(current))
         self.client.options = options
         if not options:
             self.show_client()
@@ -332,14 +340,24 @@ class AgingExplorer:
         for trace in self.chart.data:
             trace.on_click(self._bar_clicked)
 
+    def _option(self, client_id: str) -> tuple[str, str]:
+        name = self.frame.loc[self.frame["client_id"] == client_id, "name"].iloc[0]
+        return (f"{name} ({client_id})", client_id)
+
+    def pick(self, client_id: str) -> None:
+        """Show `client_id`'s open items (adding the client to the picker when not listed)."""
+        if client_id not in {c for _, c in self.client.options}:
+            self.client.options = [self._option(client_id), *self.client.options]
+        self.client.value = client_id
+
     def _bar_clicked(self, trace, points, *_) -> None:
         if points.point_inds:
-            self.client.value = trace.customdata[points.point_inds[0]][0]
+            self.pick(trace.customdata[points.point_inds[0]][0])
 
     def _row_selected(self, change) -> None:
         rows = change["new"]
         if rows and self.frame is not None and rows[0] < len(self.frame):
-            self.client.value = self.frame["client_id"].iloc[rows[0]]
+            self.pick(self.frame["client_id"].iloc[rows[0]])
 
     def show_client(self, *_) -> None:
         """Show the open items of the chosen client (or say there is none to show)."""

@@ -33,6 +33,9 @@ WIDGET_CHARTS = {
 }
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = list(review.CHROMIUM_ARGS)
+# `make bench-browser SIZE=N` runs the explorer timing tests on a scale ledger instead
+BIG_LEDGER = os.environ.get("DUNNING_BROWSER_LEDGER")
+LEDGER_LABEL = os.environ.get("DUNNING_BROWSER_LEDGER_LABEL", "demo ledger")
 
 
 def _free_port() -> int:
@@ -88,7 +91,7 @@ def _lab(demo_ledger, tmp_path_factory, lang):
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
         JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-        DUNNING_LEDGER=str(demo_ledger),
+        DUNNING_LEDGER=str(BIG_LEDGER or demo_ledger),
         DUNNING_LANG=lang,
     )
     log = open(home / "lab.log", "w")  # noqa: SIM115 (closed below)
@@ -355,6 +358,7 @@ TIMINGS = SCREENSHOTS.parent / "explorer_timings.json"
 def _record(name: str, seconds: list[float]) -> None:
     """Keep the browser-measured update times (artifacts/explorer_timings.json) for
     BENCHMARKS.md; the tests report them and never assert on them."""
+    name = f"{name} ({LEDGER_LABEL})"
     TIMINGS.parent.mkdir(parents=True, exist_ok=True)
     known = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
     known[name] = {
@@ -401,7 +405,7 @@ def test_aging_explorer_as_of_date_changes_the_totals(open_notebook):
             after = _first_title(notebook)
             assert after.startswith("Outstanding €") and after != before
             assert page.locator("text=as of 2025-06-30").count() >= 1
-    _record("aging explorer: as-of date (demo ledger)", seconds)
+    _record("aging explorer: as-of date", seconds)
     notebook.check_rendered()
 
 
@@ -445,7 +449,8 @@ _WIDEST_BAR = """(plot) => {
     for (const path of plot.querySelectorAll('.barlayer .trace .point path')) {
         const box = path.getBoundingClientRect();
         if (!best || box.width > best.width) {
-            const point = path.parentNode.__data__, trace = path.closest('.trace').__data__[0].trace;
+            const point = path.parentNode.__data__;
+            const trace = path.closest('.trace').__data__[0].trace;
             best = {x: box.x + box.width / 2, y: box.y + box.height / 2, width: box.width,
                     client: trace.customdata[point.i][0]};
         }
@@ -506,7 +511,7 @@ def test_client_picker_changes_the_profile(open_notebook):
         if index == len(options) - 1:
             after = heading.inner_text()
             assert after != before and card.is_visible()
-    _record("client explorer: pick a client (demo ledger)", seconds)
+    _record("client explorer: pick a client", seconds)
     notebook.check_rendered()
 
 
@@ -532,7 +537,7 @@ def test_risk_threshold_changes_the_flagged_count(open_notebook):
                 notebook.page, lambda key=key: notebook.page.keyboard.press(key), changed, shown
             )
         )
-    _record("risk explorer: move a threshold (demo ledger)", seconds)
+    _record("risk explorer: move a threshold", seconds)
     notebook.check_rendered()
 
 

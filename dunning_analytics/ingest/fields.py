@@ -21,6 +21,16 @@ CHANNELS = ("email", "phone", "letter", "post")
 DEFAULT_TERM_DAYS = 30  # art. 6:119a lid 2 BW: the B2B term when none was agreed
 MAX_TERM_DAYS = 365  # a longer payment term is a typing error, not a term
 
+# how to reach a client: clients field -> words for messages
+CONTACT_DETAILS = {
+    "contact_person": "contact person",
+    "email": "e-mail address",
+    "phone": "phone number",
+    "address": "address",
+    "postcode": "postcode",
+    "city": "city",
+}
+
 # field -> (type, required, words for messages)
 _INVOICE_FIELDS = {
     "invoice_id": ("text", True, "invoice id"),
@@ -69,6 +79,7 @@ FIELDS: dict[str, dict[str, tuple[str, bool, str]]] = {
         "payment_term_days": ("int", False, "payment term"),
         "since": ("date", False, "client since"),
         "credit_limit": ("money", False, "credit limit"),
+        **{name: ("text", False, words) for name, words in CONTACT_DETAILS.items()},
     },
 }
 

@@ -28,6 +28,7 @@ from ..settings_file import read_toml
 from .errors import LoadError, Rejection
 from .fields import (
     CHANNELS,
+    CONTACT_DETAILS,
     CONTACT_KINDS,
     DEFAULT_TERM_DAYS,
     FIELDS,
@@ -505,6 +506,12 @@ def _collect_errors(
             WHERE s.client_id IS NOT NULL AND s.client_id NOT IN (SELECT client_id FROM clients)
             """,
         ]
+    if kind == "clients" and "email" in mapping:
+        checks.append(
+            "SELECT _line, 'email', email, 'not an e-mail address (name@domain.nl)' "
+            "FROM da_staged WHERE email IS NOT NULL "
+            "AND NOT regexp_full_match(email, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')"
+        )
     if kind == "payments" and "payment_id" in mapping:
         checks.append(
             """
@@ -871,13 +878,14 @@ def _write_clients(con, mapping: dict[str, str], load_id: int) -> dict[str, int]
     def keep(name: str, default: str = "NULL") -> str:
         return f"s.{name}" if name in mapping else f"coalesce(e.{name}, {default})"
 
+    details = ", ".join(f"{keep(name)} AS {name}" for name in CONTACT_DETAILS)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE da_keyed AS
         SELECT s.client_id, coalesce({keep("name")}, s.client_id) AS name,
                coalesce({keep("kind")}, 'business') AS kind,
                {keep("payment_term_days")} AS payment_term_days, {keep("since")} AS since,
-               {keep("credit_limit")} AS credit_limit
+               {keep("credit_limit")} AS credit_limit, {details}
         FROM da_staged AS s LEFT JOIN clients AS e USING (client_id)
         WHERE _line NOT IN (SELECT line FROM da_errors)
         QUALIFY row_number() OVER (PARTITION BY s.client_id ORDER BY _line DESC) = 1
@@ -887,7 +895,7 @@ def _write_clients(con, mapping: dict[str, str], load_id: int) -> dict[str, int]
         con,
         "clients",
         "client_id",
-        ["name", "kind", "payment_term_days", "since", "credit_limit"],
+        ["name", "kind", "payment_term_days", "since", "credit_limit", *CONTACT_DETAILS],
         load_id,
     )
 
@@ -905,6 +913,7 @@ def load(
     force: bool = False,
     preset=None,
     export_date: dt.date | None = None,
+    source_name: str | None = None,
 ) -> LoadResult:
     """Load `source` into `ledger` as one transaction.
 
@@ -921,6 +930,7 @@ def load(
     package's export; `mapping` entries still win. `export_date` is the day
     an open-items list was exported: the paid part of a partly paid
     invoice is recorded as paid on it (required when there are such rows).
+    `source_name` names a DataFrame source in messages and in `loads`.
     """
     limits: list[str] = []
     if preset is not None:
@@ -938,6 +948,8 @@ def load(
         raw = read_source(source, sheet=sheet, progress=progress)
     except SourceError as exc:
         raise LoadError(str(exc)) from exc
+    if source_name and raw.name == "<DataFrame>":
+        raw.name = source_name
     file_name = raw.name if raw.name == "<DataFrame>" else Path(raw.name).name
     result = LoadResult(
         file_name=file_name,

@@ -40,6 +40,14 @@ CREATE TABLE IF NOT EXISTS clients (
     source_load       INTEGER
 );
 
+-- how to reach a client (call sheets, letters, e-mail drafts); older ledgers gain them on opening
+ALTER TABLE clients ADD COLUMN IF NOT EXISTS contact_person VARCHAR;
+ALTER TABLE clients ADD COLUMN IF NOT EXISTS email VARCHAR;
+ALTER TABLE clients ADD COLUMN IF NOT EXISTS phone VARCHAR;
+ALTER TABLE clients ADD COLUMN IF NOT EXISTS address VARCHAR;   -- street and number
+ALTER TABLE clients ADD COLUMN IF NOT EXISTS postcode VARCHAR;
+ALTER TABLE clients ADD COLUMN IF NOT EXISTS city VARCHAR;
+
 CREATE TABLE IF NOT EXISTS invoices (
     invoice_id         VARCHAR        NOT NULL,
     client_id          VARCHAR        NOT NULL,

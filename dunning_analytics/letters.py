@@ -1,0 +1,482 @@
+"""Letters and e-mails per ladder step: reminder, formal notice, 14-day letter, statement.
+
+- `due_letters(ledger, as_of)`: which letters the dunning ladder says are due in the
+  working week of `as_of` (dunning.week_actions): a reminder (betalingsherinnering), a
+  formal notice for businesses (aanmaning and ingebrekestelling) or a 14-day letter for
+  consumers (veertiendagenbrief, art. 6:96 lid 6 BW), and a statement of account
+  (rekeningoverzicht) with every notice.
+- `build_letter(ledger, as_of, client_id, kind)`: one letter with its figures from the
+  ledger (`claims.claim_statement`, `law.claim_costs`, `aging`) and its wording from the
+  jinja2 templates in data/letters/ (`<kind>.<lang>.html.j2`, which the user may edit),
+  the sender's details from a TOML file (data/sender.toml).
+- `write_letters(letters, folder)`: per letter an A4 PDF (headless Chromium, as the
+  review) and an .eml draft (standard-library `email`: text and HTML parts, the PDF
+  attached, To: the client's e-mail address where known), and letters.csv.
+- `mark_sent(ledger, letters, at)`: records the letters as contacts, so the ladder moves on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from email.message import EmailMessage
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+
+from .formatting import format_date, format_eur, resolve_lang
+from .ledger import LedgerError, connected, query_frame
+from .settings_file import read_toml
+from .vocabulary import pick
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TEMPLATES = ROOT / "data" / "letters"
+DEFAULT_SENDER = ROOT / "data" / "sender.toml"
+LETTER_KINDS = ("reminder", "formal_notice", "fourteen_day_letter", "statement")
+# the ladder steps a letter is (a statement goes with a notice and is no step)
+LADDER_LETTERS = ("reminder", "formal_notice", "fourteen_day_letter")
+# days the client gets to pay; the 14-day letter's term is the law's (art. 6:96 lid 6 BW):
+# 14 days from the day after receipt, so on a letter received on day D the last day is D + 14
+TERM_DAYS = {"reminder": 7, "formal_notice": 14, "fourteen_day_letter": 14}
+SENDER_FIELDS = ("name", "contact_person", "address", "postcode", "city", "email", "iban")
+
+# the fixed words of the layout: key -> (English, Dutch)
+_WORDS = {
+    "attention": ("Attn.", "T.a.v."),
+    "regards": ("Kind regards,", "Met vriendelijke groet,"),
+    "kvk": ("Chamber of Commerce", "KvK"),
+    "vat": ("VAT", "btw"),
+    "invoice": ("Invoice", "Factuur"),
+    "invoice_date": ("Invoice date", "Factuurdatum"),
+    "due_date": ("Due date", "Vervaldatum"),
+    "open": ("Open", "Openstaand"),
+    "interest": ("Interest", "Rente"),
+    "costs": ("Collection costs", "Incassokosten"),
+    "total": ("Total", "Totaal"),
+    "item": ("Item", "Soort"),
+    "number": ("Number", "Nummer"),
+    "amount": ("Amount", "Bedrag"),
+    "paid": ("Paid", "Betaald"),
+    "balance": ("Balance", "Saldo"),
+    "invoice_item": ("invoice", "factuur"),
+    "credit_note_item": ("credit note", "creditnota"),
+    "payment_item": ("payment", "betaling"),
+}
+
+
+@dataclass
+class Letter:
+    """One letter to one client: its figures, its wording and where it goes."""
+
+    client_id: str
+    name: str
+    kind: str
+    lang: str
+    as_of: dt.date
+    deadline: dt.date | None
+    principal: Decimal
+    interest: Decimal
+    costs: Decimal
+    email: str | None
+    subject: str
+    html: str
+    invoices: list[dict] = field(default_factory=list)
+    claimed: bool = False  # interest and costs are claimed now (the formal notice)
+    vat_on_costs: bool = False
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest + self.costs
+
+    @property
+    def text(self) -> str:
+        """The letter as plain text (the e-mail's text part)."""
+        return html_to_text(self.html)
+
+
+def load_sender(path: str | Path | None = None) -> dict:
+    """Read the sender's details (TOML; see data/sender.toml). Raises LedgerError naming
+    the missing fields."""
+    sender = read_toml(path or DEFAULT_SENDER, "sender file")
+    missing = [name for name in SENDER_FIELDS if not sender.get(name)]
+    if missing:
+        raise LedgerError(f"{path or DEFAULT_SENDER}: missing {', '.join(missing)}")
+    return sender
+
+
+def _environment(templates: Path, lang: str):
+    """A jinja2 environment over `templates` with the filters eur, date and longdate in
+    `lang`; HTML is escaped, an unknown variable is an error."""
+    import jinja2
+    from babel.dates import format_date as babel_date
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
+        undefined=jinja2.StrictUndefined,
+    )
+    locale = "nl_NL" if lang == "nl" else "en_GB"
+    env.filters["eur"] = lambda v: format_eur(v, lang)
+    env.filters["date"] = lambda v: format_date(v, lang)
+    env.filters["longdate"] = lambda v: babel_date(v, format="long", locale=locale)
+    return env
+
+
+def _client(con, client_id: str) -> dict:
+    client = query_frame(con, "SELECT * FROM clients WHERE client_id = $c", {"c": client_id})
+    if client.empty:
+        raise LedgerError(f"unknown client {client_id!r}")
+    from .ingest.fields import CONTACT_DETAILS
+
+    row = {name: None for name in CONTACT_DETAILS} | client.iloc[0].to_dict()
+    return {k: (None if v is None or v != v else v) for k, v in row.items()}
+
+
+def _open_invoices(con, as_of: dt.date, client_id: str, invoice_ids=None) -> pd.DataFrame:
+    """The client's open invoices (only `invoice_ids` when given) with what is still open."""
+    frame = query_frame(
+        con,
+        """
+        SELECT invoice_id, invoice_date, due_date, outstanding AS principal
+        FROM invoice_settlement_at($as_of)
+        WHERE client_id = $c AND outstanding > 0 AND amount > 0
+        ORDER BY due_date, invoice_id
+        """,
+        {"as_of": as_of, "c": client_id},
+    )
+    if invoice_ids is not None:
+        frame = frame[frame["invoice_id"].isin(list(invoice_ids))]
+    return frame
+
+
+def _figures(con, as_of, client, kind, lang, invoice_ids, vat_rate) -> dict:
+    """The letter's invoices and amounts, from the ledger and the law."""
+    from .aging import aging
+    from .claims import _pro_rata, claim_statement
+    from .law import claim_costs
+
+    zero = Decimal("0.00")
+    if kind == "reminder":
+        rows = _open_invoices(con, as_of, client["client_id"], invoice_ids)
+        if invoice_ids is None:
+            rows = rows[rows["due_date"] < as_of]
+        rows = rows.assign(interest=zero, costs=zero, total=rows["principal"])
+        principal = sum(rows["principal"], zero)
+        return {"rows": rows, "principal": principal, "interest": zero, "costs": zero}
+    if kind in ("formal_notice", "fourteen_day_letter"):
+        claim = claim_statement(con, as_of, client["client_id"], lang=lang)
+        dates = _open_invoices(con, as_of, client["client_id"])[["invoice_id", "invoice_date"]]
+        rows = claim.invoices.merge(dates, on="invoice_id", how="left")
+        if kind == "formal_notice":
+            return {
+                "rows": rows,
+                "principal": claim.principal,
+                "interest": claim.interest,
+                "costs": claim.costs,
+            }
+        # the costs the consumer will owe once the 14 days have passed: BIK over the principal
+        costs = claim_costs(list(rows["principal"]), "consumer", True, vat_rate)
+        rows = rows.assign(interest=zero, costs=_pro_rata(costs, list(rows["principal"])))
+        rows["total"] = [p + c for p, c in zip(rows["principal"], rows["costs"], strict=True)]
+        return {"rows": rows, "principal": claim.principal, "interest": zero, "costs": costs}
+    items = aging(con, as_of, by="invoice", client_id=client["client_id"])
+    rows = pd.DataFrame(
+        {
+            "item": [pick(_WORDS[f"{t}_item"], lang) for t in items["item_type"]],
+            "invoice_id": items["invoice_id"],
+            "invoice_date": items["invoice_date"],
+            "due_date": items["due_date"],
+            "amount": items["amount"],
+            "paid": [
+                (p or zero) + (c or zero)
+                for p, c in zip(items["paid_amount"], items["credit_applied"], strict=True)
+            ],
+            "principal": items["outstanding"],
+        }
+    )
+    return {
+        "rows": rows,
+        "principal": sum(rows["principal"], zero),
+        "interest": zero,
+        "costs": zero,
+    }
+
+
+def build_letter(
+    ledger,
+    as_of: dt.date,
+    client_id: str,
+    kind: str,
+    lang: str | None = None,
+    sender: dict | None = None,
+    templates: str | Path | None = None,
+    invoice_ids: list[str] | None = None,
+) -> Letter:
+    """Return the letter of `kind` to `client_id` as of `as_of`.
+
+    In: ledger, as-of date (the letter's date), client id, kind (one of LETTER_KINDS),
+    language (else $DUNNING_LANG, else English), the sender's details (load_sender()),
+    the template folder (default data/letters/), and for a reminder the invoices it is
+    about (default: every overdue invoice). Out: a Letter with the figures and the
+    rendered HTML. Raises LedgerError for an unknown client or kind, a formal notice to
+    a consumer or a 14-day letter to a business, or a letter with nothing to claim.
+    """
+    if kind not in LETTER_KINDS:
+        raise LedgerError(f"unknown letter kind {kind!r}; use one of {', '.join(LETTER_KINDS)}")
+    lang = resolve_lang(lang)
+    sender = sender or load_sender()
+    folder = Path(templates or DEFAULT_TEMPLATES)
+    vat_rate = (
+        Decimal(str(sender["vat_rate_on_costs"])) if sender.get("vat_rate_on_costs") else None
+    )
+    with connected(ledger) as con:
+        client = _client(con, client_id)
+        if kind == "formal_notice" and client["kind"] == "consumer":
+            raise LedgerError(f"{client_id} is a consumer: send a 14-day letter, not a notice")
+        if kind == "fourteen_day_letter" and client["kind"] != "consumer":
+            raise LedgerError(f"{client_id} is a business: send a formal notice instead")
+        figures = _figures(con, as_of, client, kind, lang, invoice_ids, vat_rate)
+    if figures["rows"].empty:
+        raise LedgerError(f"{client_id} has nothing open to write a {kind} about on {as_of}")
+    days = TERM_DAYS.get(kind)
+    letter = Letter(
+        client_id=client_id,
+        name=str(client["name"]),
+        kind=kind,
+        lang=lang,
+        as_of=as_of,
+        deadline=as_of + dt.timedelta(days=days) if days else None,
+        principal=figures["principal"],
+        interest=figures["interest"],
+        costs=figures["costs"],
+        email=client.get("email"),
+        subject="",
+        html="",
+        invoices=figures["rows"].to_dict("records"),
+        claimed=kind == "formal_notice",
+        vat_on_costs=vat_rate is not None,
+    )
+    env = _environment(folder, lang)
+    name = f"{kind}.{lang}.html.j2"
+    if not (folder / name).exists():
+        raise LedgerError(f"no template {folder / name}")
+    template = env.get_template(name)
+    context = {
+        "sender": sender,
+        "client": client,
+        "letter": letter,
+        "invoices": letter.invoices,
+        "t": {key: pick(pair, lang) for key, pair in _WORDS.items()},
+    }
+    letter.html = template.render(context)
+    subject = template.blocks["subject"](template.new_context(context))
+    letter.subject = html.unescape("".join(subject)).strip()
+    return letter
+
+
+def due_letters(
+    ledger, as_of: dt.date, work: pd.DataFrame | None = None
+) -> list[tuple[str, str, list[str]]]:
+    """Which letters the ladder says are due in the working week of `as_of`, the backlog
+    included: (client_id, kind, invoice ids) per client and kind, and a statement of
+    account with every formal notice or 14-day letter."""
+    from .dunning import week_actions, worklist
+
+    work = worklist(ledger, as_of) if work is None else work
+    actions = week_actions(work, as_of)
+    actions = actions[actions["next_action"].isin(LADDER_LETTERS)]
+    due = []
+    for (client_id, kind), rows in actions.groupby(["client_id", "next_action"], sort=True):
+        due.append((client_id, kind, sorted(rows["invoice_id"])))
+        if kind != "reminder":
+            due.append((client_id, "statement", []))
+    return due
+
+
+def letters_due(
+    ledger,
+    as_of: dt.date,
+    client_id: str | None = None,
+    kind: str | None = None,
+    lang: str | None = None,
+    sender: dict | None = None,
+    templates: str | Path | None = None,
+) -> list[Letter]:
+    """Build the letters due in the week of `as_of` (see due_letters), only those of
+    `client_id` and `kind` when given; with both given, that letter even when the ladder
+    does not call for it yet."""
+    sender = sender or load_sender()
+    with connected(ledger) as con:
+        wanted = [
+            (c, k, ids)
+            for c, k, ids in due_letters(con, as_of)
+            if (client_id is None or c == client_id) and (kind is None or k == kind)
+        ]
+        if not wanted and client_id is not None and kind is not None:
+            wanted = [(client_id, kind, None)]
+        return [
+            build_letter(
+                con,
+                as_of,
+                c,
+                k,
+                lang,
+                sender,
+                templates,
+                invoice_ids=ids if k == "reminder" else None,
+            )
+            for c, k, ids in wanted
+        ]
+
+
+class _Text(HTMLParser):
+    """Plain text from a letter's HTML: paragraphs apart, table cells side by side."""
+
+    BLOCKS = {"p", "div", "h1", "h2", "h3", "tr", "table", "br", "li"}
+
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("style", "title", "head"):
+            self.skip += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append("  ")
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "title", "head"):
+            self.skip -= 1
+        elif tag in ("p", "h1", "table", "div"):
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(re.sub(r"\s+", " ", data))
+
+
+def html_to_text(markup: str) -> str:
+    """Return the text of `markup`: one line per paragraph or table row, blank lines
+    between paragraphs."""
+    parser = _Text()
+    parser.feed(markup)
+    lines = [line.strip() for line in "".join(parser.parts).splitlines()]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    return text.strip() + "\n"
+
+
+def letter_email(letter: Letter, sender: dict, pdf: bytes | None, pdf_name: str) -> EmailMessage:
+    """The letter as an e-mail draft: text and HTML parts, the PDF attached, To: the
+    client's address when known; marked as unsent (X-Unsent), so a mail program opens it
+    as a draft to send."""
+    from email.headerregistry import Address
+
+    message = EmailMessage()
+    message["From"] = Address(sender["name"], addr_spec=sender["email"])
+    if letter.email:
+        message["To"] = Address(letter.name, addr_spec=letter.email)
+    message["Subject"] = letter.subject
+    message["X-Unsent"] = "1"
+    message.set_content(letter.text)
+    message.add_alternative(letter.html, subtype="html")
+    if pdf is not None:
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=pdf_name)
+    return message
+
+
+def _file_stem(letter: Letter) -> str:
+    client = re.sub(r"[^A-Za-z0-9_-]+", "_", letter.client_id)
+    return f"{letter.as_of.isoformat()}-{client}-{letter.kind}"
+
+
+def write_letters(
+    letters: list[Letter], folder: str | Path, sender: dict | None = None, pdf: bool = True
+) -> pd.DataFrame:
+    """Write each letter as a PDF (A4, headless Chromium; skipped with pdf=False) and an
+    .eml draft into `folder`, and letters.csv listing them.
+
+    Out: the letters.csv rows: client_id, kind, principal, interest, costs, deadline, pdf,
+    eml, email (the address it goes to, empty when unknown).
+    """
+    import tempfile
+
+    from .exports import spreadsheet_frame, write_csv
+    from .review import write_pdf
+
+    sender = sender or load_sender()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for letter in letters:
+        stem = _file_stem(letter)
+        pdf_path = folder / f"{stem}.pdf"
+        pdf_bytes = None
+        if pdf:
+            with tempfile.TemporaryDirectory() as tmp:
+                page = Path(tmp) / f"{stem}.html"
+                page.write_text(letter.html, encoding="utf-8")
+                write_pdf(page, pdf_path)
+            pdf_bytes = pdf_path.read_bytes()
+        eml_path = folder / f"{stem}.eml"
+        eml_path.write_bytes(bytes(letter_email(letter, sender, pdf_bytes, pdf_path.name)))
+        rows.append(
+            {
+                "client_id": letter.client_id,
+                "kind": letter.kind,
+                "principal": letter.principal,
+                "interest": letter.interest,
+                "costs": letter.costs,
+                "deadline": letter.deadline,
+                "pdf": pdf_path.name if pdf else "",
+                "eml": eml_path.name,
+                "email": letter.email or "",
+            }
+        )
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "client_id",
+            "kind",
+            "principal",
+            "interest",
+            "costs",
+            "deadline",
+            "pdf",
+            "eml",
+            "email",
+        ],
+    )
+    with open(folder / "letters.csv", "w", newline="", encoding="utf-8") as fh:
+        write_csv(spreadsheet_frame(table), fh, lang="en")
+    return table
+
+
+def mark_sent(ledger, letters: list[Letter], at: dt.datetime):
+    """Record the ladder letters among `letters` as sent at `at`: one contact per invoice
+    (a reminder by e-mail, a notice or 14-day letter as a letter), in one validated load.
+    Returns the LoadResult, or None when there was nothing to record."""
+    from .conversation import DEFAULT_CHANNEL, record_contacts
+
+    contacts = [
+        {
+            "client_id": letter.client_id,
+            "invoice_id": row["invoice_id"],
+            "kind": letter.kind,
+            "at": at,
+            "channel": DEFAULT_CHANNEL[letter.kind],
+            "note": letter.subject,
+        }
+        for letter in letters
+        if letter.kind in LADDER_LETTERS
+        for row in letter.invoices
+    ]
+    if not contacts:
+        return None
+    return record_contacts(ledger, contacts, source=f"letters sent {at:%Y-%m-%d %H:%M}")
