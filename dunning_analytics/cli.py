@@ -300,6 +300,77 @@ def _cmd_calls(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_letters(args: argparse.Namespace) -> int:
+    from .ledger import connected
+    from .letters import letters_due, load_sender, mark_sent, write_letters
+
+    sender = load_sender(args.sender)
+    with connected(args.ledger, read_only=True) as con:
+        as_of = _as_of(con, args) or dt.date.today()
+        letters = letters_due(
+            con, as_of, args.client, args.kind, _lang(args), sender, args.templates
+        )
+    if not letters:
+        print(f"No letters due in the week of {as_of}.")
+        return 0
+    table = write_letters(letters, args.out, sender, pdf=not args.no_pdf)
+    for row in table.itertuples(index=False):
+        to = row.email or "no e-mail address: print and post the PDF"
+        print(f"{row.kind:<20} {row.client_id:<10} {row.eml}  ({to})")
+    print(f"Wrote {len(table)} letters and letters.csv to {args.out}")
+    if args.mark_sent:
+        at = dt.datetime.combine(as_of, dt.time(9, 0))
+        result = mark_sent(args.ledger, letters, at)
+        recorded = result.rows_loaded if result else 0
+        print(f"Recorded {recorded} contacts as sent on {as_of} (the ladder moves on)")
+    return 0
+
+
+def _cmd_contact(args: argparse.Namespace) -> int:
+    from decimal import Decimal, InvalidOperation
+
+    from .conversation import record_contact
+
+    amount, text = None, args.promised_amount
+    if text:
+        # 1.250,00 and 1250,00 as Dutch people write them; 1250.00 as well
+        plain = text.replace(".", "").replace(",", ".") if "," in text else text
+        try:
+            amount = Decimal(plain)
+        except InvalidOperation:
+            raise LedgerError(f"--promised-amount {text!r} is not an amount") from None
+    at = args.at or dt.datetime.now().replace(second=0, microsecond=0)
+    result = record_contact(
+        args.ledger,
+        args.client,
+        args.kind,
+        at,
+        invoice_id=args.invoice,
+        promised_date=args.promised_date,
+        promised_amount=amount,
+        note=args.note,
+    )
+    when = f"{at:%d-%m-%Y %H:%M}"
+    print(f"Recorded: {args.kind} with {args.client} on {when} (load {result.load_id})")
+    return 0
+
+
+def _datetime(text: str) -> dt.datetime:
+    from .formatting import parse_date
+
+    date_part, _, time_part = text.strip().partition(" ")
+    if "T" in date_part:
+        date_part, _, time_part = date_part.partition("T")
+    try:
+        day = parse_date(date_part)
+        at = dt.time.fromisoformat(time_part) if time_part else dt.time(9, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date and time as 'yyyy-mm-dd hh:mm' or 'dd-mm-jjjj hh:mm'"
+        ) from None
+    return dt.datetime.combine(day, at)
+
+
 def _cmd_review(args: argparse.Namespace) -> int:
     from .review import write_review
 
@@ -445,6 +516,59 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ics", metavar="FILE", help="planned calls as an .ics calendar file")
     p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
     p.set_defaults(func=_cmd_calls)
+
+    p = sub.add_parser(
+        "letters", help="the week's letters and e-mails per ladder step: PDF, .eml, letters.csv"
+    )
+    p.add_argument("--ledger", required=True, help="the ledger file")
+    p.add_argument("--as-of", type=_date, help="the letters' date; their week is its working week")
+    p.add_argument("--client", help="only this client's letters")
+    p.add_argument(
+        "--kind",
+        choices=["reminder", "formal_notice", "fourteen_day_letter", "statement"],
+        help="only letters of this kind (with --client: that letter even when not due yet)",
+    )
+    p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
+    p.add_argument("--out", required=True, metavar="DIR", help="the folder to write them to")
+    p.add_argument("--sender", metavar="FILE", help="your details (default data/sender.toml)")
+    p.add_argument(
+        "--templates", metavar="DIR", help="your own letter templates (default data/letters/)"
+    )
+    p.add_argument("--no-pdf", action="store_true", help="no PDFs (when Chromium is missing)")
+    p.add_argument(
+        "--mark-sent",
+        action="store_true",
+        help="record the letters as sent on the as-of date, so the ladder moves on",
+    )
+    p.set_defaults(func=_cmd_letters)
+
+    p = sub.add_parser("contact", help="record a call, letter, promise or dispute")
+    p.add_argument("--ledger", required=True, help="the ledger file")
+    p.add_argument("--client", required=True, help="the client's id")
+    p.add_argument("--invoice", help="the invoice it was about (optional)")
+    p.add_argument(
+        "--kind",
+        required=True,
+        choices=[
+            "service_call",
+            "call",
+            "reminder",
+            "formal_notice",
+            "fourteen_day_letter",
+            "promise",
+            "payment_plan",
+            "dispute",
+            "collection",
+        ],
+        help="what happened",
+    )
+    p.add_argument("--promised-date", type=_date, help="with a promise: the day it will be paid")
+    p.add_argument("--promised-amount", help="with a promise: the amount, e.g. 1250,00")
+    p.add_argument("--note", help="what was said, in a sentence")
+    p.add_argument(
+        "--at", type=_datetime, help="when: 'yyyy-mm-dd hh:mm' or 'dd-mm-jjjj hh:mm' (default now)"
+    )
+    p.set_defaults(func=_cmd_contact)
 
     p = sub.add_parser("review", help="the quarterly client-risk review as one HTML file")
     p.add_argument("--ledger", required=True, help="the ledger file")

@@ -27,6 +27,8 @@ from .vocabulary import pick, word
 
 DEFAULT_LADDER = Path(__file__).resolve().parent.parent / "data" / "dunning.toml"
 CALL_KINDS = ("service_call", "call")
+# what we do ourselves, and leave to the agency once a client is with one
+OWN_CONTACTS = ("service_call", "reminder", "call", "formal_notice", "fourteen_day_letter")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # ladder kind -> (English, Dutch): what to do
 ACTION_TEXT = {
@@ -240,7 +242,7 @@ def worklist(
     # their other invoices get no reminders or calls of our own
     agency = {r["client_id"] for r in rows if r["stage"] == "collection"}
     for r in rows:
-        if r["client_id"] in agency and r["next_action"] in ("service_call", "reminder", "call"):
+        if r["client_id"] in agency and r["next_action"] in OWN_CONTACTS:
             r.update(
                 next_action="with_agency",
                 action_date=None,
@@ -361,6 +363,9 @@ class PlannedCall:
     open_questions: list[str] = field(default_factory=list)
     closed_questions: list[str] = field(default_factory=list)
     lang: str = "en"
+    contact_person: str | None = None
+    phone: str | None = None
+    email: str | None = None
 
     def sheet(self) -> str:
         """The call-preparation sheet as plain text in the call's language (also the .ics
@@ -381,8 +386,11 @@ class PlannedCall:
                 f"Open {eur(self.total_open)}, waarvan vervallen {eur(self.total_overdue)}; "
                 f"afgesproken betalingstermijn {term} dagen.",
             ),
-            say("Invoices:", "Facturen:"),
         ]
+        reach = [x for x in (self.contact_person, self.phone, self.email) if x]
+        if reach:
+            lines.append(say("Contact: ", "Contact: ") + ", ".join(reach))
+        lines.append(say("Invoices:", "Facturen:"))
         for inv in self.invoices.itertuples(index=False):
             late = inv.days_overdue
             when = (
@@ -565,6 +573,12 @@ def call_plan(
             """,
             {"as_of": as_of, "clients": clients},
         )
+        # how to reach them (an older ledger may not have these columns yet)
+        reach = query_frame(
+            con,
+            "SELECT * FROM clients WHERE list_contains($clients, client_id)",
+            {"clients": clients},
+        ).set_index("client_id")
     planned, unplanned = [], []
     for index, client_id in enumerate(clients):
         invoices = work[work["client_id"] == client_id]
@@ -603,9 +617,18 @@ def call_plan(
             open_questions=[q.format(**fill) for q in open_q],
             closed_questions=[q.format(**fill) for q in closed_q],
             lang=lang,
+            **{
+                detail: _text_or_none(reach.at[client_id, detail])
+                for detail in ("contact_person", "phone", "email")
+                if detail in reach.columns
+            },
         )
         (planned if call.start else unplanned).append(call)
     return planned, unplanned
+
+
+def _text_or_none(value) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def call_table(calls: list[PlannedCall]) -> pd.DataFrame:
@@ -616,6 +639,7 @@ def call_table(calls: list[PlannedCall]) -> pd.DataFrame:
                 "start": c.start,
                 "client_id": c.client_id,
                 "name": c.name,
+                "phone": c.phone,
                 "open": c.total_open,
                 "overdue": c.total_overdue,
                 "invoices": ", ".join(c.invoices["invoice_id"]),
@@ -624,5 +648,15 @@ def call_table(calls: list[PlannedCall]) -> pd.DataFrame:
             }
             for c in calls
         ],
-        columns=["start", "client_id", "name", "open", "overdue", "invoices", "goal", "sheet"],
+        columns=[
+            "start",
+            "client_id",
+            "name",
+            "phone",
+            "open",
+            "overdue",
+            "invoices",
+            "goal",
+            "sheet",
+        ],
     )

@@ -191,10 +191,7 @@ def _figures(con, as_of, client, kind, lang, invoice_ids, vat_rate) -> dict:
             "invoice_date": items["invoice_date"],
             "due_date": items["due_date"],
             "amount": items["amount"],
-            "paid": [
-                (p or zero) + (c or zero)
-                for p, c in zip(items["paid_amount"], items["credit_applied"], strict=True)
-            ],
+            "paid": items["paid_amount"],  # everything settled on it, credits included
             "principal": items["outstanding"],
         }
     )

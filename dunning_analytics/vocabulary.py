@@ -84,6 +84,7 @@ _HEADINGS = {
     "minutes": ("minutes", "minuten"),
     "goal": ("goal", "doel"),
     "open": ("open", "open"),
+    "phone": ("phone", "telefoon"),
     "invoices": ("invoices", "facturen"),
     "sheet": ("call sheet", "belblad"),
     "total_overdue": ("overdue", "vervallen"),
