@@ -36,6 +36,14 @@ _UI = {
     "client": ("Client", "Klant"),
     "busy": ("updating…", "bijwerken…"),
     "export": ("Export to Excel", "Naar Excel"),
+    "letter": ("Letter", "Brief"),
+    "write_letters": ("Write the letters", "Brieven maken"),
+    "folder": ("Folder", "Map"),
+    "no_letters": ("No letters due this week.", "Deze week zijn er geen brieven nodig."),
+    "wrote_letters": (
+        "Wrote {n} letters (PDF and e-mail draft) and letters.csv to {folder}",
+        "{n} brieven (pdf en e-mailconcept) en letters.csv geschreven naar {folder}",
+    ),
     "nothing": (
         "Nothing open on {day} for these filters.",
         "Niets open op {day} met deze filters.",
@@ -770,3 +778,60 @@ def risk_explorer(
 ) -> RiskExplorer:
     """Return a RiskExplorer on `ledger` (opened read-only); display it in a notebook."""
     return RiskExplorer(ledger, as_of=as_of, lang=lang)
+
+
+class LettersPanel:
+    """The week's letters: pick one to preview it as it will be printed, and write them all
+    (PDF, .eml draft, letters.csv) into a folder with one button.
+
+    In: a list of letters.Letter (letters.letters_due), the folder to write to, the
+    language. The preview is the letter's own HTML in a sandboxed frame, so its page
+    styles stay inside it.
+    """
+
+    def __init__(self, letters, folder: str | Path = "letters", lang: str | None = None):
+        self.lang = resolve_lang(lang)
+        self.letters = letters
+        t = lambda key: ui_text(key, self.lang)  # noqa: E731
+        self.picker = w.Dropdown(
+            description=t("letter"),
+            options=[
+                (f"{word(x.kind, self.lang)}: {x.name} ({x.client_id})", i)
+                for i, x in enumerate(letters)
+            ],
+            layout={"width": "640px"},
+        )
+        self.preview = w.HTML()
+        self.folder = w.Text(value=str(folder), description=t("folder"))
+        self.button = w.Button(description=t("write_letters"), icon="envelope")
+        self.note = w.HTML()
+        self.picker.observe(self.show, names="value")
+        self.button.on_click(self.write)
+        self.widget = w.VBox(
+            [self.picker, self.preview, w.HBox([self.folder, self.button]), self.note]
+        )
+        self.show()
+
+    def show(self, *_) -> None:
+        """Show the picked letter (or say there is none)."""
+        if not self.letters:
+            self.preview.value = f"<p>{ui_text('no_letters', self.lang)}</p>"
+            return
+        letter = self.letters[self.picker.value]
+        self.preview.value = (
+            f"<iframe class='da-letter' sandbox srcdoc=\"{html.escape(letter.html)}\" "
+            "style='width:100%;height:720px;border:1px solid #ccc;background:#fff'></iframe>"
+        )
+
+    def write(self, *_):
+        """Write every letter into the folder; return the letters.csv table."""
+        from .letters import write_letters
+
+        table = write_letters(self.letters, self.folder.value)
+        self.note.value = html.escape(
+            ui_text("wrote_letters", self.lang).format(n=len(table), folder=self.folder.value)
+        )
+        return table
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)

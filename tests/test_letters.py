@@ -254,3 +254,17 @@ def test_letters_and_contact_commands(demo_ledger, tmp_path, capsys):
             "AND kind = 'promise_to_pay' AND contact_at = TIMESTAMP '2026-10-26 10:15'"
         ).fetchall()
     assert promised == [(D(2026, 10, 30), E("1250.00"))]
+
+
+@pytest.mark.skipif(not HAS_CHROMIUM, reason="PDFs need Chromium (apt-get install chromium)")
+def test_letters_panel_previews_and_writes(demo_ledger, tmp_path):
+    from dunning_analytics.widgets import LettersPanel
+
+    letters = letters_due(demo_ledger, D(2026, 10, 26), lang="nl")
+    panel = LettersPanel(letters[:2], folder=tmp_path / "brieven", lang="nl")
+    panel.picker.value = 1
+    assert "srcdoc" in panel.preview.value and letters[1].subject in panel.preview.value
+    assert letters[0].subject not in panel.preview.value
+    table = panel.write()
+    assert len(table) == 2 and all((tmp_path / "brieven" / name).exists() for name in table["pdf"])
+    assert "2 brieven" in panel.note.value
