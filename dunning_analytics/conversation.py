@@ -14,7 +14,7 @@ from decimal import Decimal
 import pandas as pd
 
 from .ingest.errors import LoadError
-from .ingest.fields import CONTACT_KINDS
+from .ingest.fields import CONTACT_KINDS, FIELDS
 
 # words a person types -> the ledger's contact kind
 KIND_ALIASES = {"promise": "promise_to_pay", "letter": "formal_notice"}
@@ -29,16 +29,8 @@ DEFAULT_CHANNEL = {
     "fourteen_day_letter": "letter",
     "collection": "letter",
 }
-_COLUMNS = [
-    "client_id",
-    "invoice_id",
-    "contact_at",
-    "channel",
-    "kind",
-    "promised_date",
-    "promised_amount",
-    "note",
-]
+# the contacts fields of a load, but the id: the loader derives it from the contents
+_COLUMNS = [name for name in FIELDS["contacts"] if name != "contact_id"]
 
 
 def contact_kind(kind: str) -> str:

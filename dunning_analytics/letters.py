@@ -42,6 +42,11 @@ LADDER_LETTERS = ("reminder", "formal_notice", "fourteen_day_letter")
 # days the client gets to pay; the 14-day letter's term is the law's (art. 6:96 lid 6 BW):
 # 14 days from the day after receipt, so on a letter received on day D the last day is D + 14
 TERM_DAYS = {"reminder": 7, "formal_notice": 14, "fourteen_day_letter": 14}
+# letters.csv: one row per letter written
+CSV_COLUMNS = (
+    *("client_id", "kind", "principal", "interest", "costs", "deadline", "pdf", "eml"),
+    "email",  # the address the draft goes to, empty when unknown
+)
 SENDER_FIELDS = ("name", "contact_person", "address", "postcode", "city", "email", "iban")
 
 # the fixed words of the layout: key -> (English, Dutch)
@@ -436,20 +441,7 @@ def write_letters(
                 "email": letter.email or "",
             }
         )
-    table = pd.DataFrame(
-        rows,
-        columns=[
-            "client_id",
-            "kind",
-            "principal",
-            "interest",
-            "costs",
-            "deadline",
-            "pdf",
-            "eml",
-            "email",
-        ],
-    )
+    table = pd.DataFrame(rows, columns=list(CSV_COLUMNS))
     with open(folder / "letters.csv", "w", newline="", encoding="utf-8") as fh:
         write_csv(spreadsheet_frame(table), fh, lang="en")
     return table
