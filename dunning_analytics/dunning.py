@@ -389,7 +389,7 @@ class PlannedCall:
         ]
         reach = [x for x in (self.contact_person, self.phone, self.email) if x]
         if reach:
-            lines.append(say("Contact: ", "Contact: ") + ", ".join(reach))
+            lines.append("Contact: " + ", ".join(reach))  # the same word in both languages
         lines.append(say("Invoices:", "Facturen:"))
         for inv in self.invoices.itertuples(index=False):
             late = inv.days_overdue

@@ -451,15 +451,14 @@ def mark_sent(ledger, letters: list[Letter], at: dt.datetime):
     """Record the ladder letters among `letters` as sent at `at`: one contact per invoice
     (a reminder by e-mail, a notice or 14-day letter as a letter), in one validated load.
     Returns the LoadResult, or None when there was nothing to record."""
-    from .conversation import DEFAULT_CHANNEL, record_contacts
+    from .conversation import record_contacts
 
     contacts = [
         {
             "client_id": letter.client_id,
             "invoice_id": row["invoice_id"],
             "kind": letter.kind,
-            "at": at,
-            "channel": DEFAULT_CHANNEL[letter.kind],
+            "at": at,  # the channel is the kind's own (conversation.DEFAULT_CHANNEL)
             "note": letter.subject,
         }
         for letter in letters

@@ -798,9 +798,17 @@ def _write_keyed(con, table: str, key: str, columns: list[str], load_id: int) ->
     return {"loaded": loaded, "updated": updated, "unchanged": unchanged}
 
 
-def _write_payments(con, load_id: int) -> dict[str, int]:
+def _write_client_rows(
+    con, load_id: int, table: str, key: str, identity: list[str], columns: list[str]
+) -> dict[str, int]:
+    """Write the good staged rows of payments or contacts: rows of a client (given, or the
+    client of their invoice), keyed by `key` when the file gives it, else by a hash of the
+    client, the invoice, the `identity` fields and the row's number among identical ones
+    (so a reload finds the same ids). `columns`: what the table holds besides the key."""
+    fields = ", ".join(identity)
+    rest = ", ".join(c for c in columns if c not in ("client_id", "invoice_id"))
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE da_keyed AS
         WITH
         good AS (
@@ -810,57 +818,42 @@ def _write_payments(con, load_id: int) -> dict[str, int]:
         ),
         numbered AS (
             SELECT *, row_number() OVER (
-                PARTITION BY client, invoice_id, paid_date, amount ORDER BY _line) AS nth
+                PARTITION BY client, invoice_id, {fields} ORDER BY _line) AS nth
             FROM good
         ),
         final AS (
             SELECT
-                coalesce(payment_id, 'p:' || md5(concat_ws('|', client, invoice_id, paid_date,
-                    amount, nth))) AS payment_id,
-                client AS client_id, invoice_id, paid_date, amount, _line
+                coalesce({key}, '{key[0]}:' || md5(concat_ws('|', client, invoice_id, {fields},
+                    nth))) AS {key},
+                client AS client_id, invoice_id, {rest}, _line
             FROM numbered
         )
         SELECT * EXCLUDE (_line) FROM final
-        QUALIFY row_number() OVER (PARTITION BY payment_id ORDER BY _line) = 1
+        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _line) = 1
         """
     )
-    return _write_keyed(
-        con, "payments", "payment_id", ["client_id", "invoice_id", "paid_date", "amount"], load_id
+    return _write_keyed(con, table, key, columns, load_id)
+
+
+def _write_payments(con, load_id: int) -> dict[str, int]:
+    return _write_client_rows(
+        con,
+        load_id,
+        "payments",
+        "payment_id",
+        identity=["paid_date", "amount"],
+        columns=["client_id", "invoice_id", "paid_date", "amount"],
     )
 
 
 def _write_contacts(con, load_id: int) -> dict[str, int]:
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE da_keyed AS
-        WITH
-        good AS (
-            SELECT s.*, coalesce(s.client_id, i.client_id) AS client
-            FROM da_staged AS s LEFT JOIN invoices AS i USING (invoice_id)
-            WHERE _line NOT IN (SELECT line FROM da_errors)
-        ),
-        numbered AS (
-            SELECT *, row_number() OVER (
-                PARTITION BY client, invoice_id, contact_at, kind ORDER BY _line) AS nth
-            FROM good
-        ),
-        final AS (
-            SELECT
-                coalesce(contact_id, 'c:' || md5(concat_ws('|', client, invoice_id, contact_at,
-                    kind, nth))) AS contact_id,
-                client AS client_id, invoice_id, contact_at, channel, kind, promised_date,
-                promised_amount, note, _line
-            FROM numbered
-        )
-        SELECT * EXCLUDE (_line) FROM final
-        QUALIFY row_number() OVER (PARTITION BY contact_id ORDER BY _line) = 1
-        """
-    )
-    return _write_keyed(
+    return _write_client_rows(
         con,
+        load_id,
         "contacts",
         "contact_id",
-        [
+        identity=["contact_at", "kind"],
+        columns=[
             "client_id",
             "invoice_id",
             "contact_at",
@@ -870,7 +863,6 @@ def _write_contacts(con, load_id: int) -> dict[str, int]:
             "promised_amount",
             "note",
         ],
-        load_id,
     )
 
 
