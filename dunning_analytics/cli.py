@@ -327,18 +327,15 @@ def _cmd_letters(args: argparse.Namespace) -> int:
 
 
 def _cmd_contact(args: argparse.Namespace) -> int:
-    from decimal import Decimal, InvalidOperation
-
     from .conversation import record_contact
+    from .formatting import parse_amount
 
-    amount, text = None, args.promised_amount
-    if text:
-        # 1.250,00 and 1250,00 as Dutch people write them; 1250.00 as well
-        plain = text.replace(".", "").replace(",", ".") if "," in text else text
+    amount = None
+    if args.promised_amount:
         try:
-            amount = Decimal(plain)
-        except InvalidOperation:
-            raise LedgerError(f"--promised-amount {text!r} is not an amount") from None
+            amount = parse_amount(args.promised_amount)
+        except ValueError as exc:
+            raise LedgerError(f"--promised-amount: {exc}") from None
     at = args.at or dt.datetime.now().replace(second=0, microsecond=0)
     result = record_contact(
         args.ledger,

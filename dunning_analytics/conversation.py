@@ -29,6 +29,9 @@ DEFAULT_CHANNEL = {
     "fourteen_day_letter": "letter",
     "collection": "letter",
 }
+# what a call can end in (the form under a call sheet) -> the contact kind recorded besides
+# the call itself; 'call': reached, no promise yet
+CALL_OUTCOMES = ("promise_to_pay", "call", "payment_plan", "dispute")
 # the contacts fields of a load, but the id: the loader derives it from the contents
 _COLUMNS = [name for name in FIELDS["contacts"] if name != "contact_id"]
 
@@ -105,3 +108,77 @@ def record_contact(
         "note": note,
     }
     return record_contacts(ledger, [contact], source=f"contact {client_id} {at:%Y-%m-%d %H:%M}")
+
+
+def call_contacts(
+    call,
+    outcome: str,
+    at: dt.datetime,
+    promised_date: dt.date | None = None,
+    promised_amount=None,
+    note: str | None = None,
+    invoice_id: str | None = None,
+) -> list[dict]:
+    """The contacts to record for a call made from a call sheet (dunning.PlannedCall).
+
+    In: the call, its outcome (one of CALL_OUTCOMES: 'promise_to_pay', 'call' for
+    reached without a promise, 'payment_plan', 'dispute'), when it was made, for a
+    promise its date and amount (default: the call's overdue total, else its open
+    total), a note, and `invoice_id` when the call was about one invoice of the sheet.
+
+    Out: contact dicts for record_contacts:
+    - every invoice the call was planned for gets the call it was (its ladder step,
+      'service_call' or 'call'), so the ladder moves on;
+    - a promise covers the open invoices oldest due date first up to the amount: each
+      covered invoice gets a 'promise_to_pay' (which counts as the call) with its part
+      of the amount, and its ladder waits until the promised date;
+    - a complaint is a 'dispute' on each invoice instead of the call: the worklist holds
+      those invoices (a call to resolve it) until a later contact on them;
+    - a payment plan is one contact on the client with its first date, amount and note.
+    Raises LoadError for an outcome the form does not know or an invoice not on the sheet.
+    """
+    if outcome not in CALL_OUTCOMES:
+        raise LoadError(f"unknown call outcome {outcome!r}; use one of {', '.join(CALL_OUTCOMES)}")
+    invoices = call.invoices.sort_values(["due_date", "invoice_id"])
+    if invoice_id:
+        if invoice_id not in set(invoices["invoice_id"]):
+            raise LoadError(f"invoice {invoice_id} is not open for {call.client_id}")
+        invoices = invoices[invoices["invoice_id"] == invoice_id]
+    called = invoices[invoices["next_action"].isin(("service_call", "call"))]
+    if called.empty:  # the one invoice asked about is not a call's: the call was still made
+        called = invoices
+    base = {"client_id": call.client_id, "at": at, "note": note}
+    if outcome == "dispute":
+        return [
+            {**base, "invoice_id": i, "kind": "dispute"}
+            for i in (invoices if invoice_id else called)["invoice_id"]
+        ]
+    promised: dict[str, Decimal] = {}
+    if outcome == "promise_to_pay":
+        if promised_amount is None:
+            promised_amount = call.total_overdue or call.total_open
+        left = Decimal(str(promised_amount))
+        for row in invoices.itertuples(index=False):
+            if left <= 0:
+                break
+            promised[row.invoice_id] = min(left, Decimal(str(row.outstanding)))
+            left -= promised[row.invoice_id]
+    contacts = [
+        {**base, "invoice_id": i, "kind": "promise_to_pay"}
+        | {"promised_date": promised_date, "promised_amount": amount}
+        for i, amount in promised.items()
+    ]
+    contacts += [
+        {**base, "invoice_id": row.invoice_id, "kind": _call_kind(row.next_action)}
+        for row in called.itertuples(index=False)
+        if row.invoice_id not in promised
+    ]
+    if outcome == "payment_plan":
+        plan = {"promised_date": promised_date, "promised_amount": promised_amount}
+        contacts.append({**base, "kind": "payment_plan"} | plan)
+    return contacts
+
+
+def _call_kind(next_action: str) -> str:
+    """The ladder step a call was: a service call before the due date, else a call."""
+    return "service_call" if next_action == "service_call" else "call"

@@ -88,6 +88,15 @@ def _open_invoices(con, as_of: dt.date) -> pd.DataFrame:
             WHERE c.contact_at::DATE <= $as_of
             GROUP BY ALL
         ),
+        complaints AS (
+            -- a complaint recorded on the invoice holds the ladder until a later contact on
+            -- it (a call, a promise) shows the conversation has moved on
+            SELECT c.invoice_id, arg_max(c.kind, c.contact_at) = 'dispute' AS open_complaint
+            FROM contacts AS c
+            WHERE c.contact_at::DATE <= $as_of
+                AND c.invoice_id IN (SELECT invoice_id FROM open_invoices)
+            GROUP BY c.invoice_id
+        ),
         promises AS (
             SELECT invoice_id, max(promised_date) AS promised_date
             FROM promise_outcome_at($as_of)
@@ -97,7 +106,8 @@ def _open_invoices(con, as_of: dt.date) -> pd.DataFrame:
         final AS (
             SELECT
                 o.invoice_id, o.client_id, c.name, c.kind AS client_kind, c.payment_term_days,
-                o.invoice_date, o.due_date, o.amount, o.outstanding, o.disputed,
+                o.invoice_date, o.due_date, o.amount, o.outstanding,
+                o.disputed OR coalesce(k.open_complaint, false) AS disputed,
                 $as_of - o.due_date AS days_overdue,
                 map_from_entries(list(struct_pack(k := d.kind, v := d.last_on))
                     FILTER (WHERE d.kind IS NOT NULL)) AS done_on,
@@ -106,6 +116,7 @@ def _open_invoices(con, as_of: dt.date) -> pd.DataFrame:
             JOIN clients AS c USING (client_id)
             LEFT JOIN done AS d USING (invoice_id)
             LEFT JOIN promises AS p USING (invoice_id)
+            LEFT JOIN complaints AS k USING (invoice_id)
             GROUP BY ALL
         )
         SELECT * FROM final ORDER BY client_id, due_date, invoice_id

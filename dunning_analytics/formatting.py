@@ -11,7 +11,7 @@ import os
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.dates import format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import NumberFormatError, format_currency, format_decimal, parse_decimal
 
 LANGS = ("en", "nl")
 _LOCALES = {"en": "en_IE", "nl": "nl_NL"}  # euro-area English: €1,234.56
@@ -105,3 +105,22 @@ def parse_date(text: str) -> dt.date:
         except ValueError:
             continue
     raise ValueError(f"{text!r} is not a date as yyyy-mm-dd or dd-mm-jjjj")
+
+
+def parse_amount(text: str, lang: str | None = None) -> Decimal:
+    """Read an amount a person typed: '1.250,00', '1250,00', '€ 1.250' as Dutch people write
+    it, '1,250.00' or '1250.00' as English; `lang`'s way is tried first.
+
+    Out: the Decimal. Raises ValueError when the text is not an amount in cents (babel's
+    strict reading in either language: misplaced thousands separators are refused).
+    """
+    cleaned = text.strip().replace("€", "").replace(" ", "").replace("\xa0", "")
+    first = resolve_lang(lang)
+    for lang_tried in (first, *[x for x in LANGS if x != first]):
+        try:
+            value = parse_decimal(cleaned, locale=_LOCALES[lang_tried], strict=True)
+        except NumberFormatError:
+            continue
+        if value.as_tuple().exponent >= -2:  # euros have cents, not thousandths
+            return value
+    raise ValueError(f"{text!r} is not an amount in euros, e.g. 1.250,00 or 1250.00")

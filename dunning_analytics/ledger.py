@@ -240,6 +240,13 @@ def _friendly(path: Path, exc: duckdb.Error) -> LedgerError:
             "kernel (Kernel > Shut Down Kernel) or wait for the command to finish, then try "
             "again. Notebooks that only read do not block each other."
         )
+    if "different configuration" in text:
+        return LedgerLockedError(
+            f"The ledger {path} is already open in this notebook (or program) with other "
+            "settings, e.g. read-only while this needs to write. Close that connection first "
+            "(con.close()), or pass the ledger's path instead of a connection, so it is opened "
+            "only while needed."
+        )
     return LedgerError(f"Cannot open the ledger {path}: {text}")
 
 
@@ -328,21 +335,23 @@ def connected(
         con.close()
 
 
-def ledger_end_date(con: duckdb.DuckDBPyConnection):
+def ledger_end_date(ledger: str | Path | duckdb.DuckDBPyConnection):
     """Return the latest date in the ledger (invoice, payment or contact), or None.
 
-    Notebooks use it as the default as-of date, so a demo ledger shows its own
-    "today" and not the calendar's.
+    In: a connection, or a path (opened read-only and closed again). Notebooks use it
+    as the default as-of date, so a demo ledger shows its own "today" and not the
+    calendar's.
     """
-    row = con.execute(
-        """
-        SELECT max(d) FROM (
-            SELECT max(invoice_date) AS d FROM invoices
-            UNION ALL SELECT max(paid_date) FROM payments
-            UNION ALL SELECT max(contact_at)::DATE FROM contacts
-        )
-        """
-    ).fetchall()
+    with connected(ledger) as con:
+        row = con.execute(
+            """
+            SELECT max(d) FROM (
+                SELECT max(invoice_date) AS d FROM invoices
+                UNION ALL SELECT max(paid_date) FROM payments
+                UNION ALL SELECT max(contact_at)::DATE FROM contacts
+            )
+            """
+        ).fetchall()
     return row[0][0]
 
 

@@ -81,21 +81,23 @@ class DateControl:
     shows dd-mm-jjjj (a browser's date picker follows the browser's language, not ours).
 
     `widget` is the ipywidget; `value` the chosen date (None while the text is not a date);
-    `observe(callback)` calls back on every change to a valid date.
+    `observe(callback)` calls back on every change to a valid date. `label`: the text
+    before it (default the as-of date's).
     """
 
-    def __init__(self, value: dt.date, lang: str):
+    def __init__(self, value: dt.date, lang: str, label: str | None = None):
         self.lang = lang
+        label = label or ui_text("as_of", lang)
         self.error = w.HTML()
         if lang == "nl":
             self.input = w.Text(
-                description=ui_text("as_of", lang),
+                description=label,
                 value=format_date(value, lang),
                 continuous_update=False,
                 layout={"width": "230px"},
             )
         else:
-            self.input = w.DatePicker(description=ui_text("as_of", lang), value=value)
+            self.input = w.DatePicker(description=label, value=value)
         self.widget = w.HBox([self.input, self.error])
 
     @property
