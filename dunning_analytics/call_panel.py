@@ -51,8 +51,12 @@ _TEXT = {
         "{n} gesprekken gepland deze week; kies er een, bel, en leg vast hoe het ging.",
     ),
     "saved": (
-        "Saved {n} contacts with {name} (load {load}).",
-        "{n} contacten met {name} vastgelegd (load {load}).",
+        "Saved in the ledger: {what} with {name} ({n} invoices).",
+        "Vastgelegd in het grootboek: {what} met {name} ({n} facturen).",
+    ),
+    "saved_one": (
+        "Saved in the ledger: {what} with {name} (invoice {invoice}).",
+        "Vastgelegd in het grootboek: {what} met {name} (factuur {invoice}).",
     ),
     "now": ("What happens next for {name}", "Wat er nu gebeurt bij {name}"),
     "moved_on": (
@@ -182,12 +186,15 @@ class CallPanel:
         ]
         self.about.value = ""
         self.time.value = f"{call.start:%H:%M}"
-        self.on.input.value = (
-            call.start.date() if self.lang == "en" else format_date(call.start, self.lang)
-        )
+        self.on.input.value = self._shown(call.start.date())
         amount = call.total_overdue or call.total_open
         self.amount.value = format_eur(amount, self.lang).replace("€", "").strip()
+        self.promised_date.input.value = self._shown(self.as_of + dt.timedelta(days=7))
         self.note.value = ""
+
+    def _shown(self, day: dt.date):
+        """A date as the date controls hold it: a date for the picker, dd-mm-jjjj in Dutch."""
+        return day if self.lang == "en" else format_date(day, self.lang)
 
     def _form_values(self) -> dict:
         """The form's contents as record_contacts arguments; ValueError says what is wrong."""
@@ -228,7 +235,7 @@ class CallPanel:
         try:
             values = self._form_values()
             contacts = call_contacts(call, self.outcome.value, **values)
-            result = record_contacts(
+            record_contacts(
                 self.ledger, contacts, source=f"call {call.client_id} {values['at']:%Y-%m-%d %H:%M}"
             )
         except (ValueError, LoadError, LedgerError) as exc:
@@ -238,7 +245,14 @@ class CallPanel:
                 "</span>"
             )
             return None
-        saved = _text("saved", lang).format(n=len(contacts), name=call.name, load=result.load_id)
+        invoices = sorted({c["invoice_id"] for c in contacts if c.get("invoice_id")})
+        what = self.outcome.label
+        if self.outcome.value == "promise_to_pay":
+            amount = format_eur(values["promised_amount"], lang)
+            what = f"{what} ({amount}, {format_date(values['promised_date'], lang)})"
+        saved = _text("saved_one" if len(invoices) == 1 else "saved", lang).format(
+            what=what, name=call.name, n=len(invoices), invoice=invoices[0] if invoices else ""
+        )
         # the worklist as of the call's day (a call on Tuesday is seen from Tuesday on)
         as_of = max(self.as_of, values["at"].date())
         work = worklist(self.ledger, as_of, lang=lang)

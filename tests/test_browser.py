@@ -5,6 +5,7 @@ Chromium (Debian's /usr/bin/chromium) or playwright is missing. Screenshots
 go to artifacts/screenshots/ (ignored by git, left behind by CI).
 """
 
+import datetime as dt
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -539,6 +541,67 @@ def test_risk_threshold_changes_the_flagged_count(open_notebook):
         )
     _record("risk explorer: move a threshold", seconds)
     notebook.check_rendered()
+
+
+@pytest.fixture
+def lab_with_own_ledger(demo_ledger, tmp_path_factory):
+    """JupyterLab on a copy of the demo ledger that no other test's kernel holds open, so a
+    notebook can write to it (DuckDB lets one process write, and only when no other reads)."""
+    own = tmp_path_factory.mktemp("own-ledger") / "ledger.duckdb"
+    shutil.copy(demo_ledger, own)
+    for lab in _lab(own, tmp_path_factory, "en"):
+        yield lab | {"ledger": own}
+
+
+def test_the_call_form_records_a_promise_and_the_worklist_moves_on(browser, lab_with_own_ledger):
+    from dunning_analytics.ledger import open_ledger
+
+    notebook = Notebook(browser, lab_with_own_ledger, "06_dunning_worklist.ipynb")
+    try:
+        notebook.run_all()
+        page = notebook.page
+        picker = page.locator(".widget-dropdown", has_text="Call").locator("select").first
+        picker.scroll_into_view_if_needed()
+        options = picker.locator("option")
+        calls = [text.replace("\xa0", " ") for text in options.all_inner_texts()]
+        client = re.search(r"\((C\d+)\)", calls[0]).group(1)
+        assert (
+            f"Call {calls[0].split(' · ')[1]}"
+            in page.locator("pre").filter(has_text=client).first.inner_text()
+        )
+        form = page.locator(".widget-vbox").filter(has=page.get_by_role("button", name="Save"))
+        form = form.last
+        form.locator(".widget-dropdown", has_text="Outcome").locator("select").select_option(
+            label="promised to pay"
+        )
+        form.locator(".widget-datepicker", has_text="Pay by").locator("input").fill("2026-10-30")
+        form.locator(".widget-text", has_text="Amount").locator("input").fill("1.000,00")
+        form.locator("textarea").fill("pays Friday, confirmed by e-mail")
+        form.get_by_role("button", name="Save").click()
+        page.wait_for_selector(".da-moved", timeout=60_000)
+        moved = page.locator(".da-moved").inner_text()
+        assert "is no longer on this week's call plan" in moved, moved
+        assert "wait for the promise" in page.locator(".da-next-steps").inner_text()
+        after = options.all_inner_texts()
+        assert len(after) == len(calls) - 1 and not any(f"({client})" in c for c in after)
+        saved = page.locator(".widget-html", has_text="Saved in the ledger").inner_text()
+        assert "promised to pay (€1,000.00, 2026-10-30)" in saved, saved
+    finally:
+        notebook.screenshot()
+        notebook.page.close()
+    con = open_ledger(lab_with_own_ledger["ledger"], read_only=True)
+    try:
+        promises = con.execute(
+            "SELECT promised_date, sum(promised_amount), any_value(note) FROM contacts "
+            "WHERE client_id = ? AND kind = 'promise_to_pay' AND contact_at >= '2026-10-26' "
+            "GROUP BY ALL",
+            [client],
+        ).fetchall()
+    finally:
+        con.close()
+    assert promises == [
+        (dt.date(2026, 10, 30), Decimal("1000.00"), "pays Friday, confirmed by e-mail")
+    ]
 
 
 @pytest.mark.parametrize("lang", ["en", "nl"])

@@ -82,7 +82,10 @@ def test_a_promise_covers_the_oldest_invoices_and_their_ladder_waits(ledger):
     assert [c.client_id for c in panel.calls] == ["K3"]
     assert "staat niet meer op de belplanning" in panel.next_steps.value
     assert "wachten op de belofte" in panel.next_steps.value
-    assert "2 contacten met Jansen vastgelegd" in panel.status.value
+    assert panel.status.value == (
+        "Vastgelegd in het grootboek: betaalbelofte (€ 1.500,00, 20-06-2025) met Jansen "
+        "(2 facturen)."
+    )
     con = open_ledger(path, read_only=True)
     source = con.execute(
         "SELECT file_name, kind, rows_read FROM loads ORDER BY load_id DESC LIMIT 1"
