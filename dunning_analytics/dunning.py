@@ -424,6 +424,11 @@ class PlannedCall:
                         f", promised for {promised}: {outcome}",
                         f", beloofd voor {promised}: {outcome}",
                     )
+                elif c.kind == "payment_plan" and isinstance(c.promised_date, dt.date):
+                    first = format_date(c.promised_date, self.lang)
+                    extra = say(f", first payment {first}", f", eerste betaling {first}")
+                if isinstance(c.note, str) and c.note and c.kind != "dispute":
+                    extra += f": {c.note}"  # a complaint's note is under the disputes below
                 lines.append(
                     f"  {format_date(c.contact_at, self.lang)} {word(c.kind, self.lang)}{extra}"
                 )

@@ -160,6 +160,10 @@ def test_a_complaint_needs_a_note_and_a_refused_form_writes_nothing(ledger):
         ["A", False, "call"],
         ["B", False, "wait"],
     ]
+    # the next sheet shows the promise with its note, and the complaint under the disputes
+    sheet = call_plan(path, D(2025, 6, 17), lang="en")[0][0].sheet()
+    assert "2025-06-16 promise to pay, promised for 2025-06-27: pending" in sheet
+    assert "2025-06-16 dispute\n" in sheet and "2025-06-16: factuur B: uren klopten niet" in sheet
 
 
 def test_a_save_while_another_program_holds_the_ledger_names_it_and_keeps_the_form(ledger):
