@@ -74,6 +74,7 @@ RULE_WORDS = {
 }
 _LEGAL_FORMS = {"bv", "nv", "vof", "cv", "eenmanszaak", "bvba", "holding"}
 _RUN = re.compile(r"[A-Za-z0-9]+(?:[-/._][A-Za-z0-9]+)*")
+_DIGIT_GROUPS = re.compile(r"\b\d{3,4}(?: \d{3,4}){2,}\b")
 HOME_CURRENCY = "EUR"
 _MT940_TAG = re.compile(rb"(^|[\r\n{]):(20|25|28C?|60[FM]|61|62[FM]|64|65|86):")
 
@@ -193,9 +194,10 @@ def reference_tokens(text: str) -> set[str]:
     """Every run of letters and digits in `text`, and every part of a run joined by - / . _.
 
     'Factuur INV-2026-0012.' gives FACTUUR, INV-2026-0012, INV-2026, 2026-0012, INV, 2026,
-    0012, ... so an invoice number is found however it is embedded.
+    0012, ... so an invoice number is found however it is embedded. Groups of digits
+    written apart ('1234 5678 9012 3456', a betalingskenmerk) also give them joined.
     """
-    tokens = set()
+    tokens = {re.sub(r"\D", "", m.group(0)) for m in _DIGIT_GROUPS.finditer(text)}
     for match in _RUN.finditer(text.upper()):
         run = match.group(0)
         cuts = [0] + [m.end() for m in re.finditer(r"[-/._]", run)]
@@ -209,7 +211,8 @@ def reference_tokens(text: str) -> set[str]:
 
 
 def _candidates(con, entries: list[BankEntry]):
-    """Invoices named in the entries, clients' names and accounts, and open invoices."""
+    """Invoices named in the entries (by number or payment reference), clients' names and
+    accounts, and open invoices. Each invoice row starts with its tokens (number, reference)."""
     tokens = {t for e in entries for t in reference_tokens(e.match_text)}
     con.execute(
         "CREATE OR REPLACE TEMP TABLE da_tokens AS SELECT unnest(?::VARCHAR[]) AS token",
@@ -230,13 +233,20 @@ def _candidates(con, entries: list[BankEntry]):
     invoices = con.execute(
         """
         WITH
-        candidate AS (
-            SELECT i.invoice_id, i.client_id, i.due_date, i.invoice_date, i.amount,
-                   upper(i.invoice_id) AS token
+        invoice_tokens AS (
+            -- the invoice number, and the payment reference an e-invoice gave (without spaces)
+            SELECT i.*, list_distinct(list_filter([
+                upper(i.invoice_id),
+                upper(regexp_replace(i.payment_reference, '[^A-Za-z0-9]', '', 'g'))
+            ], lambda t: t IS NOT NULL AND t <> '')) AS tokens
             FROM invoices AS i
             WHERE i.amount > 0
-              AND (upper(i.invoice_id) IN (SELECT token FROM da_tokens)
-                   OR i.client_id IN (SELECT client_id FROM da_wanted))
+        ),
+        candidate AS (
+            SELECT invoice_id, client_id, due_date, invoice_date, amount, tokens AS token
+            FROM invoice_tokens
+            WHERE list_has_any(tokens, (SELECT list(token) FROM da_tokens))
+               OR client_id IN (SELECT client_id FROM da_wanted)
         ),
         direct_money AS (
             SELECT invoice_id, amount FROM receivable_direct_money_live
@@ -253,6 +263,7 @@ def _candidates(con, entries: list[BankEntry]):
     ).fetchall()
     con.execute("DROP TABLE da_tokens")
     con.execute("DROP TABLE da_wanted")
+    invoices = [(tuple(row[0]), *row[1:]) for row in invoices]  # hashable: rows go in sets
     return invoices, by_name, accounts
 
 
@@ -303,7 +314,7 @@ def _recorded(con, invoice_ids: set[str]) -> tuple[Counter, dict[str, dt.date]]:
 def match_entries(con, entries: list[BankEntry]) -> list[_Match]:
     """Match incoming entries (oldest first) to invoices by the rules in this module's doc."""
     invoices, by_name, accounts = _candidates(con, entries)
-    by_token = {row[0]: row for row in invoices}
+    by_token = {token: row for row in invoices for token in row[0]}
     remaining = {row[1]: row[5] for row in invoices}
     unclaimed, last_paid = _recorded(con, {row[1] for row in invoices if row[5] <= 0})
     open_by_client: dict[str, list[tuple]] = defaultdict(list)

@@ -44,6 +44,9 @@ _INVOICE_FIELDS = {
     "disputed": ("bool", False, "disputed"),
     "currency": ("text", False, "currency"),
     "credits_invoice_id": ("text", False, "credited invoice id"),
+    "payment_reference": ("text", False, "payment reference"),
+    # how to reach the client (an e-invoice's buyer contact; any invoice file may have them)
+    **{f"client_{name}": ("text", False, words) for name, words in CONTACT_DETAILS.items()},
 }
 FIELDS: dict[str, dict[str, tuple[str, bool, str]]] = {
     "history": {

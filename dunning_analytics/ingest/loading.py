@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -81,6 +82,7 @@ class LoadResult:
     due_dates_rederived: int = 0  # derived due dates that followed a changed term
     paid_before_invoice: int = 0  # payments of this load dated before their invoice
     overpaid: int = 0  # invoices this load touched that are paid more than their amount
+    prepaid: list = field(default_factory=list)  # e-invoices: (invoice, amount paid before)
 
     def summary(self) -> str:
         """One paragraph for a person: the counts, and what was derived."""
@@ -127,6 +129,13 @@ class LoadResult:
                 f" Invoices paid more than their amount: {self.overpaid} (each is settled; "
                 "the excess is the client's credit, applied to the oldest due invoice first, "
                 "the rest shown as unapplied credit)."
+            )
+        if self.prepaid:
+            total = sum((amount for _, amount in self.prepaid), Decimal("0"))
+            text += (
+                f" Prepaid amounts stated on {len(self.prepaid)} e-invoices (EUR {total:.2f} in "
+                "all) are not owed: each invoice's amount is its payable amount, what was left "
+                "to pay."
             )
         if self.limits:
             source = f"this {self.preset} export" if self.preset else "this file"
@@ -465,6 +474,14 @@ def _collect_errors(
               )
               AND credits_invoice_id NOT IN (SELECT invoice_id FROM invoices)
             """,
+            # an invoice in the ledger is never replaced by a credit note of the same number
+            """
+            SELECT s._line, 'invoice_id', s.invoice_id,
+                'invoice ' || s.invoice_id || ' is in the ledger as an invoice of '
+                || e.amount || '; a credit note needs a number of its own'
+            FROM da_staged AS s JOIN invoices AS e USING (invoice_id)
+            WHERE s.amount < 0 AND e.amount > 0
+            """,
         ]
     if kind == "history":
         checks += [
@@ -506,11 +523,12 @@ def _collect_errors(
             WHERE s.client_id IS NOT NULL AND s.client_id NOT IN (SELECT client_id FROM clients)
             """,
         ]
-    if kind == "clients" and "email" in mapping:
+    email = {"clients": "email", "history": "client_email", "invoices": "client_email"}
+    if email.get(kind) in mapping:
         checks.append(
-            "SELECT _line, 'email', email, 'not an e-mail address (name@domain.nl)' "
-            "FROM da_staged WHERE email IS NOT NULL "
-            "AND NOT regexp_full_match(email, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')"
+            f"SELECT _line, '{email[kind]}', {email[kind]}, 'not an e-mail address "
+            f"(name@domain.nl)' FROM da_staged WHERE {email[kind]} IS NOT NULL "
+            f"AND NOT regexp_full_match({email[kind]}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')"
         )
     if kind == "payments" and "payment_id" in mapping:
         checks.append(
@@ -612,16 +630,19 @@ def _write_invoices(
         } AS credits_invoice_id,
                 {incoming("currency", "e.currency", "'EUR'")} AS currency,
                 {incoming("disputed", "e.disputed", "false")} AS disputed,
+                {incoming("payment_reference", "e.payment_reference", "NULL")}
+                    AS payment_reference,
                 {paid},
                 e.invoice_id IS NOT NULL AS existed,
                 e.invoice_id IS NOT NULL AND (
                     row(e.client_id, e.invoice_date, e.due_date, e.amount, e.credits_invoice_id,
-                        e.currency, e.disputed)
+                        e.currency, e.disputed, e.payment_reference)
                     IS DISTINCT FROM
                     row(s.client_id, s.invoice_date, coalesce(s.due_date, e.due_date), s.amount,
                         {incoming("credits_invoice_id", "e.credits_invoice_id", "NULL")},
                         {incoming("currency", "e.currency", "'EUR'")},
-                        {incoming("disputed", "e.disputed", "false")})
+                        {incoming("disputed", "e.disputed", "false")},
+                        {incoming("payment_reference", "e.payment_reference", "NULL")})
                     {
             "OR row(p.paid_date, p.amount) IS DISTINCT FROM row(s.new_paid_date, s.new_paid_amount)"
             if kind == "history"
@@ -672,7 +693,7 @@ def _write_invoices(
         """
         INSERT INTO invoices BY NAME
         SELECT invoice_id, client_id, invoice_date, due_date, due_date_source, amount,
-               credits_invoice_id, currency, disputed, ? AS source_load
+               credits_invoice_id, currency, disputed, payment_reference, ? AS source_load
         FROM da_incoming WHERE changed OR NOT existed
         """,
         [load_id],
@@ -728,14 +749,19 @@ def _rederive_due_dates(con) -> int:
 
 
 def _write_clients_from_invoices(con, has: set[str], load_id: int) -> None:
-    """Insert clients first seen in this file; update name, kind and term where given."""
-    name = "arg_max(client_name, _line) FILTER (WHERE client_name IS NOT NULL)"
-    kind = "arg_max(client_kind, _line) FILTER (WHERE client_kind IS NOT NULL)"
-    term = "arg_max(payment_term_days, _line) FILTER (WHERE payment_term_days IS NOT NULL)"
+    """Insert clients first seen in this file; update name, kind, term and contact details
+    where given (the file's last row per client wins)."""
+
+    def last(column: str) -> str:
+        return f"arg_max({column}, _line) FILTER (WHERE {column} IS NOT NULL)"
+
+    details = [d for d in CONTACT_DETAILS if f"client_{d}" in has]
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE da_clients AS
-        SELECT client_id, {name} AS name, {kind} AS kind, {term} AS payment_term_days,
+        SELECT client_id, {last("client_name")} AS name, {last("client_kind")} AS kind,
+               {last("payment_term_days")} AS payment_term_days,
+               {"".join(f"{last(f'client_{d}')} AS {d}, " for d in details)}
                min(invoice_date) AS since
         FROM da_staged
         WHERE _line NOT IN (SELECT line FROM da_errors)
@@ -743,21 +769,22 @@ def _write_clients_from_invoices(con, has: set[str], load_id: int) -> None:
         """
     )
     con.execute(
-        """
+        f"""
         UPDATE clients AS c SET
             name = coalesce(n.name, c.name),
             kind = coalesce(n.kind, c.kind),
             payment_term_days = coalesce(n.payment_term_days, c.payment_term_days),
+            {"".join(f"{d} = coalesce(n.{d}, c.{d}), " for d in details)}
             since = least(c.since, n.since)
         FROM da_clients AS n
         WHERE n.client_id = c.client_id
         """
     )
     con.execute(
-        """
+        f"""
         INSERT INTO clients BY NAME
         SELECT client_id, coalesce(name, client_id) AS name, coalesce(kind, 'business') AS kind,
-               payment_term_days, since, ? AS source_load
+               payment_term_days, since, {"".join(f"{d}, " for d in details)}? AS source_load
         FROM da_clients WHERE client_id NOT IN (SELECT client_id FROM clients)
         """,
         [load_id],
@@ -942,11 +969,16 @@ def load(
         raise LoadError(str(exc)) from exc
     if source_name and raw.name == "<DataFrame>":
         raw.name = source_name
+    if raw.kind and kind != raw.kind:
+        if kind != "history":  # the default: the source says what it holds
+            raise LoadError(f"{raw.name} holds {raw.kind}, not {kind}: load it as {raw.kind}")
+        kind = raw.kind
     file_name = raw.name if raw.name == "<DataFrame>" else Path(raw.name).name
     result = LoadResult(
         file_name=file_name,
         sha256=raw.sha256,
         kind=kind,
+        prepaid=raw.prepaid,
         rows_read=raw.table.num_rows + len(raw.problems),
         preset=preset.name if preset is not None else None,
         export_date=export_date,
@@ -1013,8 +1045,8 @@ def _load_into(
                 _check_export_date(con, export_date, file_name)
             _collect_errors(con, kind, mapping, reasons, export_date)
             result.rejections = _rejections(con, raw, mapping, file_name)
-            bad_lines = {r.line for r in result.rejections}
-            result.rows_rejected = len(bad_lines)
+            bad_lines = {line for (line,) in con.execute("SELECT line FROM da_errors").fetchall()}
+            result.rows_rejected = len(bad_lines | {problem[0] for problem in raw.problems})
             if result.rejections and not skip_bad_rows:
                 raise LoadError(
                     f"{file_name}: {result.rows_rejected} of {result.rows_read} rows refused; "
@@ -1154,4 +1186,14 @@ def _rejections(con, raw: RawTable, mapping: dict[str, str], file_name: str) -> 
     found += [
         Rejection(file_name, line, col, value, reason) for line, col, value, reason in raw.problems
     ]
+    if raw.origins:  # documents (e-invoices): name the document's file, line and element
+        found = [_in_document(r, raw.origins[r.line]) for r in found]
+        return sorted(found, key=lambda r: (r.file, r.line, r.column or ""))
     return sorted(found, key=lambda r: (r.line, r.column or ""))
+
+
+def _in_document(rejection: Rejection, origin: tuple[str, int, dict]) -> Rejection:
+    """A refusal of a document's row, placed at the element the field came from."""
+    name, line, elements = origin
+    element, element_line = elements.get(rejection.column, (rejection.column, line))
+    return Rejection(name, element_line, element, rejection.value, rejection.reason)

@@ -38,6 +38,11 @@ class RawTable:
     lines: np.ndarray
     delimiter: str | None = None
     problems: list[tuple[int, str | None, str | None, str]] = field(default_factory=list)
+    # sources of documents (e-invoices): the kind of load they are, each row's
+    # (file, line, {field: (element, line)}), and notes such as prepaid amounts
+    kind: str | None = None
+    origins: dict[int, tuple[str, int, dict]] | None = None
+    prepaid: list = field(default_factory=list)
 
 
 class SourceError(Exception):
@@ -340,7 +345,8 @@ def _read_dataframe(frame: pd.DataFrame) -> RawTable:
 
 
 def read_source(source, sheet: str | None = None, progress: bool = False) -> RawTable:
-    """Read `source` (a path to .csv/.txt/.xlsx/.parquet, or a DataFrame) as text.
+    """Read `source` (a path to .csv/.txt/.xlsx/.parquet, UBL e-invoices as an .xml file,
+    a folder or a .zip of them (ingest.ubl), or a DataFrame) as text.
 
     In: the source, an Excel sheet name (default the first), whether to show a
     progress bar. Out: a RawTable. Raises SourceError when it cannot be read.
@@ -351,10 +357,17 @@ def read_source(source, sheet: str | None = None, progress: bool = False) -> Raw
     if not path.exists():
         raise SourceError(f"{path}: no such file")
     suffix = path.suffix.lower()
+    if path.is_dir() or suffix in (".xml", ".zip"):
+        from .ubl import read_ubl
+
+        return read_ubl(path)
     if suffix in (".csv", ".txt", ".tsv"):
         return _read_csv(path, progress)
     if suffix in (".xlsx", ".xlsm"):
         return _read_excel(path, sheet, progress)
     if suffix in (".parquet", ".pq"):
         return _read_parquet(path)
-    raise SourceError(f"{path}: unknown file type {suffix!r}; use .csv, .xlsx or .parquet")
+    raise SourceError(
+        f"{path}: unknown file type {suffix!r}; use .csv, .xlsx, .parquet, or UBL e-invoices "
+        "(.xml, a folder or a .zip of them)"
+    )

@@ -61,6 +61,9 @@ CREATE TABLE IF NOT EXISTS invoices (
     source_load        INTEGER
 );
 
+-- the payment reference (betalingskenmerk) an e-invoice asks the client to quote
+ALTER TABLE invoices ADD COLUMN IF NOT EXISTS payment_reference VARCHAR;
+
 CREATE TABLE IF NOT EXISTS payments (
     payment_id  VARCHAR        NOT NULL,
     client_id   VARCHAR        NOT NULL,
