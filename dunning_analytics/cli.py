@@ -393,8 +393,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("load", help="load invoice history, invoices, payments, contacts or clients")
-    p.add_argument("file", help="CSV (comma or semicolon), .xlsx or .parquet")
+    p = sub.add_parser(
+        "load",
+        help="load invoice history, invoices, payments, contacts or clients; or e-invoices",
+    )
+    p.add_argument(
+        "file",
+        help="CSV (comma or semicolon), .xlsx or .parquet; or UBL e-invoices (Peppol, SI-UBL): "
+        "an .xml file, a folder of them, or a .zip",
+    )
     p.add_argument("--ledger", required=True, help="the ledger file (created when missing)")
     p.add_argument(
         "--kind",

@@ -1195,5 +1195,8 @@ def _rejections(con, raw: RawTable, mapping: dict[str, str], file_name: str) -> 
 def _in_document(rejection: Rejection, origin: tuple[str, int, dict]) -> Rejection:
     """A refusal of a document's row, placed at the element the field came from."""
     name, line, elements = origin
-    element, element_line = elements.get(rejection.column, (rejection.column, line))
+    by_path = {path: at for path, at in elements.values()}
+    element, element_line = elements.get(
+        rejection.column, (rejection.column, by_path.get(rejection.column, line))
+    )
     return Rejection(name, element_line, element, rejection.value, rejection.reason)

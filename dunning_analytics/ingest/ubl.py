@@ -20,7 +20,7 @@ becomes one row of an invoices load; what each UBL element becomes:
   legal number (`cac:PartyLegalEntity/cbc:CompanyID`), else the name. Name:
   `cac:PartyLegalEntity/cbc:RegistrationName`, else `cac:PartyName/cbc:Name`, else the
   contact's name. Kind: business when the buyer has any of those identifiers or an
-  electronic address (`cbc:EndpointID`), else consumer.
+  electronic address (`cbc:EndpointID`, other than an e-mail address), else consumer.
 - the buyer's `cac:Contact` (name, telephone, e-mail) and postal address: the client's
   contact person, phone, e-mail, address, postcode and city (for call sheets and letters).
 - payment_reference: `cac:PaymentMeans/cbc:PaymentID` (the betalingskenmerk), which the
@@ -268,7 +268,7 @@ def _document(name: str, content: bytes) -> Document:
     payable_path = "cac:LegalMonetaryTotal/cbc:PayableAmount"
     payable = find(payable_path)
     text = take("amount", payable_path, required="the payable amount")
-    amount = _amount(text, payable_path, doc)
+    amount = _amount(text, payable_path, doc, "amount")
     for given in (currency, payable.get("currencyID") or currency):
         if given.upper() != HOME_CURRENCY:
             raise _Refused(
@@ -281,7 +281,7 @@ def _document(name: str, content: bytes) -> Document:
     row["currency"] = HOME_CURRENCY
     prepaid = take("prepaid", "cac:LegalMonetaryTotal/cbc:PrepaidAmount")
     if prepaid:
-        doc.prepaid = _amount(prepaid, "cac:LegalMonetaryTotal/cbc:PrepaidAmount", doc)
+        doc.prepaid = _amount(prepaid, "cac:LegalMonetaryTotal/cbc:PrepaidAmount", doc, "prepaid")
     row["amount"] = str(-amount if credit else amount)
     if credit:
         corrected = take(
@@ -308,13 +308,14 @@ def _iso_date(text: str | None, path: str, doc: Document) -> date | None:
         raise _Refused(line, path, text, "not a date as yyyy-mm-dd") from None
 
 
-def _amount(text: str, path: str, doc: Document) -> Decimal:
+def _amount(text: str, path: str, doc: Document, column: str) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        raise _Refused(doc.line, path, text, "not an amount in euros and cents (1234.50)")
+        line = doc.elements.get(column, (path, doc.line))[1]
+        raise _Refused(line, path, text, "not an amount in euros and cents (1234.50)")
     return value
 
 
@@ -384,7 +385,10 @@ def _buyer(doc: Document, take, find) -> None:
     doc.elements["client_id"] = doc.elements[source]
     row["client_id"] = client_id
     row["client_name"] = name
-    row["client_kind"] = "business" if (identifier or vat or legal or endpoint) else "consumer"
+    # an electronic address that is only an e-mail address (scheme EM) does not make a business
+    endpoint_scheme = (find("cbc:EndpointID", party).get("schemeID") or "") if endpoint else ""
+    business = identifier or vat or legal or (endpoint and endpoint_scheme.upper() != "EM")
+    row["client_kind"] = "business" if business else "consumer"
     row["client_contact_person"] = buyer("client_contact_person", "cac:Contact/cbc:Name")
     row["client_phone"] = buyer("client_phone", "cac:Contact/cbc:Telephone")
     row["client_email"] = buyer("client_email", "cac:Contact/cbc:ElectronicMail")
