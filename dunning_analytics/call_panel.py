@@ -114,8 +114,8 @@ class CallPanel:
         self.about = w.Dropdown(description=t("about"), layout={"width": "420px"})
         self.on = DateControl(as_of, self.lang, label=t("on"))
         self.time = w.Text(description=t("time"), layout={"width": "150px"})
-        pay_by = as_of + dt.timedelta(days=7)  # the sheet's "can you pay by ...?"
-        self.promised_date = DateControl(pay_by, self.lang, t("promised_date"))
+        self.pay_by = as_of + dt.timedelta(days=7)  # the sheet's "can you pay by ...?"
+        self.promised_date = DateControl(self.pay_by, self.lang, t("promised_date"))
         self.amount = w.Text(description=t("amount"), layout={"width": "260px"})
         self.note = w.Textarea(description=t("note"), layout={"width": "640px", "height": "60px"})
         self.button = w.Button(description=t("save"), icon="check", button_style="primary")
@@ -186,15 +186,11 @@ class CallPanel:
         ]
         self.about.value = ""
         self.time.value = f"{call.start:%H:%M}"
-        self.on.input.value = self._shown(call.start.date())
+        self.on.set(call.start.date())
         amount = call.total_overdue or call.total_open
         self.amount.value = format_eur(amount, self.lang).replace("€", "").strip()
-        self.promised_date.input.value = self._shown(self.as_of + dt.timedelta(days=7))
+        self.promised_date.set(self.pay_by)
         self.note.value = ""
-
-    def _shown(self, day: dt.date):
-        """A date as the date controls hold it: a date for the picker, dd-mm-jjjj in Dutch."""
-        return day if self.lang == "en" else format_date(day, self.lang)
 
     def _form_values(self) -> dict:
         """The form's contents as record_contacts arguments; ValueError says what is wrong."""

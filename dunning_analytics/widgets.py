@@ -112,6 +112,10 @@ class DateControl:
             self.error.value = f"<span style='color:#b3261e'>{html.escape(text)}</span>"
             return None
 
+    def set(self, day: dt.date) -> None:
+        """Show `day` (a date in the picker, dd-mm-jjjj in the Dutch text field)."""
+        self.input.value = day if isinstance(self.input, w.DatePicker) else format_date(day, "nl")
+
     def observe(self, callback) -> None:
         self.input.observe(callback, names="value")
 
