@@ -101,8 +101,9 @@ def payment_curves(
 ) -> pd.DataFrame:
     """Return the share of invoiced amount paid by each day after the due date.
 
-    Out: client_id (PORTFOLIO for all), day (-30..max_day), paid_share (0..1);
-    open invoices are censored (Kaplan-Meier, amount-weighted).
+    Out: client_id (PORTFOLIO for all), day (-30..max_day), paid_share (0..1), invoices
+    (how many the curve rests on); open invoices are censored (Kaplan-Meier,
+    amount-weighted).
     """
     wanted = list(clients) if clients is not None else None
     with connected(ledger) as con:

@@ -1,7 +1,7 @@
 -- payment_curve_at(as_of, window_days, max_day): the share of the invoiced
 -- amount paid by day N after the due date (N from -30 to max_day), per client
 -- and for the portfolio (client_id '(portfolio)'), over invoices dated in the
--- window and due by as_of.
+-- window and due by as_of; `invoices`: how many invoices the curve rests on.
 --
 -- Amount-weighted Kaplan-Meier: an invoice paid on day t is an event at t (t
 -- below -30 counts as -30); an open invoice is censored at its days overdue
@@ -48,6 +48,13 @@ survival AS (
     FROM at_risk
 ),
 
+client_invoices AS (
+    -- how many invoices each curve rests on (forecasts weigh a client's curve by it)
+    SELECT coalesce(client_id, '(portfolio)') AS client_id, count(*) AS invoices
+    FROM due_invoices
+    GROUP BY GROUPING SETS ((client_id), ())
+),
+
 grid AS (
     SELECT c.client_id, d.day
     FROM (SELECT DISTINCT client_id FROM survival) AS c
@@ -58,9 +65,11 @@ final AS (
     SELECT
         g.client_id,
         g.day,
-        1 - coalesce(s.unpaid_share, 1) AS paid_share
+        1 - coalesce(s.unpaid_share, 1) AS paid_share,
+        n.invoices
     FROM grid AS g
     ASOF LEFT JOIN survival AS s ON s.client_id = g.client_id AND g.day >= s.t
+    JOIN client_invoices AS n ON n.client_id = g.client_id
 )
 
 SELECT * FROM final;

@@ -1,0 +1,201 @@
+"""When will the money come in: a payment-date forecast per open invoice and a weekly cash-in
+forecast, from the clients' payment curves.
+
+The curves are the SQL model `payment_curve_at` (behaviour.payment_curves): per client and
+for the portfolio, the amount-weighted Kaplan-Meier share paid by each day after the due
+date, with open invoices censored (unpaid so far, never dropped). Only what was known on
+the as-of date goes in.
+
+For an open invoice of a client, the curve used is the client's own shrunk toward the
+portfolio's by how much the client has: unpaid(t) = w * client(t) + (1 - w) * portfolio(t),
+w = n / (n + prior_invoices), n the client's invoices in the curve's window. A client with
+one invoice leans on the portfolio; one with fifty on itself.
+
+Given that an invoice is still unpaid `a` days after its due date on the as-of date, its
+payment day T has P(T > t | T > a) = unpaid(t) / unpaid(a): an invoice 60 days overdue from
+a usually punctual client is not "due tomorrow". The median of that is the expected date,
+the 10th and 90th percentiles the 80 % interval; where the curve never falls that far
+within the curve's last day, there is no such date (paid later, or never).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .behaviour import PORTFOLIO, WINDOW_DAYS, payment_curves
+from .formatting import to_cents
+from .ledger import connected, query_frame
+
+FIRST_DAY = -30  # the curves start 30 days before the due date (earlier payments count there)
+MAX_DAY = 365  # and end a year after it
+PRIOR_INVOICES = 10  # the portfolio's weight, in invoices, in a client's curve
+Z80 = 1.2815515655446004  # the normal distribution's 90th percentile: an 80 % band
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Unpaid shares by day (FIRST_DAY..MAX_DAY) per client, the portfolio's, and each
+    client's number of invoices behind its curve."""
+
+    days: np.ndarray
+    unpaid: dict[str, np.ndarray]
+    portfolio: np.ndarray
+    invoices: dict[str, int]
+
+    def for_client(self, client_id: str, prior_invoices: int = PRIOR_INVOICES) -> np.ndarray:
+        """The client's curve shrunk toward the portfolio's (the portfolio's for a client
+        without paid or overdue invoices yet)."""
+        own = self.unpaid.get(client_id)
+        if own is None:
+            return self.portfolio
+        n = self.invoices.get(client_id, 0)
+        weight = n / (n + prior_invoices)
+        return weight * own + (1 - weight) * self.portfolio
+
+
+def curves(ledger, as_of: dt.date, window_days: int = WINDOW_DAYS) -> Curves:
+    """The payment curves as of `as_of` (only invoices and payments known then)."""
+    frame = payment_curves(ledger, as_of, window_days=window_days, max_day=MAX_DAY)
+    days = np.arange(FIRST_DAY, MAX_DAY + 1)
+    unpaid, counts = {}, {}
+    for client_id, rows in frame.groupby("client_id", sort=False):
+        unpaid[client_id] = 1.0 - rows["paid_share"].to_numpy(dtype=float)
+        counts[client_id] = int(rows["invoices"].iloc[0])
+    portfolio = unpaid.pop(PORTFOLIO, np.ones(len(days)))
+    counts.pop(PORTFOLIO, None)
+    return Curves(days, unpaid, portfolio, counts)
+
+
+def _conditional(unpaid: np.ndarray, age: int) -> np.ndarray:
+    """P(unpaid after each day | unpaid at `age` days after the due date), for days > age
+    (1 up to and including `age`). An invoice still open where the curve says all are
+    paid keeps the curve's last level (it is one of those that pay late or never)."""
+    index = int(np.clip(age - FIRST_DAY, 0, len(unpaid) - 1))
+    level = unpaid[index]
+    if level <= 1e-9:
+        return np.ones(len(unpaid))
+    out = np.minimum(unpaid / level, 1.0)
+    out[: index + 1] = 1.0
+    return out
+
+
+def _day_reached(conditional: np.ndarray, share: float) -> int | None:
+    """The first curve day by which `share` of such invoices is paid, or None."""
+    reached = np.nonzero(conditional <= 1.0 - share + 1e-12)[0]
+    return int(reached[0]) + FIRST_DAY if reached.size else None
+
+
+def invoice_forecast(
+    ledger,
+    as_of: dt.date,
+    prior_invoices: int = PRIOR_INVOICES,
+    window_days: int = WINDOW_DAYS,
+) -> pd.DataFrame:
+    """Forecast the payment date of every invoice open on `as_of`.
+
+    Out: one row per open invoice: invoice_id, client_id, outstanding, due_date,
+    days_overdue, expected_date (the median), p10_date and p90_date (the 80 % interval),
+    p_paid_30_days_after_due (given it is unpaid so far; 0 once past that day), and
+    p_after_year (the chance it is not paid within a year of its due date). Dates are None
+    where the curve never gets that far: later than a year after the due date, or never.
+    """
+    with connected(ledger) as con:
+        model = curves(con, as_of, window_days)
+        items = query_frame(
+            con,
+            """
+            SELECT invoice_id, client_id, outstanding, due_date, $as_of - due_date AS days_overdue
+            FROM invoice_settlement_at($as_of)
+            WHERE outstanding > 0
+            ORDER BY due_date, invoice_id
+            """,
+            {"as_of": as_of},
+        )
+    rows = []
+    shrunk: dict[str, np.ndarray] = {}
+    for item in items.itertuples(index=False):
+        if item.client_id not in shrunk:
+            shrunk[item.client_id] = model.for_client(item.client_id, prior_invoices)
+        conditional = _conditional(shrunk[item.client_id], int(item.days_overdue))
+        dates = {}
+        for name, share in (("p10_date", 0.1), ("expected_date", 0.5), ("p90_date", 0.9)):
+            day = _day_reached(conditional, share)
+            dates[name] = None if day is None else item.due_date + dt.timedelta(days=day)
+        by_30 = 1.0 - conditional[30 - FIRST_DAY]
+        rows.append(
+            {
+                **item._asdict(),
+                **dates,
+                "p_paid_30_days_after_due": round(float(by_30), 4),
+                "p_after_year": round(float(conditional[-1]), 4),
+            }
+        )
+    columns = [
+        *items.columns,
+        "expected_date",
+        "p10_date",
+        "p90_date",
+        "p_paid_30_days_after_due",
+        "p_after_year",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _paid_by(conditional: np.ndarray, due: dt.date, dates: list[dt.date]) -> np.ndarray:
+    """P(paid by each date | unpaid on the as-of date) for one invoice."""
+    offsets = np.array([(d - due).days for d in dates]) - FIRST_DAY
+    return 1.0 - conditional[np.clip(offsets, 0, len(conditional) - 1)]
+
+
+def weekly_forecast(
+    ledger,
+    as_of: dt.date,
+    weeks: int = 13,
+    invoices: pd.DataFrame | None = None,
+    prior_invoices: int = PRIOR_INVOICES,
+) -> pd.DataFrame:
+    """Forecast the cash coming in per week for `weeks` weeks after `as_of` (week 1 starts
+    the day after it), from every open invoice's conditional curve.
+
+    Out: week_start, expected_amount, low, high (an 80 % band: each invoice paid in the week
+    or not, independently), then one row with week_start None for what is expected after
+    the horizon or not at all. `invoices`: invoice_forecast's rows when already computed
+    (the curves are recomputed here either way).
+    """
+    with connected(ledger) as con:
+        model = curves(con, as_of)
+        items = invoices if invoices is not None else invoice_forecast(con, as_of, prior_invoices)
+    bounds = [as_of + dt.timedelta(days=7 * k) for k in range(weeks + 1)]
+    expected = np.zeros(weeks)
+    variance = np.zeros(weeks)
+    after = 0.0
+    shrunk: dict[str, np.ndarray] = {}
+    for item in items.itertuples(index=False):
+        if item.client_id not in shrunk:
+            shrunk[item.client_id] = model.for_client(item.client_id, prior_invoices)
+        conditional = _conditional(shrunk[item.client_id], int(item.days_overdue))
+        paid_by = _paid_by(conditional, item.due_date, bounds)
+        in_week = np.diff(paid_by)
+        amount = float(item.outstanding)
+        expected += amount * in_week
+        variance += amount**2 * in_week * (1 - in_week)
+        after += amount * (1 - paid_by[-1])
+    spread = Z80 * np.sqrt(variance)
+    frame = pd.DataFrame(
+        {
+            "week_start": [b + dt.timedelta(days=1) for b in bounds[:-1]],
+            "expected_amount": expected,
+            "low": np.maximum(expected - spread, 0.0),
+            "high": expected + spread,
+        }
+    )
+    money = ["expected_amount", "low", "high"]
+    frame[money] = frame[money].map(to_cents)
+    later = {"week_start": None, "expected_amount": to_cents(after)}
+    return pd.concat(
+        [frame, pd.DataFrame([later | {"low": None, "high": None}])], ignore_index=True
+    )

@@ -1,0 +1,92 @@
+"""Payment-date and cash-in forecasts on small hand-made ledgers: conditioning on how long an
+invoice is already unpaid, and shrinking a thin client's curve toward the portfolio's."""
+
+import datetime as dt
+from decimal import Decimal
+
+from conftest import make_ledger
+
+from dunning_analytics.forecast import invoice_forecast, weekly_forecast
+
+D = dt.date
+E = Decimal
+AS_OF = D(2026, 6, 30)
+FIRST = D(2026, 1, 5)
+
+
+def _history(client, count, paid_day, first=FIRST, prefix=None):
+    """`count` invoices of 100.00 of `client`, a week apart, each paid `paid_day` days after
+    its due date (30 days after the invoice date)."""
+    invoices, payments = [], []
+    for n in range(count):
+        issued = first + dt.timedelta(days=7 * n)
+        due = issued + dt.timedelta(days=30)
+        invoice_id = f"{prefix or client}-{n:02d}"
+        invoices.append((invoice_id, client, issued, due, E("100.00")))
+        paid = due + dt.timedelta(days=paid_day)
+        payments.append((f"p{invoice_id}", client, invoice_id, paid, E("100.00")))
+    return invoices, payments
+
+
+def test_an_invoice_long_overdue_is_forecast_from_those_that_were_that_late(ledger):
+    # K1: eight invoices paid 2 days after the due date, two paid 50 days after it
+    fast, fast_paid = _history("K1", 8, 2, prefix="F")
+    slow, slow_paid = _history("K1", 2, 50, first=D(2026, 3, 2), prefix="S")
+    due_soon = ("OPEN-1", "K1", D(2026, 6, 1), D(2026, 7, 1), E("100.00"))  # due tomorrow
+    overdue = ("OPEN-2", "K1", D(2026, 5, 21), D(2026, 6, 20), E("100.00"))  # 10 days over
+    con = make_ledger(ledger, [*fast, *slow, due_soon, overdue], [*fast_paid, *slow_paid])
+    forecast = invoice_forecast(con, AS_OF).set_index("invoice_id")
+
+    # Kaplan-Meier: by day 2, 8 of the 11 invoices at risk are paid (OPEN-2, unpaid 10 days
+    # past due, counts as unpaid then: censored, never dropped); the rest pay on day 50
+    soon = forecast.loc["OPEN-1"]
+    assert soon["expected_date"] == D(2026, 7, 3)  # most are paid 2 days after the due date
+    assert soon["p10_date"] == D(2026, 7, 3)
+    assert soon["p90_date"] == D(2026, 8, 20)  # the slow ones pay 50 days after it
+    assert soon["p_paid_30_days_after_due"] == round(8 / 11, 4)
+
+    # 10 days overdue: it is not one of the fast payers; only the 50-day ones are left
+    late = forecast.loc["OPEN-2"]
+    assert late["days_overdue"] == 10
+    assert late["expected_date"] == late["p10_date"] == late["p90_date"] == D(2026, 8, 9)
+    assert late["p_paid_30_days_after_due"] == 0.0
+
+
+def test_a_client_with_one_invoice_leans_on_the_portfolio(ledger):
+    # the portfolio: K1 pays 30 days late, twenty times; K2 paid its one invoice on time
+    k1, k1_paid = _history("K1", 20, 30)
+    k2, k2_paid = _history("K2", 1, 0, first=D(2026, 2, 2))
+    open_k2 = ("K2-OPEN", "K2", D(2026, 6, 15), D(2026, 7, 15), E("100.00"))
+    open_k3 = ("K3-OPEN", "K3", D(2026, 6, 15), D(2026, 7, 15), E("100.00"))  # no history
+    con = make_ledger(ledger, [*k1, *k2, open_k2, open_k3], [*k1_paid, *k2_paid])
+
+    shrunk = invoice_forecast(con, AS_OF).set_index("invoice_id")
+    # weight of K2's own curve 1 / (1 + 10): unpaid by day 0..29 = 10/11 * 20/21 > 1/2
+    assert shrunk.loc["K2-OPEN", "expected_date"] == D(2026, 8, 14)  # due date + 30
+    assert shrunk.loc["K3-OPEN", "expected_date"] == D(2026, 8, 14)  # the portfolio's
+    # without the portfolio's weight, K2's single invoice would say "on the due date"
+    alone = invoice_forecast(con, AS_OF, prior_invoices=0).set_index("invoice_id")
+    assert alone.loc["K2-OPEN", "expected_date"] == D(2026, 7, 15)
+
+
+def test_the_weekly_forecast_adds_up_to_what_is_open(ledger):
+    fast, fast_paid = _history("K1", 8, 2, prefix="F")
+    slow, slow_paid = _history("K1", 2, 50, first=D(2026, 3, 2), prefix="S")
+    opens = [
+        ("OPEN-1", "K1", D(2026, 6, 1), D(2026, 7, 1), E("300.00")),
+        ("OPEN-2", "K1", D(2026, 5, 21), D(2026, 6, 20), E("200.00")),
+    ]
+    con = make_ledger(ledger, [*fast, *slow, *opens], [*fast_paid, *slow_paid])
+    weeks = weekly_forecast(con, AS_OF, weeks=13)
+    assert len(weeks) == 14 and weeks["week_start"].iloc[0] == D(2026, 7, 1)
+    # the curve is amount-weighted: by day 2, 800 of the 1,200 euros at risk are paid (OPEN-2's
+    # 200 count as unpaid then), so OPEN-1 pays 2/3 in week 1 (3 July) and 1/3 on 20 August
+    # (the week from 19 August); OPEN-2 pays on 9 August (the week from 5 August)
+    expected = dict(zip(weeks["week_start"], weeks["expected_amount"], strict=True))
+    assert expected[D(2026, 7, 1)] == E("200.00")
+    assert expected[D(2026, 8, 5)] == E("200.00")
+    assert expected[D(2026, 8, 19)] == E("100.00")
+    assert sum(weeks["expected_amount"]) == E("500.00")  # every euro somewhere, none twice
+    assert weeks["expected_amount"].iloc[-1] == E("0.00")  # nothing after the horizon
+    week_one = weeks.iloc[0]
+    assert week_one["low"] < week_one["expected_amount"] < week_one["high"]
