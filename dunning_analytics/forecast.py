@@ -199,3 +199,105 @@ def weekly_forecast(
     return pd.concat(
         [frame, pd.DataFrame([later | {"low": None, "high": None}])], ignore_index=True
     )
+
+
+def _baseline_dates(con, as_of: dt.date, items: pd.DataFrame) -> pd.DataFrame:
+    """The two baselines' payment dates for the open invoices: the due date (the day after
+    the as-of date when already overdue), and the due date plus the client's median days
+    late so far (the due-date baseline for a client without a paid invoice yet)."""
+    medians = dict(
+        con.execute(
+            """
+            SELECT client_id, median(days_late) FROM invoice_settlement_at($as_of)
+            WHERE settled_date IS NOT NULL GROUP BY client_id
+            """,
+            {"as_of": as_of},
+        ).fetchall()
+    )
+    tomorrow = as_of + dt.timedelta(days=1)
+    due = items["due_date"].map(lambda d: max(d, tomorrow))
+    median = [
+        max(d + dt.timedelta(days=round(medians.get(c, 0) or 0)), tomorrow)
+        for c, d in zip(items["client_id"], items["due_date"], strict=True)
+    ]
+    return pd.DataFrame({"due_date_baseline": due.to_list(), "client_median_baseline": median})
+
+
+def _week_totals(dates: pd.Series, amounts: pd.Series, bounds: list[dt.date]) -> np.ndarray:
+    """Amounts summed per week (bounds[k] < date <= bounds[k + 1]); outside: left out."""
+    totals = np.zeros(len(bounds) - 1)
+    for day, amount in zip(dates, amounts, strict=True):
+        if day is None or day != day:
+            continue
+        k = next((k for k in range(len(bounds) - 1) if bounds[k] < day <= bounds[k + 1]), None)
+        if k is not None:
+            totals[k] += float(amount)
+    return totals
+
+
+def backtest(ledger, dates: list[dt.date], weeks: int = 13) -> pd.DataFrame:
+    """Cut the ledger's history at each date, forecast with only what was known then, and
+    compare with what happened (the settled dates the ledger knows now).
+
+    Out: one row per method (forecast, due_date_baseline, client_median_baseline):
+    invoices (open at the cuts, paid later and given a date by the forecast: the same for
+    every method), mae_days (mean absolute error of the
+    expected payment date), wape (weekly cash-in over `weeks` weeks: sum of absolute
+    errors over the cash that came in), and for the forecast coverage (the share of real
+    payment dates inside the 80 % interval; an interval without an end counts as
+    reaching on).
+    """
+    per_method: dict[str, dict[str, list]] = {}
+    with connected(ledger) as con:
+        settled = dict(
+            con.execute(
+                "SELECT invoice_id, settled_date FROM invoice_settlement_at(DATE '2199-12-31')"
+            ).fetchall()
+        )
+        for cut in dates:
+            items = invoice_forecast(con, cut)
+            if items.empty:
+                continue
+            items = pd.concat([items, _baseline_dates(con, cut, items)], axis=1)
+            items["actual"] = items["invoice_id"].map(settled)
+            bounds = [cut + dt.timedelta(days=7 * k) for k in range(weeks + 1)]
+            came_in = _week_totals(items["actual"], items["outstanding"], bounds)
+            forecast_weeks = weekly_forecast(con, cut, weeks, invoices=items)
+            # the same invoices for every method: paid later, and given a date by the forecast
+            paid = items[items["actual"].notna() & items["expected_date"].notna()]
+            for method, column in (
+                ("forecast", "expected_date"),
+                ("due_date_baseline", "due_date_baseline"),
+                ("client_median_baseline", "client_median_baseline"),
+            ):
+                errors = [
+                    abs((a - e).days) for a, e in zip(paid["actual"], paid[column], strict=True)
+                ]
+                if method == "forecast":
+                    predicted = forecast_weeks["expected_amount"].iloc[:weeks].astype(float)
+                else:
+                    predicted = _week_totals(items[column], items["outstanding"], bounds)
+                stats = per_method.setdefault(method, {"errors": [], "abs": [], "cash": []})
+                stats["errors"] += errors
+                stats["abs"].append(float(np.abs(np.asarray(predicted) - came_in).sum()))
+                stats["cash"].append(float(came_in.sum()))
+                if method == "forecast":
+                    inside = [
+                        (lo is None or lo <= a) and (hi is None or a <= hi)
+                        for a, lo, hi in zip(
+                            paid["actual"], paid["p10_date"], paid["p90_date"], strict=True
+                        )
+                    ]
+                    stats.setdefault("inside", []).extend(inside)
+    rows = []
+    for method, stats in per_method.items():
+        rows.append(
+            {
+                "method": method,
+                "invoices": len(stats["errors"]),
+                "mae_days": float(np.mean(stats["errors"])) if stats["errors"] else None,
+                "wape": sum(stats["abs"]) / sum(stats["cash"]) if sum(stats["cash"]) else None,
+                "coverage": float(np.mean(stats["inside"])) if "inside" in stats else None,
+            }
+        )
+    return pd.DataFrame(rows)

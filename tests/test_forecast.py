@@ -1,12 +1,16 @@
 """Payment-date and cash-in forecasts on small hand-made ledgers: conditioning on how long an
 invoice is already unpaid, and shrinking a thin client's curve toward the portfolio's."""
 
+import calendar
 import datetime as dt
 from decimal import Decimal
 
-from conftest import make_ledger
+import pytest
+from conftest import IBM_CSV, make_ledger
+from test_ibm import IBM_MAP
 
-from dunning_analytics.forecast import invoice_forecast, weekly_forecast
+from dunning_analytics.cli import main
+from dunning_analytics.forecast import backtest, invoice_forecast, weekly_forecast
 
 D = dt.date
 E = Decimal
@@ -90,3 +94,23 @@ def test_the_weekly_forecast_adds_up_to_what_is_open(ledger):
     assert weeks["expected_amount"].iloc[-1] == E("0.00")  # nothing after the horizon
     week_one = weeks.iloc[0]
     assert week_one["low"] < week_one["expected_amount"] < week_one["high"]
+
+
+@pytest.mark.skipif(not IBM_CSV.exists(), reason="../shared/data/ibm-late-payment is not there")
+def test_backtest_on_the_ibm_sample_beats_the_due_date_baseline(tmp_path):
+    """Cut at every month end of 2013 with only what was known then. Measured (commit of
+    this test): expected-date error 6.1 days against the due-date baseline's 8.6 (71 %: the
+    issue's aim of 60 % is not reached; the client's median days late does 6.1 as well),
+    weekly cash-in WAPE 0.27 against 0.41 (66 %), 80 % interval coverage 82 %."""
+    ledger = tmp_path / "ibm.duckdb"
+    argv = ["load", str(IBM_CSV), "--ledger", str(ledger), "--date-format", "%m/%d/%Y"]
+    for pair in IBM_MAP:
+        argv += ["--map", pair]
+    assert main([*argv, "--quiet"]) == 0
+    dates = [D(2013, m, calendar.monthrange(2013, m)[1]) for m in range(1, 13)]
+    result = backtest(ledger, dates).set_index("method")
+    ours, due = result.loc["forecast"], result.loc["due_date_baseline"]
+    assert ours["invoices"] == due["invoices"] > 900  # the same invoices for each method
+    assert ours["mae_days"] < 0.75 * due["mae_days"]
+    assert ours["wape"] <= 0.70 * due["wape"]
+    assert 0.70 <= ours["coverage"] <= 0.90
