@@ -83,6 +83,16 @@ def _conditional(unpaid: np.ndarray, age: int) -> np.ndarray:
     return out
 
 
+def _conditionals(model: Curves, items: pd.DataFrame, prior_invoices: int):
+    """Yield (row, conditional curve) for each open invoice (client_id, days_overdue ...),
+    each client's shrunk curve computed once."""
+    shrunk: dict[str, np.ndarray] = {}
+    for item in items.itertuples(index=False):
+        if item.client_id not in shrunk:
+            shrunk[item.client_id] = model.for_client(item.client_id, prior_invoices)
+        yield item, _conditional(shrunk[item.client_id], int(item.days_overdue))
+
+
 def _day_reached(conditional: np.ndarray, share: float) -> int | None:
     """The first curve day by which `share` of such invoices is paid, or None."""
     reached = np.nonzero(conditional <= 1.0 - share + 1e-12)[0]
@@ -94,8 +104,10 @@ def invoice_forecast(
     as_of: dt.date,
     prior_invoices: int = PRIOR_INVOICES,
     window_days: int = WINDOW_DAYS,
+    model: Curves | None = None,
 ) -> pd.DataFrame:
-    """Forecast the payment date of every invoice open on `as_of`.
+    """Forecast the payment date of every invoice open on `as_of` (`model`: the curves as
+    of `as_of` when the caller has them already).
 
     Out: one row per open invoice: invoice_id, client_id, outstanding, due_date,
     days_overdue, expected_date (the median), p10_date and p90_date (the 80 % interval),
@@ -104,7 +116,7 @@ def invoice_forecast(
     where the curve never gets that far: later than a year after the due date, or never.
     """
     with connected(ledger) as con:
-        model = curves(con, as_of, window_days)
+        model = model or curves(con, as_of, window_days)
         items = query_frame(
             con,
             """
@@ -116,11 +128,7 @@ def invoice_forecast(
             {"as_of": as_of},
         )
     rows = []
-    shrunk: dict[str, np.ndarray] = {}
-    for item in items.itertuples(index=False):
-        if item.client_id not in shrunk:
-            shrunk[item.client_id] = model.for_client(item.client_id, prior_invoices)
-        conditional = _conditional(shrunk[item.client_id], int(item.days_overdue))
+    for item, conditional in _conditionals(model, items, prior_invoices):
         dates = {}
         for name, share in (("p10_date", 0.1), ("expected_date", 0.5), ("p90_date", 0.9)):
             day = _day_reached(conditional, share)
@@ -157,27 +165,26 @@ def weekly_forecast(
     weeks: int = 13,
     invoices: pd.DataFrame | None = None,
     prior_invoices: int = PRIOR_INVOICES,
+    model: Curves | None = None,
 ) -> pd.DataFrame:
     """Forecast the cash coming in per week for `weeks` weeks after `as_of` (week 1 starts
     the day after it), from every open invoice's conditional curve.
 
     Out: week_start, expected_amount, low, high (an 80 % band: each invoice paid in the week
     or not, independently), then one row with week_start None for what is expected after
-    the horizon or not at all. `invoices`: invoice_forecast's rows when already computed
-    (the curves are recomputed here either way).
+    the horizon or not at all. `invoices` and `model`: invoice_forecast's rows and the
+    curves as of `as_of` when the caller has them already.
     """
     with connected(ledger) as con:
-        model = curves(con, as_of)
-        items = invoices if invoices is not None else invoice_forecast(con, as_of, prior_invoices)
+        model = model or curves(con, as_of)
+        if invoices is None:
+            invoices = invoice_forecast(con, as_of, prior_invoices, model=model)
+        items = invoices
     bounds = [as_of + dt.timedelta(days=7 * k) for k in range(weeks + 1)]
     expected = np.zeros(weeks)
     variance = np.zeros(weeks)
     after = 0.0
-    shrunk: dict[str, np.ndarray] = {}
-    for item in items.itertuples(index=False):
-        if item.client_id not in shrunk:
-            shrunk[item.client_id] = model.for_client(item.client_id, prior_invoices)
-        conditional = _conditional(shrunk[item.client_id], int(item.days_overdue))
+    for item, conditional in _conditionals(model, items, prior_invoices):
         paid_by = _paid_by(conditional, item.due_date, bounds)
         in_week = np.diff(paid_by)
         amount = float(item.outstanding)
@@ -255,14 +262,15 @@ def backtest(ledger, dates: list[dt.date], weeks: int = 13) -> pd.DataFrame:
             ).fetchall()
         )
         for cut in dates:
-            items = invoice_forecast(con, cut)
+            model = curves(con, cut)
+            items = invoice_forecast(con, cut, model=model)
             if items.empty:
                 continue
             items = pd.concat([items, _baseline_dates(con, cut, items)], axis=1)
             items["actual"] = items["invoice_id"].map(settled)
             bounds = [cut + dt.timedelta(days=7 * k) for k in range(weeks + 1)]
             came_in = _week_totals(items["actual"], items["outstanding"], bounds)
-            forecast_weeks = weekly_forecast(con, cut, weeks, invoices=items)
+            forecast_weeks = weekly_forecast(con, cut, weeks, invoices=items, model=model)
             # the same invoices for every method: paid later, and given a date by the forecast
             paid = items[items["actual"].notna() & items["expected_date"].notna()]
             for method, column in (
