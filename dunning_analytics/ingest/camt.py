@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from .errors import Rejection
 from .statement import BankEntry, Statement, StatementError, check_balances, entry_id
+from .xmlsafe import exact_cents, safe_parser
 
 _NOT_STATEMENTS = {
     "BkToCstmrAcctRpt": "a CAMT.052 account report (intraday), not a statement",
@@ -37,17 +38,6 @@ def _text(element, path: str) -> str | None:
     return found.strip() if found and found.strip() else None
 
 
-def _money(text: str | None) -> Decimal | None:
-    """A CAMT amount ('1234.50'), exact to the cent; None for anything else (NaN, 1E+30)."""
-    try:
-        value = Decimal((text or "").strip())
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or abs(value) >= 10**16 or value != value.quantize(Decimal("0.01")):
-        return None
-    return value.quantize(Decimal("0.01"))
-
-
 def _date(element, path: str) -> dt.date | None:
     text = _text(element, f"{path}/Dt") or (_text(element, f"{path}/DtTm") or "")
     try:
@@ -62,7 +52,7 @@ def _balance(statement, codes: tuple[str, ...]) -> tuple[Decimal | None, int | N
     for bal in statement.findall("Bal"):
         code = _text(bal, "Tp/CdOrPrtry/Cd") or _text(bal, "Tp/CdOrPrtry/Prtry")
         if code in codes:
-            amount = _money(bal.findtext("Amt"))
+            amount = exact_cents(bal.findtext("Amt"))
             if amount is not None:
                 sign = -1 if _text(bal, "CdtDbtInd") == "DBIT" else 1
                 return amount * sign, bal.sourceline
@@ -92,7 +82,7 @@ def _parts(ntry, amount: Decimal, currency: str | None) -> list[tuple[object, De
         for path in ("Amt", "AmtDtls/TxAmt/Amt"):
             element = tx.find(path)
             if element is not None and element.get("Ccy", currency) == currency:
-                value = _money(element.text)
+                value = exact_cents(element.text)
                 if value is not None:
                     parts.append((tx, value))
                     break
@@ -111,7 +101,7 @@ def _entries(statement: Statement, element, seen: Counter, problems: list[Reject
         if status != "BOOK":
             continue  # pending or information only: not on the balance
         amount_element = ntry.find("Amt")
-        amount = _money(amount_element.text if amount_element is not None else None)
+        amount = exact_cents(amount_element.text if amount_element is not None else None)
         if amount is None:
             problems.append(
                 Rejection(
@@ -195,11 +185,8 @@ def read_camt053(path: str | Path, check: bool = True) -> list[Statement]:
     from lxml import etree
 
     path = Path(path)
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False
-    )
     try:
-        root = etree.parse(str(path), parser).getroot()
+        root = etree.parse(str(path), safe_parser()).getroot()
     except etree.XMLSyntaxError as exc:
         raise StatementError(f"{path.name}:{exc.lineno}: not valid XML: {exc.msg}") from exc
     _strip_namespaces(root)

@@ -357,9 +357,9 @@ def read_source(source, sheet: str | None = None, progress: bool = False) -> Raw
     if not path.exists():
         raise SourceError(f"{path}: no such file")
     suffix = path.suffix.lower()
-    if path.is_dir() or suffix in (".xml", ".zip"):
-        from .ubl import read_ubl
+    from .ubl import is_ubl_source, read_ubl
 
+    if is_ubl_source(path):
         return read_ubl(path)
     if suffix in (".csv", ".txt", ".tsv"):
         return _read_csv(path, progress)

@@ -39,13 +39,14 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from .reading import RawTable, SourceError
+from .xmlsafe import exact_cents, safe_parser
 
 UBL_NS = {
     "Invoice": "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
@@ -103,14 +104,6 @@ class Document:
 def is_ubl_source(path: Path) -> bool:
     """True for what this reader takes: a folder, an .xml file or a .zip archive."""
     return path.is_dir() or path.suffix.lower() in (".xml", ".zip")
-
-
-def _parser():
-    from lxml import etree
-
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False
-    )
 
 
 def _files(path: Path):
@@ -227,7 +220,7 @@ def _document(name: str, content: bytes) -> Document:
     from lxml import etree
 
     try:
-        root = etree.fromstring(content, _parser())
+        root = etree.fromstring(content, safe_parser())
     except etree.XMLSyntaxError as exc:
         raise _Refused(exc.lineno or 0, None, None, f"not valid XML: {exc.msg}") from None
     if root is None:
@@ -309,11 +302,8 @@ def _iso_date(text: str | None, path: str, doc: Document) -> date | None:
 
 
 def _amount(text: str, path: str, doc: Document, column: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite() or value != value.quantize(Decimal("0.01")):
+    value = exact_cents(text)
+    if value is None:
         line = doc.elements.get(column, (path, doc.line))[1]
         raise _Refused(line, path, text, "not an amount in euros and cents (1234.50)")
     return value
