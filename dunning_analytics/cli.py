@@ -352,6 +352,99 @@ def _cmd_contact(args: argparse.Namespace) -> int:
     return 0
 
 
+# the CSV columns of `forecast` (the same names in every language: for other programs)
+_FORECAST_COLUMNS = {
+    "invoice": [
+        "invoice_id",
+        "client_id",
+        "outstanding",
+        "due_date",
+        "expected_date",
+        "p10_date",
+        "p90_date",
+        "p_paid_30_days_after_due",
+    ],
+    "week": ["week_start", "expected_amount", "low", "high"],
+}
+
+
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    from .exports import spreadsheet_frame, write_csv
+    from .forecast import curves, invoice_forecast, weekly_forecast
+    from .formatting import format_date, format_eur, format_percent
+    from .ledger import connected
+    from .vocabulary import heading, pick, shown_frame
+
+    lang = _lang(args)
+    with connected(args.ledger, read_only=True) as con:
+        as_of = _as_of(con, args)
+        if as_of is None:
+            print(f"{args.ledger} holds no invoices yet: nothing to forecast. Load a file first.")
+            return 0
+        model = curves(con, as_of)
+        invoices = invoice_forecast(con, as_of, model=model)
+        weeks = weekly_forecast(con, as_of, args.weeks, invoices=invoices, model=model)
+    later = weeks["expected_amount"].iloc[-1]
+    later_text = pick(
+        (f"after {args.weeks} weeks or never", f"na {args.weeks} weken of nooit"), lang
+    )
+    frame = (invoices if args.by == "invoice" else weeks.iloc[:-1])[_FORECAST_COLUMNS[args.by]]
+    out = Path(args.out) if args.out else None
+    fmt = args.format or (out.suffix.lower().lstrip(".") if out else "table")
+    if out and out.suffix.lower() != f".{fmt}":
+        raise LedgerError(f"--out {out} and --format {fmt} disagree; give one of them")
+    if fmt == "xlsx" and not out:
+        raise LedgerError("--format xlsx needs --out FILE.xlsx")
+    if fmt == "csv":
+        write_csv(spreadsheet_frame(frame), out or sys.stdout, lang=lang)
+    elif fmt == "xlsx":
+        from .exports import report_frame, write_table
+
+        if args.by == "week":  # what is left after the horizon: one more row
+            import pandas as pd
+
+            rest = pd.DataFrame([{"week_start": later_text, "expected_amount": later}])
+            frame = pd.concat([frame, rest], ignore_index=True)
+        money = ["outstanding"] if args.by == "invoice" else ["expected_amount", "low", "high"]
+        shown, money_headings = report_frame(frame, money, lang, totals=args.by == "invoice")
+        write_table(shown, out, sheet=f"forecast {as_of}", lang=lang, money_columns=money_headings)
+    elif fmt == "table":
+        shown = frame.copy()
+        never = pick(("not within a year", "niet binnen een jaar"), lang)
+        for column in shown.columns:
+            if column.endswith("_date") or column == "week_start":
+                empty = never if column == "expected_date" else "–"
+                shown[column] = [format_date(v, lang) or empty for v in shown[column]]
+            elif column.startswith("p_"):
+                shown[column] = [format_percent(v, 0, lang) for v in shown[column]]
+            elif column in ("outstanding", "expected_amount", "low", "high"):
+                shown[column] = [format_eur(v, lang) for v in shown[column]]
+        title = pick(
+            ("Cash-in forecast per week as of", "Verwachte ontvangsten per week vanaf")
+            if args.by == "week"
+            else (
+                "Expected payment of each open invoice as of",
+                "Verwachte betaling per open factuur op",
+            ),
+            lang,
+        )
+        print(f"{title} {format_date(as_of, lang)}")
+        print(shown_frame(shown, lang).to_string(index=False))
+    else:
+        raise LedgerError(f"--out {out}: cannot write a .{fmt} file; use .csv or .xlsx")
+    open_total = invoices["outstanding"].sum() if len(invoices) else 0
+    summary = (
+        f"{heading('total', lang)} {heading('outstanding', lang)}: {format_eur(open_total, lang)} "
+        f"({len(invoices)} {pick(('invoices', 'facturen'), lang)}); "
+        f"{later_text}: {format_eur(later, lang)}"
+    )
+    if out:
+        print(f"Wrote {len(frame)} rows to {out}")
+    # a CSV on standard output stays CSV only: the summary goes to standard error
+    print(summary, file=sys.stderr if fmt == "csv" and not out else sys.stdout)
+    return 0
+
+
 def _datetime(text: str) -> dt.datetime:
     from .formatting import parse_date
 
@@ -573,6 +666,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--at", type=_datetime, help="when: 'yyyy-mm-dd hh:mm' or 'dd-mm-jjjj hh:mm' (default now)"
     )
     p.set_defaults(func=_cmd_contact)
+
+    p = sub.add_parser(
+        "forecast", help="when the money comes in: per open invoice, or per week (13 weeks)"
+    )
+    p.add_argument("--ledger", required=True, help="the ledger file")
+    p.add_argument("--as-of", type=_date, help=as_of_help)
+    p.add_argument("--weeks", type=int, default=13, help="how many weeks to forecast (default 13)")
+    p.add_argument(
+        "--by",
+        choices=["week", "invoice"],
+        default="week",
+        help="week: expected cash-in per week with an 80 %% band (default); invoice: each open "
+        "invoice's expected payment date and 80 %% interval",
+    )
+    p.add_argument(
+        "--format",
+        choices=["table", "csv", "xlsx"],
+        help="table: readable (default without --out); csv: CSV (standard output without --out; "
+        "columns named the same in every language); xlsx: Excel, needs --out (default with "
+        "--out: from its extension)",
+    )
+    p.add_argument("--out", metavar="FILE", help="write to this .csv or .xlsx file")
+    p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
+    p.set_defaults(func=_cmd_forecast)
 
     p = sub.add_parser("review", help="the quarterly client-risk review as one HTML file")
     p.add_argument("--ledger", required=True, help="the ledger file")

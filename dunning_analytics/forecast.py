@@ -99,6 +99,21 @@ def _day_reached(conditional: np.ndarray, share: float) -> int | None:
     return int(reached[0]) + FIRST_DAY if reached.size else None
 
 
+OUTLOOK = ["expected_date", "p10_date", "p90_date", "p_paid_30_days_after_due", "p_after_year"]
+
+
+def _outlook(conditional: np.ndarray, due: dt.date) -> dict:
+    """The expected date (median), the 80 % interval's dates, the chance of payment within
+    30 days after the due date and after a year, from an invoice's conditional curve."""
+    out = {}
+    for name, share in (("expected_date", 0.5), ("p10_date", 0.1), ("p90_date", 0.9)):
+        day = _day_reached(conditional, share)
+        out[name] = None if day is None else due + dt.timedelta(days=day)
+    out["p_paid_30_days_after_due"] = round(float(1.0 - conditional[30 - FIRST_DAY]), 4)
+    out["p_after_year"] = round(float(conditional[-1]), 4)
+    return out
+
+
 def invoice_forecast(
     ledger,
     as_of: dt.date,
@@ -127,30 +142,41 @@ def invoice_forecast(
             """,
             {"as_of": as_of},
         )
-    rows = []
-    for item, conditional in _conditionals(model, items, prior_invoices):
-        dates = {}
-        for name, share in (("p10_date", 0.1), ("expected_date", 0.5), ("p90_date", 0.9)):
-            day = _day_reached(conditional, share)
-            dates[name] = None if day is None else item.due_date + dt.timedelta(days=day)
-        by_30 = 1.0 - conditional[30 - FIRST_DAY]
-        rows.append(
-            {
-                **item._asdict(),
-                **dates,
-                "p_paid_30_days_after_due": round(float(by_30), 4),
-                "p_after_year": round(float(conditional[-1]), 4),
-            }
-        )
-    columns = [
-        *items.columns,
-        "expected_date",
-        "p10_date",
-        "p90_date",
-        "p_paid_30_days_after_due",
-        "p_after_year",
+    rows = [
+        {**item._asdict(), **_outlook(conditional, item.due_date)}
+        for item, conditional in _conditionals(model, items, prior_invoices)
     ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=[*items.columns, *OUTLOOK])
+
+
+def new_invoice_forecast(
+    ledger,
+    as_of: dt.date,
+    client_id: str,
+    term_days: int,
+    prior_invoices: int = PRIOR_INVOICES,
+    model: Curves | None = None,
+) -> dict:
+    """Forecast when an invoice to `client_id` dated `as_of` with a payment term of
+    `term_days` would be paid: the same curves as for open invoices (the client's, shrunk
+    toward the portfolio's; the portfolio's for a client without history).
+
+    Out: a dict with due_date, the OUTLOOK fields (expected_date, p10_date, p90_date,
+    p_paid_30_days_after_due, p_after_year), invoices (how many of the client's invoices
+    the forecast rests on) and own_weight (the share of the client's own curve, 0..1).
+    """
+    with connected(ledger) as con:
+        model = model or curves(con, as_of)
+    due = as_of + dt.timedelta(days=int(term_days))
+    unpaid = model.for_client(client_id, prior_invoices)
+    invoices = model.invoices.get(client_id, 0) if client_id in model.unpaid else 0
+    return {
+        "client_id": client_id,
+        "due_date": due,
+        **_outlook(_conditional(unpaid, -int(term_days)), due),
+        "invoices": invoices,
+        "own_weight": invoices / (invoices + prior_invoices) if invoices else 0.0,
+    }
 
 
 def _paid_by(conditional: np.ndarray, due: dt.date, dates: list[dt.date]) -> np.ndarray:

@@ -107,6 +107,18 @@ _HEADINGS = {
     "principal": ("principal", "hoofdsom"),
     "interest": ("statutory interest", "wettelijke rente"),
     "costs": ("collection costs", "incassokosten"),
+    "week_start": ("week from", "week vanaf"),
+    "expected_amount": ("expected", "verwacht"),
+    "low": ("low (80 % band)", "laag (80%-band)"),
+    "high": ("high (80 % band)", "hoog (80%-band)"),
+    "expected_date": ("expected payment", "verwachte betaling"),
+    "p10_date": ("earliest (10 %)", "vroegst (10%)"),
+    "p90_date": ("latest (90 %)", "uiterlijk (90%)"),
+    "p_paid_30_days_after_due": (
+        "chance paid within 30 days after due",
+        "kans betaald binnen 30 dagen na vervaldatum",
+    ),
+    "p_after_year": ("chance unpaid after a year", "kans na een jaar nog open"),
     "total": ("Total", "Totaal"),
 }
 

@@ -10,7 +10,12 @@ from conftest import IBM_CSV, make_ledger
 from test_ibm import IBM_MAP
 
 from dunning_analytics.cli import main
-from dunning_analytics.forecast import backtest, invoice_forecast, weekly_forecast
+from dunning_analytics.forecast import (
+    backtest,
+    invoice_forecast,
+    new_invoice_forecast,
+    weekly_forecast,
+)
 
 D = dt.date
 E = Decimal
@@ -114,3 +119,74 @@ def test_backtest_on_the_ibm_sample_beats_the_due_date_baseline(tmp_path):
     assert ours["mae_days"] < 0.75 * due["mae_days"]
     assert ours["wape"] <= 0.70 * due["wape"]
     assert 0.70 <= ours["coverage"] <= 0.90
+
+
+def test_forecast_command_writes_each_open_invoice_and_the_weeks(ledger, tmp_path, capsys):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    fast, fast_paid = _history("K1", 8, 2, prefix="F")
+    opens = [
+        ("OPEN-1", "K1", D(2026, 6, 1), D(2026, 7, 1), E("300.00")),
+        ("OPEN-2", "K2", D(2026, 5, 21), D(2026, 6, 20), E("200.00")),
+    ]
+    make_ledger(ledger, [*fast, *opens], fast_paid).close()
+    base = ["forecast", "--ledger", str(ledger), "--as-of", "2026-06-30"]
+
+    assert main([*base, "--by", "invoice", "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    rows = list(csv.DictReader(io.StringIO(out)))
+    # K2 has no history and is 10 days overdue, past every day the portfolio's (K1's) curve
+    # knows: no date; OPEN-1 is expected 2 days after its due date
+    assert list(rows[0]) == [
+        "invoice_id",
+        "client_id",
+        "outstanding",
+        "due_date",
+        "expected_date",
+        "p10_date",
+        "p90_date",
+        "p_paid_30_days_after_due",
+    ]
+    expected = invoice_forecast(ledger, AS_OF).set_index("invoice_id")
+    assert [r["invoice_id"] for r in rows] == ["OPEN-2", "OPEN-1"]  # oldest due date first
+    for row in rows:
+        date = expected.loc[row["invoice_id"], "expected_date"]
+        assert row["expected_date"] == (str(date) if date else "")
+        assert E(row["outstanding"]) == expected.loc[row["invoice_id"], "outstanding"]
+    assert rows[1]["expected_date"] == "2026-07-03" and rows[0]["expected_date"] == ""
+    assert "€500.00" in err and "OPEN" not in err  # the summary stays off the CSV
+
+    target = tmp_path / "weeks.xlsx"
+    assert main([*base, "--weeks", "6", "--out", str(target), "--lang", "nl"]) == 0
+    sheet = load_workbook(target).active
+    values = list(sheet.values)
+    assert values[0][:2] == ("week vanaf", "verwacht")
+    assert len(values) == 1 + 6 + 1  # headings, six weeks, what comes later or never
+    assert values[-1][0] == "na 6 weken of nooit"
+    assert round(sum(v[1] for v in values[1:]), 2) == 500.00  # every open euro once
+
+    assert main([*base, "--format", "xlsx"]) == 1
+    assert "needs --out" in capsys.readouterr().err
+
+
+def test_a_new_invoice_is_forecast_from_the_clients_curve(ledger):
+    # K1 pays 30 days after the due date, K2 on it; twenty invoices each
+    k1, k1_paid = _history("K1", 20, 30)
+    k2, k2_paid = _history("K2", 20, 0)
+    con = make_ledger(ledger, [*k1, *k2], [*k1_paid, *k2_paid])
+    late = new_invoice_forecast(con, AS_OF, "K1", term_days=14)
+    assert late["due_date"] == AS_OF + dt.timedelta(days=14)
+    # own weight 20/30: unpaid before day 30 = 2/3 * 1 + 1/3 * 1/2 > 1/2, so day 30
+    assert late["expected_date"] == AS_OF + dt.timedelta(days=14 + 30)
+    assert late["invoices"] == 20 and late["own_weight"] == pytest.approx(2 / 3)
+    punctual = new_invoice_forecast(con, AS_OF, "K2", term_days=14)
+    assert punctual["expected_date"] == punctual["due_date"]
+    assert punctual["p_paid_30_days_after_due"] == 1.0
+    # a client never invoiced gets the portfolio's curve: half on the due date
+    stranger = new_invoice_forecast(con, AS_OF, "K3", term_days=30)
+    assert stranger["invoices"] == 0 and stranger["own_weight"] == 0.0
+    assert stranger["expected_date"] == AS_OF + dt.timedelta(days=30)
+    assert stranger["p90_date"] == AS_OF + dt.timedelta(days=60)
