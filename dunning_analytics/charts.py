@@ -68,6 +68,23 @@ _TEXT = {
     "clients": ("clients", "klanten"),
     "revenue_share": ("share of revenue", "aandeel in de omzet"),
     "pct_revenue": ("% of revenue", "% van de omzet"),
+    "cash_title": (
+        "Expected cash-in per week: {total} in {weeks} weeks; {later} later or never",
+        "Verwachte ontvangsten per week: {total} in {weeks} weken; {later} later of nooit",
+    ),
+    "cash_expected": ("expected", "verwacht"),
+    "cash_band": ("80 % band", "80%-band"),
+    "cash_hover": (
+        "week from %{customdata[0]}: %{customdata[1]} (80 %: %{customdata[2]} – %{customdata[3]})",
+        "week vanaf %{customdata[0]}: %{customdata[1]} (80%: %{customdata[2]} – %{customdata[3]})",
+    ),
+    "week_from": ("week from", "week vanaf"),
+    "error_title": (
+        "Backtest: how far off was the expected payment date?",
+        "Terugtoets: hoe ver zat de verwachte betaaldatum ernaast?",
+    ),
+    "error_y": ("mean error (days)", "gemiddelde afwijking (dagen)"),
+    "error_text": ("{days} days; weekly error {wape}", "{days} dagen; weekafwijking {wape}"),
 }
 
 
@@ -600,5 +617,88 @@ def week_actions_chart(actions: pd.DataFrame, as_of, lang: str | None = None) ->
         template="plotly_white",
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
+    return fig
+
+
+def cash_forecast_chart(weeks: pd.DataFrame, lang: str | None = None) -> go.Figure:
+    """Bars of the expected cash-in per week with the 80 % band behind them; the title says
+    the total in the horizon and what comes later or never. In: forecast.weekly_forecast
+    (the last row, week_start None, is what comes after the horizon)."""
+    from .formatting import format_date
+
+    t = lambda key: chart_text(key, lang)  # noqa: E731
+    shown = weeks[weeks["week_start"].notna()]
+    later = weeks.loc[weeks["week_start"].isna(), "expected_amount"]
+    x = list(shown["week_start"])
+    expected, low, high = (_float(shown[c]) for c in ("expected_amount", "low", "high"))
+    customdata = [
+        [format_date(d, lang), *(format_eur(v, lang) for v in values)]
+        for d, *values in zip(x, shown["expected_amount"], shown["low"], shown["high"], strict=True)
+    ]
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=low, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+    fig.add_scatter(
+        x=x,
+        y=high,
+        mode="lines",
+        line={"width": 0},
+        fill="tonexty",
+        fillcolor="rgba(31, 119, 180, 0.18)",
+        name=t("cash_band"),
+        hoverinfo="skip",
+    )
+    fig.add_bar(
+        x=x,
+        y=expected,
+        name=t("cash_expected"),
+        marker_color="#1f77b4",
+        customdata=customdata,
+        hovertemplate=t("cash_hover") + "<extra></extra>",
+    )
+    title = t("cash_title").format(
+        total=format_eur(money_sum(shown["expected_amount"]), lang),
+        weeks=len(shown),
+        later=format_eur(later.iloc[0] if len(later) else 0, lang),
+    )
+    fig.update_layout(
+        title=title,
+        xaxis={
+            "title": t("week_from"),
+            "tickformat": "%d-%m" if resolve_lang(lang) == "nl" else "%b %d",
+        },
+        yaxis_title=t("euro"),
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        separators=_separators(lang),
+    )
+    return fig
+
+
+def forecast_error_chart(result: pd.DataFrame, lang: str | None = None) -> go.Figure:
+    """Bars of the expected-date error (days) of the forecast and the two baselines, each
+    labelled with its weekly cash-in error. In: forecast.backtest."""
+    from .formatting import format_percent
+
+    t = lambda key: chart_text(key, lang)  # noqa: E731
+    fig = go.Figure()
+    fig.add_bar(
+        x=[word(m, lang) for m in result["method"]],
+        y=_float(result["mae_days"]),
+        marker_color=["#1f77b4" if m == "forecast" else "#8a8d91" for m in result["method"]],
+        text=[
+            t("error_text").format(days=format_number(d, 1, lang), wape=format_percent(w, 0, lang))
+            for d, w in zip(result["mae_days"], result["wape"], strict=True)
+        ],
+        textposition="outside",
+        showlegend=False,
+    )
+    fig.update_layout(
+        title=t("error_title"),
+        yaxis_title=t("error_y"),
+        template="plotly_white",
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        separators=_separators(lang),
     )
     return fig

@@ -28,7 +28,7 @@ import pandas as pd
 
 from .behaviour import PORTFOLIO, WINDOW_DAYS, payment_curves
 from .formatting import to_cents
-from .ledger import connected, query_frame
+from .ledger import connected, ledger_end_date, query_frame
 
 FIRST_DAY = -30  # the curves start 30 days before the due date (earlier payments count there)
 MAX_DAY = 365  # and end a year after it
@@ -185,7 +185,21 @@ def _paid_by(conditional: np.ndarray, due: dt.date, dates: list[dt.date]) -> np.
     return 1.0 - conditional[np.clip(offsets, 0, len(conditional) - 1)]
 
 
-def weekly_forecast(
+def _week_bounds(as_of: dt.date, weeks: int) -> list[dt.date]:
+    """as_of and the last day of each of `weeks` weeks after it (week k: bounds[k] < day <=
+    bounds[k + 1])."""
+    return [as_of + dt.timedelta(days=7 * k) for k in range(weeks + 1)]
+
+
+def _open_items(con, as_of: dt.date, invoices, prior_invoices: int, model: Curves | None):
+    """The curves as of `as_of` and the open invoices' forecast (the caller's when given)."""
+    model = model or curves(con, as_of)
+    if invoices is None:
+        invoices = invoice_forecast(con, as_of, prior_invoices, model=model)
+    return model, invoices
+
+
+def invoice_weeks(
     ledger,
     as_of: dt.date,
     weeks: int = 13,
@@ -193,34 +207,83 @@ def weekly_forecast(
     prior_invoices: int = PRIOR_INVOICES,
     model: Curves | None = None,
 ) -> pd.DataFrame:
+    """The invoices behind each week of the cash-in forecast: for every open invoice and week
+    (week 1 starts the day after `as_of`) the chance it is paid in that week, given it is
+    unpaid on `as_of`, and that chance times what is outstanding.
+
+    Out: invoice_id, client_id, outstanding, due_date, expected_date, week_start (None: after
+    the horizon or never), share (0..1), expected_amount (a float: a share of euros); only
+    rows with a share above 0. The shares of one invoice add up to 1.
+    """
+    with connected(ledger) as con:
+        model, invoices = _open_items(con, as_of, invoices, prior_invoices, model)
+    bounds = _week_bounds(as_of, weeks)
+    starts = [b + dt.timedelta(days=1) for b in bounds[:-1]] + [None]
+    rows = []
+    for item, conditional in _conditionals(model, invoices, prior_invoices):
+        paid_by = _paid_by(conditional, item.due_date, bounds)
+        shares = [*np.diff(paid_by), 1.0 - paid_by[-1]]
+        amount = float(item.outstanding)
+        for start, share in zip(starts, shares, strict=True):
+            if share > 1e-9:
+                rows.append(
+                    (
+                        item.invoice_id,
+                        item.client_id,
+                        item.outstanding,
+                        item.due_date,
+                        item.expected_date,
+                        start,
+                        float(share),
+                        amount * float(share),
+                    )
+                )
+    columns = [
+        "invoice_id",
+        "client_id",
+        "outstanding",
+        "due_date",
+        "expected_date",
+        "week_start",
+        "share",
+        "expected_amount",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def weekly_forecast(
+    ledger,
+    as_of: dt.date,
+    weeks: int = 13,
+    invoices: pd.DataFrame | None = None,
+    prior_invoices: int = PRIOR_INVOICES,
+    model: Curves | None = None,
+    behind: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Forecast the cash coming in per week for `weeks` weeks after `as_of` (week 1 starts
     the day after it), from every open invoice's conditional curve.
 
     Out: week_start, expected_amount, low, high (an 80 % band: each invoice paid in the week
     or not, independently), then one row with week_start None for what is expected after
-    the horizon or not at all. `invoices` and `model`: invoice_forecast's rows and the
-    curves as of `as_of` when the caller has them already.
+    the horizon or not at all. `invoices`, `model` and `behind`: invoice_forecast's rows,
+    the curves and invoice_weeks' rows as of `as_of` when the caller has them already.
     """
-    with connected(ledger) as con:
-        model = model or curves(con, as_of)
-        if invoices is None:
-            invoices = invoice_forecast(con, as_of, prior_invoices, model=model)
-        items = invoices
-    bounds = [as_of + dt.timedelta(days=7 * k) for k in range(weeks + 1)]
-    expected = np.zeros(weeks)
-    variance = np.zeros(weeks)
-    after = 0.0
-    for item, conditional in _conditionals(model, items, prior_invoices):
-        paid_by = _paid_by(conditional, item.due_date, bounds)
-        in_week = np.diff(paid_by)
-        amount = float(item.outstanding)
-        expected += amount * in_week
-        variance += amount**2 * in_week * (1 - in_week)
-        after += amount * (1 - paid_by[-1])
-    spread = Z80 * np.sqrt(variance)
+    if behind is None:
+        behind = invoice_weeks(ledger, as_of, weeks, invoices, prior_invoices, model)
+    bounds = _week_bounds(as_of, weeks)
+    starts = [b + dt.timedelta(days=1) for b in bounds[:-1]]
+    amounts = behind["outstanding"].astype(float)
+    parts = behind.assign(
+        variance=amounts**2 * behind["share"] * (1 - behind["share"]),
+        week=behind["week_start"].map(lambda d: d if d is not None else dt.date.max),
+    )
+    totals = parts.groupby("week")[["expected_amount", "variance"]].sum()
+    totals = totals.reindex([*starts, dt.date.max], fill_value=0.0)
+    expected = totals["expected_amount"].to_numpy()[:-1]
+    spread = Z80 * np.sqrt(totals["variance"].to_numpy()[:-1])
     frame = pd.DataFrame(
         {
-            "week_start": [b + dt.timedelta(days=1) for b in bounds[:-1]],
+            "week_start": starts,
             "expected_amount": expected,
             "low": np.maximum(expected - spread, 0.0),
             "high": expected + spread,
@@ -228,7 +291,7 @@ def weekly_forecast(
     )
     money = ["expected_amount", "low", "high"]
     frame[money] = frame[money].map(to_cents)
-    later = {"week_start": None, "expected_amount": to_cents(after)}
+    later = {"week_start": None, "expected_amount": to_cents(totals["expected_amount"].iloc[-1])}
     return pd.concat(
         [frame, pd.DataFrame([later | {"low": None, "high": None}])], ignore_index=True
     )
@@ -268,6 +331,19 @@ def _week_totals(dates: pd.Series, amounts: pd.Series, bounds: list[dt.date]) ->
     return totals
 
 
+def backtest_dates(ledger, count: int = 12, weeks: int = 13) -> list[dt.date]:
+    """The last `count` month ends whose next `weeks` weeks the ledger has seen (a cut needs
+    what happened after it), oldest first; fewer for a short history."""
+    with connected(ledger) as con:
+        first = con.execute("SELECT min(invoice_date) FROM invoices").fetchone()[0]
+        last = ledger_end_date(con)
+    if first is None:
+        return []
+    latest = last - dt.timedelta(days=7 * weeks)
+    ends = pd.date_range(first, latest, freq="ME")
+    return [d.date() for d in ends[-count:]]
+
+
 def backtest(ledger, dates: list[dt.date], weeks: int = 13) -> pd.DataFrame:
     """Cut the ledger's history at each date, forecast with only what was known then, and
     compare with what happened (the settled dates the ledger knows now).
@@ -294,7 +370,7 @@ def backtest(ledger, dates: list[dt.date], weeks: int = 13) -> pd.DataFrame:
                 continue
             items = pd.concat([items, _baseline_dates(con, cut, items)], axis=1)
             items["actual"] = items["invoice_id"].map(settled)
-            bounds = [cut + dt.timedelta(days=7 * k) for k in range(weeks + 1)]
+            bounds = _week_bounds(cut, weeks)
             came_in = _week_totals(items["actual"], items["outstanding"], bounds)
             forecast_weeks = weekly_forecast(con, cut, weeks, invoices=items, model=model)
             # the same invoices for every method: paid later, and given a date by the forecast

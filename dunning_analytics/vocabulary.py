@@ -48,6 +48,10 @@ _WORDS = {
     "invoice": ("invoice", "factuur"),
     "credit_note": ("credit note", "creditnota"),
     "payment": ("payment", "betaling"),
+    # forecast methods (backtest)
+    "forecast": ("forecast", "voorspelling"),
+    "due_date_baseline": ("paid on the due date", "betaald op de vervaldatum"),
+    "client_median_baseline": ("client's median days late", "mediaan dagen te laat van de klant"),
 }
 
 # column -> (English heading, Dutch heading)
@@ -118,6 +122,15 @@ _HEADINGS = {
         "chance paid within 30 days after due",
         "kans betaald binnen 30 dagen na vervaldatum",
     ),
+    "method": ("method", "methode"),
+    "mae_days": ("expected-date error (days)", "afwijking betaaldatum (dagen)"),
+    "wape": ("weekly cash-in error (WAPE)", "afwijking per week (WAPE)"),
+    "coverage": ("share in the 80 % interval", "aandeel binnen het 80%-interval"),
+    "p_paid_30_pct": (
+        "chance paid within 30 days after due (%)",
+        "kans betaald binnen 30 dagen na vervaldatum (%)",
+    ),
+    "chance_in_week": ("chance that week (%)", "kans die week (%)"),
     "p_after_year": ("chance unpaid after a year", "kans na een jaar nog open"),
     "total": ("Total", "Totaal"),
 }

@@ -32,6 +32,7 @@ WIDGET_CHARTS = {
     "02_aging.ipynb": 1,
     "03_payment_behaviour.ipynb": 2,
     "04_prepayment_risk.ipynb": 1,
+    "07_cash_forecast.ipynb": 1,
 }
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = list(review.CHROMIUM_ARGS)
