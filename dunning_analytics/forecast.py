@@ -344,23 +344,28 @@ def backtest_dates(ledger, count: int = 12, weeks: int = 13) -> list[dt.date]:
     return [d.date() for d in ends[-count:]]
 
 
-def backtest(ledger, dates: list[dt.date], weeks: int = 13) -> pd.DataFrame:
+def backtest(
+    ledger, dates: list[dt.date], weeks: int = 13, known_on: dt.date | None = None
+) -> pd.DataFrame:
     """Cut the ledger's history at each date, forecast with only what was known then, and
-    compare with what happened (the settled dates the ledger knows now).
+    compare with what happened (the settled dates the ledger knows now, or on `known_on`:
+    a review of a past quarter looks no further than its end).
 
     Out: one row per method (forecast, due_date_baseline, client_median_baseline):
     invoices (open at the cuts, paid later and given a date by the forecast: the same for
     every method), mae_days (mean absolute error of the
     expected payment date), wape (weekly cash-in over `weeks` weeks: sum of absolute
-    errors over the cash that came in), and for the forecast coverage (the share of real
-    payment dates inside the 80 % interval; an interval without an end counts as
-    reaching on).
+    errors over the cash that came in), expected_cash and came_in (the cash forecast for
+    and paid in those weeks, summed over the cuts), and for the forecast coverage (the
+    share of real payment dates inside the 80 % interval; an interval without an end
+    counts as reaching on).
     """
     per_method: dict[str, dict[str, list]] = {}
     with connected(ledger) as con:
         settled = dict(
             con.execute(
-                "SELECT invoice_id, settled_date FROM invoice_settlement_at(DATE '2199-12-31')"
+                "SELECT invoice_id, settled_date FROM invoice_settlement_at($known)",
+                {"known": known_on or dt.date(2199, 12, 31)},
             ).fetchall()
         )
         for cut in dates:
@@ -387,10 +392,13 @@ def backtest(ledger, dates: list[dt.date], weeks: int = 13) -> pd.DataFrame:
                     predicted = forecast_weeks["expected_amount"].iloc[:weeks].astype(float)
                 else:
                     predicted = _week_totals(items[column], items["outstanding"], bounds)
-                stats = per_method.setdefault(method, {"errors": [], "abs": [], "cash": []})
+                stats = per_method.setdefault(
+                    method, {"errors": [], "abs": [], "cash": [], "predicted": []}
+                )
                 stats["errors"] += errors
                 stats["abs"].append(float(np.abs(np.asarray(predicted) - came_in).sum()))
                 stats["cash"].append(float(came_in.sum()))
+                stats["predicted"].append(float(np.sum(predicted)))
                 if method == "forecast":
                     inside = [
                         (lo is None or lo <= a) and (hi is None or a <= hi)
@@ -407,7 +415,9 @@ def backtest(ledger, dates: list[dt.date], weeks: int = 13) -> pd.DataFrame:
                 "invoices": len(stats["errors"]),
                 "mae_days": float(np.mean(stats["errors"])) if stats["errors"] else None,
                 "wape": sum(stats["abs"]) / sum(stats["cash"]) if sum(stats["cash"]) else None,
-                "coverage": float(np.mean(stats["inside"])) if "inside" in stats else None,
+                "expected_cash": to_cents(sum(stats["predicted"])),
+                "came_in": to_cents(sum(stats["cash"])),
+                "coverage": float(np.mean(stats["inside"])) if stats.get("inside") else None,
             }
         )
     return pd.DataFrame(rows)

@@ -25,9 +25,17 @@ from tqdm.auto import tqdm
 
 from .aging import aging, aging_totals, bucket_labels
 from .behaviour import PORTFOLIO, payment_curves, portfolio_kpis
-from .charts import bucket_colours, payment_curve_chart
+from .charts import bucket_colours, cash_forecast_chart, payment_curve_chart
 from .dunning import worklist
-from .formatting import format_date, format_eur, format_number, resolve_lang
+from .forecast import backtest, weekly_forecast
+from .formatting import (
+    format_date,
+    format_eur,
+    format_number,
+    format_percent,
+    money_sum,
+    resolve_lang,
+)
 from .ledger import LedgerError, connected, ledger_end_date, query_frame
 from .risk import LEVELS, risk_flags
 from .vocabulary import word
@@ -49,6 +57,17 @@ TEXT = {
         "flags": "Deposit and prepayment recommendations",
         "escalations": "Broken promises and escalated cases",
         "curve": "How fast is money in after the due date",
+        "forecast": "Cash-in forecast: the next 13 weeks",
+        "s_forecast": "Expected in the next 13 weeks: {expected} of the {open} open; "
+        "{later} later or never.",
+        "forecast_check": "How good was the forecast made at the end of {previous}? Of the "
+        "invoices open then, it expected {expected} to come in within {weeks} weeks; "
+        "{came_in} did. Weekly error "
+        "{wape} (the rule 'paid on the due date': {wape_due}); payment dates were off by "
+        "{mae} days on average ({mae_due} for that rule), and {coverage} of them fell inside "
+        "the 80 % interval.",
+        "forecast_check_none": "No invoices were open at the end of {previous}: nothing to "
+        "check the forecast against.",
         "figure": "figure",
         "change": "change",
         "outstanding": "Outstanding",
@@ -97,6 +116,17 @@ TEXT = {
         "flags": "Aanbetaling en vooruitbetaling: aanbevelingen",
         "escalations": "Gebroken betaalbeloftes en geëscaleerde zaken",
         "curve": "Hoe snel komt het geld binnen na de vervaldatum",
+        "forecast": "Verwachte ontvangsten: de komende 13 weken",
+        "s_forecast": "Verwacht in de komende 13 weken: {expected} van de {open} openstaand; "
+        "{later} later of nooit.",
+        "forecast_check": "Hoe goed was de verwachting van eind {previous}? Van de facturen "
+        "die toen openstonden verwachtte die {expected} binnen {weeks} weken; er kwam "
+        "{came_in} binnen. Afwijking per week "
+        "{wape} (de regel 'betaald op de vervaldatum': {wape_due}); betaaldata zaten er "
+        "gemiddeld {mae} dagen naast ({mae_due} voor die regel), en {coverage} ervan viel "
+        "binnen het 80%-interval.",
+        "forecast_check_none": "Eind {previous} stond er niets open: er is geen verwachting "
+        "om te toetsen.",
         "figure": "kengetal",
         "change": "verschil",
         "outstanding": "Openstaand",
@@ -180,6 +210,8 @@ class Review:
     broken_promises: pd.DataFrame
     escalated: pd.DataFrame
     curve: pd.DataFrame
+    forecast: pd.DataFrame  # forecast.weekly_forecast as of the quarter's end
+    forecast_check: pd.DataFrame  # forecast.backtest at the previous quarter's end
     summary: dict = field(default_factory=dict)
 
 
@@ -226,7 +258,7 @@ def build_review(
         return review
     start, end = parse_quarter(quarter)
     prev_start, prev_end = previous_quarter(start)
-    steps = tqdm(total=7, desc=f"review {quarter}", disable=not progress)
+    steps = tqdm(total=8, desc=f"review {quarter}", disable=not progress)
     with connected(ledger) as con:
         last = ledger_end_date(con)
         partial = last is not None and start <= last < end
@@ -280,6 +312,12 @@ def build_review(
         steps.update()
         curve = payment_curves(con, end, clients=[])
         steps.update()
+        forecast = weekly_forecast(con, end, weeks=13)
+        # what the forecast made at the previous quarter's end said, against what came in by
+        # this quarter's end (nothing later is looked at)
+        check_weeks = max(1, (end - prev_end).days // 7)
+        forecast_check = backtest(con, [prev_end], weeks=check_weeks, known_on=end)
+        steps.update()
     movers = _movers(flags_before, flags_now)
     escalated = work[work["stage"].isin(["formal_notice", "fourteen_day_letter", "collection"])]
     name = _quarter_name(start)
@@ -304,6 +342,8 @@ def build_review(
             ["client_id", "name", "invoice_id", "outstanding", "days_overdue", "stage"]
         ],
         curve=curve[curve["client_id"] == PORTFOLIO],
+        forecast=forecast,
+        forecast_check=forecast_check.assign(weeks=check_weeks),
     )
     review.summary = _summary(review)
     steps.update()
@@ -382,6 +422,8 @@ def _summary(review: Review) -> dict:
         "escalated": int(len(review.escalated)),
         "top_client": None if top is None else top["name"],
         "top_amount": None if top is None else top["outstanding"],
+        "forecast_expected": money_sum(review.forecast["expected_amount"].iloc[:-1]),
+        "forecast_later": review.forecast["expected_amount"].iloc[-1],
     }
 
 
@@ -468,7 +510,38 @@ def summary_lines(review: Review) -> list[str]:
     ]
     if s["top_client"] is not None:
         lines.append(t["s_top"].format(name=esc(str(s["top_client"])), amount=eur(s["top_amount"])))
+    lines.append(
+        t["s_forecast"].format(
+            expected=eur(s["forecast_expected"]),
+            open=eur(s["outstanding"]),
+            later=eur(s["forecast_later"]),
+        )
+    )
     return lines
+
+
+def forecast_check_text(review: Review) -> str:
+    """One HTML-safe paragraph: the forecast made at the previous quarter's end against what
+    came in by this quarter's end, beside the 'paid on the due date' rule."""
+    t, lang = TEXT[review.lang], review.lang
+    check = review.forecast_check.set_index("method") if len(review.forecast_check) else None
+    if check is None or "forecast" not in check.index:
+        return html.escape(t["forecast_check_none"].format(previous=review.previous))
+    ours, due = check.loc["forecast"], check.loc["due_date_baseline"]
+    share = lambda v: format_percent(v, 0, lang)  # noqa: E731
+    return html.escape(
+        t["forecast_check"].format(
+            previous=review.previous,
+            expected=format_eur(ours["expected_cash"], lang),
+            weeks=int(ours["weeks"]),
+            came_in=format_eur(ours["came_in"], lang),
+            wape=share(ours["wape"]),
+            wape_due=share(due["wape"]),
+            mae=format_number(ours["mae_days"], 1, lang),
+            mae_due=format_number(due["mae_days"], 1, lang),
+            coverage=share(ours["coverage"]),
+        )
+    )
 
 
 def render_html(review: Review) -> str:
@@ -663,6 +736,8 @@ def render_html(review: Review) -> str:
     )
     curve_fig = payment_curve_chart(review.curve, names={PORTFOLIO: t["outstanding"]})
     curve_fig.update_layout(showlegend=False, height=380, title=None)
+    forecast_fig = cash_forecast_chart(review.forecast, lang)
+    forecast_fig.update_layout(height=380)
     title = t["title"].format(quarter=review.quarter)
     return f"""<!DOCTYPE html>
 <html lang="{lang}">
@@ -687,6 +762,8 @@ def render_html(review: Review) -> str:
 <h3>{t["broken_promises"]}</h3>{promises_table}
 <h3>{t["escalated_cases"]}</h3>{cases_table}</section>
 <section id="curve"><h2>{t["curve"]}</h2>{_chart(curve_fig, "curve")}</section>
+<section id="forecast"><h2>{t["forecast"]}</h2>{_chart(forecast_fig, "forecast")}
+<p class="forecast-check">{forecast_check_text(review)}</p></section>
 </body>
 </html>
 """

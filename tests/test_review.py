@@ -12,6 +12,7 @@ from dunning_analytics import LedgerError
 from dunning_analytics.aging import aging, aging_totals
 from dunning_analytics.behaviour import portfolio_kpis
 from dunning_analytics.cli import main
+from dunning_analytics.forecast import weekly_forecast
 from dunning_analytics.formatting import format_eur
 from dunning_analytics.review import build_review, parse_quarter, render_html, write_review
 from dunning_analytics.risk import risk_flags
@@ -38,8 +39,38 @@ def test_review_figures_equal_the_underlying_functions(demo_ledger):
     # plotly.js is inlined: no script or stylesheet is loaded from elsewhere
     assert not re.search(r"<(script|link|img)[^>]*(src|href)=", html)
     assert "import dunning_analytics" not in html  # no code
-    for section in ("summary", "kpis", "aging", "top", "movers", "flags", "escalations", "curve"):
+    sections = ("summary", "kpis", "aging", "top", "movers", "flags", "escalations", "curve")
+    for section in (*sections, "forecast"):
         assert f'<section id="{section}"' in html
+
+
+def test_the_review_forecasts_the_next_weeks_and_checks_the_last_forecast(demo_ledger):
+    import duckdb
+
+    review = build_review(demo_ledger, "2026Q3")
+    end, previous_end = D(2026, 9, 30), D(2026, 6, 30)
+    weeks = weekly_forecast(demo_ledger, end)
+    assert review.forecast.equals(weeks)
+    html = render_html(review)
+    expected = sum(weeks["expected_amount"].iloc[:-1])
+    assert f"Expected in the next 13 weeks: {format_eur(expected)}" in html
+    # the check: what was open at the end of Q2 and got paid in the 13 weeks after it, as
+    # the ledger knew it at the end of Q3, recomputed here in SQL
+    with duckdb.connect(str(demo_ledger), read_only=True) as con:
+        came_in = con.execute(
+            """
+            SELECT sum(o.outstanding)
+            FROM invoice_settlement_at(DATE '2026-06-30') AS o
+            JOIN invoice_settlement_at(DATE '2026-09-30') AS s USING (invoice_id)
+            WHERE o.outstanding > 0
+              AND s.settled_date > DATE '2026-06-30' AND s.settled_date <= DATE '2026-09-29'
+            """
+        ).fetchone()[0]
+    check = review.forecast_check.set_index("method")
+    assert check.loc["forecast", "came_in"] == came_in > 0
+    assert f"{format_eur(came_in)} did" in html
+    assert check.loc["forecast", "wape"] < check.loc["due_date_baseline", "wape"]
+    assert (end - previous_end).days // 7 == check.loc["forecast", "weeks"] == 13
 
 
 def test_dutch_review_formats_for_a_dutch_reader(demo_ledger):
