@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # JupyterLab refuses to run as root unless told; root is common in containers.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-browser bench bench-browser lint format setup demo clean
+.PHONY: lab test test-browser bench bench-browser bench-forecast lint format setup demo clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,10 @@ test-browser: $(STAMP)
 # Scale benchmark (100k, 1M, 10M invoices; `make bench SIZE=1000000` for one size) -> BENCHMARKS.md
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py $(if $(SIZE),--sizes $(SIZE),)
+
+# The cash-in forecast's backtest on the demo ledger and the IBM sample -> BENCHMARKS.md
+bench-forecast: $(STAMP)
+	$(BIN)/python benchmarks/forecast_backtest.py
 
 # The explorers' update times in Chromium on a scale ledger (default 1M invoices): the
 # browser timing tests on benchmarks/results/ledger-SIZE.duckdb -> artifacts/explorer_timings.json

@@ -45,6 +45,10 @@ _TEXT = {
         "<b>Invoices expected after the horizon or never</b>: {n} invoices, together {amount}",
         "<b>Facturen verwacht na de horizon of nooit</b>: {n} facturen, samen {amount}",
     ),
+    "invoices": (
+        "<b>{n} open invoices</b>, {amount} outstanding; sort by any column, search",
+        "<b>{n} open facturen</b>, {amount} openstaand; sorteer op elke kolom, zoek",
+    ),
     "client": ("Client", "Klant"),
     "amount": ("Amount €", "Bedrag €"),
     "term": ("Term (days)", "Termijn (dagen)"),
@@ -222,7 +226,8 @@ class CashForecastView:
 
     def invoice_table(self):
         """Every open invoice's forecast as of the chosen date (expected date, 80 % interval,
-        chance of payment within 30 days after the due date), as a sortable table."""
+        chance of payment within 30 days after the due date): a caption and a sortable
+        table, in a VBox."""
         frame = self.invoices.assign(
             name=self.invoices["client_id"].map(self.names),
             p_paid_30_pct=(100 * self.invoices["p_paid_30_days_after_due"]).round(0),
@@ -239,7 +244,12 @@ class CashForecastView:
             "p90_date",
             "p_paid_30_pct",
         ]
-        return interactive_table(frame[columns], ["outstanding"], self.lang)
+        caption = _t("invoices", self.lang).format(
+            n=len(frame),
+            amount=format_eur(frame["outstanding"].sum() if len(frame) else 0, self.lang),
+        )
+        table = interactive_table(frame[columns], ["outstanding"], self.lang)
+        return w.VBox([w.HTML(caption), table])
 
     def _ipython_display_(self) -> None:
         display(self.widget)

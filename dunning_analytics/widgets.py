@@ -159,7 +159,9 @@ _TABLE_CODES = ["kind", "grade", "bucket", "item_type"]  # columns whose values 
 def table_data(frame, money: list[str], lang: str) -> dict:
     """The arguments an ITable gets for `frame`: the data (headings and codes in `lang`,
     money as floats) and the columnDefs that show the money in euros."""
-    shown = shown_frame(_floats(frame, money), lang, codes=_TABLE_CODES)
+    # a plain index: itables shows any other index (a sorted frame's) as a first column,
+    # which would shift the euro columns by one
+    shown = shown_frame(_floats(frame, money), lang, codes=_TABLE_CODES).reset_index(drop=True)
     return {
         "df": shown,
         "columnDefs": _euro_columns(shown, [heading(c, lang) for c in money], lang),

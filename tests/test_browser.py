@@ -544,6 +544,37 @@ def test_risk_threshold_changes_the_flagged_count(open_notebook):
     notebook.check_rendered()
 
 
+def test_new_work_panel_gives_the_deposit_and_the_expected_payment(open_notebook, demo_ledger):
+    """Notebook 04's new-work panel: a client that must pay a deposit shows the deposit in
+    euros for the typed amount and a date the money is expected, as the forecast says."""
+    from dunning_analytics.forecast import new_invoice_forecast
+    from dunning_analytics.ledger import ledger_end_date
+    from dunning_analytics.risk import risk_flags
+
+    notebook = open_notebook("04_prepayment_risk.ipynb")
+    notebook.run_all()
+    ledger = BIG_LEDGER or demo_ledger  # the lab's ledger (read-only here, as in the kernel)
+    as_of = ledger_end_date(ledger)
+    flags = risk_flags(ledger, as_of)
+    client = flags.loc[flags["level"] == "deposit", "client_id"].iloc[0]
+    page = notebook.page
+    picker = page.locator(".widget-dropdown").filter(has_text="Client").locator("select")
+    option = picker.locator("option").filter(has_text=f"({client})")
+    picker.select_option(label=option.inner_text())
+    amount = page.locator(".widget-text").filter(has_text="Amount").locator("input")
+    amount.fill("2,000.00")
+    amount.press("Enter")
+    page.wait_for_function(
+        "() => (document.body.innerText.match(/deposit of 30 % is €600.00/) || []).length",
+        timeout=30_000,
+    )
+    term = int(page.locator(".widget-text").filter(has_text="Term").locator("input").input_value())
+    expected = new_invoice_forecast(ledger, as_of, client, term)["expected_date"]
+    shown = page.locator(".da-new-expected").first.inner_text()
+    assert shown == str(expected)
+    notebook.check_rendered()
+
+
 @pytest.fixture
 def lab_with_own_ledger(demo_ledger, tmp_path_factory):
     """JupyterLab on a copy of the demo ledger that no other test's kernel holds open, so a

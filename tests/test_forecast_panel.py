@@ -2,6 +2,7 @@
 the new-invoice panel beside the deposit advice, on the demo ledger."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from dunning_analytics.forecast import invoice_forecast, new_invoice_forecast, weekly_forecast
@@ -31,10 +32,17 @@ def test_the_weekly_view_shows_the_forecast_and_the_invoices_behind_each_week(de
         assert set(behind[behind.columns[0]]) <= set(open_invoices["invoice_id"])
         assert format_eur(week_amount, "en") in view.caption.value
 
+    # the euros land in the money columns (a sorted frame's index would shift them by one)
+    shown = view.table._dt_args  # what the browser gets: the table's head and columnDefs
+    headings = re.findall(r"<th[^>]*>([^<]*)</th>", shown["table_html"])
+    euros = [d for d in shown["columnDefs"] if d.get("className") == "dt-right"]
+    targets = euros[0]["targets"]
+    assert [headings[i] for i in targets] == ["outstanding", "expected"]
+
     view.weeks.value = 6  # the slider: the chart and the picker follow
     assert len(next(t for t in view.chart.data if t.type == "bar").x) == 6
     assert len(view.week.options) == 7
-    assert len(view.invoice_table().df) == len(open_invoices)
+    assert len(view.invoice_table().children[1].df) == len(open_invoices)
 
 
 def test_the_new_invoice_panel_gives_the_deposit_and_the_forecast(demo_ledger):

@@ -1,0 +1,131 @@
+"""Backtest of the cash-in forecast: the demo ledger and, when ../shared is there, the IBM
+late-payment sample, each cut at month ends with only what was known then.
+
+    .venv/bin/python benchmarks/forecast_backtest.py        # or: make bench-forecast
+
+Prints a table per ledger (forecast against 'paid on the due date' and 'the client's median
+days late so far') and writes it into BENCHMARKS.md between the forecast markers.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+IBM_CSV = (
+    ROOT.parent / "shared" / "data" / "ibm-late-payment" / "WA_Fn-UseC_-Accounts-Receivable.csv"
+)
+# the IBM export's columns mapped to the ledger's fields (as tests/test_ibm.py loads it)
+IBM_MAP = [
+    "invoice_id=invoiceNumber",
+    "client_id=customerID",
+    "invoice_date=InvoiceDate",
+    "due_date=DueDate",
+    "amount=InvoiceAmount",
+    "paid_date=SettledDate",
+    "disputed=Disputed",
+]
+MARKERS = ("<!-- forecast -->", "<!-- /forecast -->")
+
+
+def demo_ledger(folder: Path) -> tuple[Path, list[dt.date]]:
+    """A 150-client demo ledger (seed 7, up to 2026-10-31) and its last twelve month ends
+    with 13 weeks of outcomes after them."""
+    from dunning_analytics.demo import write_demo_ledger
+    from dunning_analytics.forecast import backtest_dates
+
+    path = folder / "demo.duckdb"
+    write_demo_ledger(path, clients=150, seed=7, end=dt.date(2026, 10, 31))
+    return path, backtest_dates(path)
+
+
+def ibm_ledger(folder: Path) -> tuple[Path, list[dt.date]] | None:
+    """The IBM sample loaded as paid invoices, and the month ends of 2013."""
+    from dunning_analytics.cli import main
+
+    if not IBM_CSV.exists():
+        return None
+    path = folder / "ibm.duckdb"
+    argv = ["load", str(IBM_CSV), "--ledger", str(path), "--date-format", "%m/%d/%Y", "--quiet"]
+    for pair in IBM_MAP:
+        argv += ["--map", pair]
+    if main(argv) != 0:
+        raise SystemExit("the IBM sample did not load")
+    return path, [dt.date(2013, m, calendar.monthrange(2013, m)[1]) for m in range(1, 13)]
+
+
+def table(name: str, ledger: Path, dates: list[dt.date]) -> str:
+    """The backtest of one ledger as a markdown table, with the time it took."""
+    from dunning_analytics.forecast import backtest
+
+    started = time.perf_counter()
+    result = backtest(ledger, dates).set_index("method")
+    seconds = time.perf_counter() - started
+    due = result.loc["due_date_baseline"]
+    lines = [
+        f"**{name}**: {len(dates)} cuts ({dates[0]} .. {dates[-1]}), "
+        f"{int(result.loc['forecast', 'invoices']):,} invoices open at a cut and paid later; "
+        f"{seconds:.1f} s.",
+        "",
+        "| method | expected-date error (days) | ÷ due-date rule | weekly WAPE | "
+        "÷ due-date rule | in the 80 % interval |",
+        "|---|---|---|---|---|---|",
+    ]
+    for method, row in result.iterrows():
+        coverage = f"{row['coverage']:.0%}" if row["coverage"] == row["coverage"] else "–"
+        lines.append(
+            f"| {method} | {row['mae_days']:.1f} | {row['mae_days'] / due['mae_days']:.0%} | "
+            f"{row['wape']:.2f} | {row['wape'] / due['wape']:.0%} | {coverage} |"
+        )
+    return "\n".join(lines)
+
+
+def commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def report() -> str:
+    """Both backtests as markdown."""
+    with tempfile.TemporaryDirectory() as folder:
+        parts = [table("Demo ledger", *demo_ledger(Path(folder)))]
+        ibm = ibm_ledger(Path(folder))
+        parts.append(
+            table("IBM late-payment sample", *ibm)
+            if ibm
+            else "IBM late-payment sample: ../shared is not there; not run."
+        )
+    return "\n\n".join(parts) + f"\n\nMeasured at commit {commit()}.\n"
+
+
+def write(text: str) -> Path:
+    path = ROOT / "BENCHMARKS.md"
+    content = path.read_text()
+    start, end = MARKERS
+    if start not in content:
+        content += f"\n## Cash-in forecast backtest\n\n{start}\n{end}\n"
+    before, rest = content.split(start, 1)
+    path.write_text(before + start + "\n" + text + end + rest.split(end, 1)[1])
+    return path
+
+
+def main() -> int:
+    text = report()
+    print(text)
+    print(f"updated {write(text)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
