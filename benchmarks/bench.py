@@ -233,6 +233,48 @@ def run_size(size: int, repeat: int, part: str = "all") -> dict:
     return out
 
 
+def monthly_update(ledger: Path, size: int):
+    """Load a month's update into a copy of `ledger`: 1 % as many rows as it has invoices,
+    half new invoices of existing clients (November 2026, after the history ends), half
+    open invoices without payments now paid. Returns the LoadResult."""
+    import shutil
+
+    import duckdb
+
+    from dunning_analytics.ingest.loading import load
+
+    copy, update = RESULTS / f"update-{size}.duckdb", RESULTS / f"update-{size}.csv"
+    for path in (copy, Path(f"{copy}.wal")):
+        path.unlink(missing_ok=True)
+    shutil.copy(ledger, copy)
+    con = duckdb.connect(str(copy), read_only=True)
+    half = max(1, con.execute("SELECT count(*) FROM invoices").fetchone()[0] // 200)
+    con.execute(
+        f"""
+        COPY (
+            SELECT * FROM (
+                SELECT 'U' || row_number() OVER () AS invoice_id, client_id,
+                       DATE '2026-11-05' AS invoice_date, DATE '2026-12-05' AS due_date,
+                       100.00 AS amount, NULL::DATE AS paid_date,
+                       NULL::DECIMAL(18, 2) AS paid_amount
+                FROM clients USING SAMPLE {half} ROWS (reservoir, 11)
+            )
+            UNION ALL
+            SELECT * FROM (
+                SELECT invoice_id, client_id, invoice_date, due_date, amount,
+                       DATE '2026-11-20', amount
+                FROM invoice_settlement_at(DATE '2026-10-31')
+                WHERE paid_amount = 0 AND credit_applied = 0 AND outstanding = amount
+                ORDER BY invoice_id
+                LIMIT {half}
+            )
+        ) TO '{update}' (HEADER, DELIMITER ',')
+        """
+    )
+    con.close()
+    return load(copy, update, kind="history", progress=False)
+
+
 def _compare(out: dict) -> None:
     out["aging_totals_match"] = abs(out["aging_total"] - out["pandas_aging_total"]) < 0.01 * max(
         1, out["aging_clients"]
@@ -280,6 +322,9 @@ def _ours(size, ledger, csv_path, reps, heavy, repeat) -> dict:
             con.close()
 
     out["index_seconds"], _ = timed(index_once, 1, warmup=0)
+    stage("monthly update")  # 1 % new or changed rows: the index kept for those clients only
+    out["update_seconds"], update = timed(lambda: monthly_update(ledger, size), 1, warmup=0)
+    out["update_rows"] = update.rows_loaded + update.rows_updated
     out["ledger_mb"] = ledger.stat().st_size / 2**20
     ro = open_ledger(ledger, read_only=True)
     stage("scan")
@@ -356,6 +401,7 @@ ROWS = [
     ("trend_computed_seconds", "36-month trend, computed (s)", "{:.2f}"),
     ("profiles_seconds", "client profiles (s)", "{:.3f}"),
     ("flags_seconds", "deposit flags (s)", "{:.2f}"),
+    ("update_seconds", "monthly update, 1 % new or changed rows: load and index (s)", "{:.2f}"),
     ("widget_update_seconds", "aging-explorer update (s)", "{:.3f}"),
     ("pandas_aging_seconds", "pandas aging (s)", "{:.3f}"),
     ("pandas_profiles_seconds", "pandas profiles (s)", "{:.3f}"),

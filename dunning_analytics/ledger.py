@@ -166,12 +166,19 @@ def ledger_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def refresh_index(con: duckdb.DuckDBPyConnection, tables=None) -> None:
-    """Rebuild the receivable index tables (all, or those named) from the ledger
+    """Bring the receivable index tables (all, or those named) up to date with the ledger
     and record its fingerprint.
 
-    Called by every load (inside its transaction) and by ensure_index.
+    Called by every load (inside its transaction) and by ensure_index. Without `tables`,
+    only the rows of the clients whose invoices or money changed since the last refresh
+    are recomputed where that is possible (index_update.update_index); else all.
     """
-    _rebuild_index_tables(con, list(tables or INDEX_TABLES))
+    from .index_update import client_state, store_client_state, update_index
+
+    client_state(con)
+    if tables is not None or not update_index(con, INDEX_TABLES):
+        _rebuild_index_tables(con, list(tables or INDEX_TABLES))
+    store_client_state(con)
     con.execute("DELETE FROM ledger_meta WHERE key = 'index_fingerprint'")
     con.execute(
         "INSERT INTO ledger_meta VALUES ('index_fingerprint', ?)", [ledger_fingerprint(con)]

@@ -113,3 +113,92 @@ def test_the_credit_queue_meets_the_credit_pool_in_an_asof_join_not_a_nested_loo
     con.close()
     with connected(duckdb.connect(str(demo_ledger), read_only=True)) as con:
         assert pool_joins(con) == ["ASOF_JOIN"]
+
+
+INDEX = ["receivable_span", "receivable_money", "receivable_credit", "receivable_settled_run"]
+
+
+def _differences(con, table: str, live: str) -> int:
+    """Rows in one and not the other (as multisets): 0 when the stored table equals a full
+    rebuild from the live view."""
+    return con.execute(
+        f"""
+        SELECT (SELECT count(*) FROM (SELECT * FROM {table} EXCEPT ALL SELECT * FROM {live}))
+             + (SELECT count(*) FROM (SELECT * FROM {live} EXCEPT ALL SELECT * FROM {table}))
+        """
+    ).fetchone()[0]
+
+
+def test_a_small_load_updates_the_index_for_the_clients_it_touched_only(
+    demo_ledger, tmp_path, monkeypatch
+):
+    """After each small load the index and month-end store equal a full rebuild (the same
+    rows), while only the touched clients' rows were recomputed (no full rebuild ran)."""
+    import shutil
+
+    from dunning_analytics import ledger as ledger_module
+
+    path = tmp_path / "ledger.duckdb"
+    shutil.copy(demo_ledger, path)
+    con = duckdb.connect(str(path), read_only=True)
+    open_invoice, open_client, open_amount = con.execute(
+        "SELECT invoice_id, client_id, outstanding FROM invoice_settlement_at(DATE '2026-10-31') "
+        "WHERE outstanding > 100 ORDER BY invoice_id LIMIT 1"
+    ).fetchone()
+    paid = con.execute(
+        "SELECT payment_id, client_id, invoice_id, paid_date, amount FROM payments "
+        "WHERE invoice_id IS NOT NULL ORDER BY payment_id LIMIT 1"
+    ).fetchone()
+    other_client = con.execute(
+        "SELECT client_id FROM clients WHERE client_id NOT IN (?, ?) ORDER BY client_id LIMIT 1",
+        [open_client, paid[1]],
+    ).fetchone()[0]
+    con.close()
+    loads = {
+        "new invoices, a new client, a credit note": (
+            "invoices",
+            "invoice_id;client_id;invoice_date;due_date;amount;credits_invoice_id\n"
+            f"N1;{open_client};01-11-2026;01-12-2026;500,00;\n"
+            "N2;NEWCLIENT;02-11-2026;02-12-2026;750,00;\n"
+            f"N3;{open_client};03-11-2026;03-12-2026;-50,00;{open_invoice}\n",
+        ),
+        "payments: part of one, more than another": (
+            "payments",
+            "payment_id;client_id;invoice_id;paid_date;amount\n"
+            f"P1;{open_client};{open_invoice};04-11-2026;{open_amount / 2:.2f}\n"
+            f"P2;NEWCLIENT;N2;05-11-2026;800,00\n",
+        ),
+        "a changed paid date": (
+            "payments",
+            "payment_id;client_id;invoice_id;paid_date;amount\n"
+            f"{paid[0]};{paid[1]};{paid[2]};{paid[3] + dt.timedelta(days=9):%d-%m-%Y};"
+            f"{paid[4]:.2f}\n",
+        ),
+        "unallocated money": (
+            "payments",
+            "payment_id;client_id;invoice_id;paid_date;amount\n"
+            f"U1;{other_client};;06-11-2026;321,00\n",
+        ),
+    }
+    full_rebuilds = []
+    rebuild = ledger_module._rebuild_index_tables
+    monkeypatch.setattr(
+        ledger_module,
+        "_rebuild_index_tables",
+        lambda con, tables: full_rebuilds.append(tables) or rebuild(con, tables),
+    )
+    for name, (kind, text) in loads.items():
+        source = tmp_path / f"{len(full_rebuilds)}-{kind}.csv"
+        source.write_text(text.replace(".", ","))
+        result = load(path, source, kind=kind)
+        assert result.rows_loaded + result.rows_updated >= 1, name
+        assert full_rebuilds == [], f"{name}: a full rebuild ran"
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            for table in INDEX:
+                assert _differences(con, table, f"{table}_live") == 0, (name, table)
+            assert _differences(con, "receivable_month_end", "receivable_month_end_live") == 0
+            months = con.execute("SELECT max(as_of) FROM receivable_month_end").fetchone()[0]
+        finally:
+            con.close()
+    assert months == dt.date(2026, 11, 30)  # a new month end, for every client
