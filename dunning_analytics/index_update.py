@@ -213,7 +213,8 @@ def _update_month_ends(con, dates: list, stored_dates: list, touched: bool) -> N
     """The month-end store: month ends no longer in the ledger's span go; the touched
     clients' rows are recomputed at every month end; every other client gets rows at the
     month ends that are new."""
-    db = con.execute("SELECT current_database()").fetchone()[0]
+    # the file's database, quoted: a file name may hold a dash or a space
+    db = '"' + con.execute("SELECT current_database()").fetchone()[0].replace('"', '""') + '"'
     con.execute("DELETE FROM receivable_month_end WHERE NOT list_contains($d, as_of)", {"d": dates})
     rows = (
         "SELECT as_of, client_id, item_type, invoice_date, due_date, outstanding "

@@ -138,7 +138,7 @@ def test_a_small_load_updates_the_index_for_the_clients_it_touched_only(
 
     from dunning_analytics import ledger as ledger_module
 
-    path = tmp_path / "ledger.duckdb"
+    path = tmp_path / "my-ledger 2026.duckdb"  # a name SQL must quote
     shutil.copy(demo_ledger, path)
     con = duckdb.connect(str(path), read_only=True)
     open_invoice, open_client, open_amount = con.execute(
