@@ -191,6 +191,11 @@ def _week_bounds(as_of: dt.date, weeks: int) -> list[dt.date]:
     return [as_of + dt.timedelta(days=7 * k) for k in range(weeks + 1)]
 
 
+def _week_starts(as_of: dt.date, weeks: int) -> list[dt.date]:
+    """The first day of each of `weeks` weeks after `as_of` (the day after it first)."""
+    return [b + dt.timedelta(days=1) for b in _week_bounds(as_of, weeks)[:-1]]
+
+
 def _open_items(con, as_of: dt.date, invoices, prior_invoices: int, model: Curves | None):
     """The curves as of `as_of` and the open invoices' forecast (the caller's when given)."""
     model = model or curves(con, as_of)
@@ -218,7 +223,7 @@ def invoice_weeks(
     with connected(ledger) as con:
         model, invoices = _open_items(con, as_of, invoices, prior_invoices, model)
     bounds = _week_bounds(as_of, weeks)
-    starts = [b + dt.timedelta(days=1) for b in bounds[:-1]] + [None]
+    starts = [*_week_starts(as_of, weeks), None]
     rows = []
     for item, conditional in _conditionals(model, invoices, prior_invoices):
         paid_by = _paid_by(conditional, item.due_date, bounds)
@@ -270,8 +275,7 @@ def weekly_forecast(
     """
     if behind is None:
         behind = invoice_weeks(ledger, as_of, weeks, invoices, prior_invoices, model)
-    bounds = _week_bounds(as_of, weeks)
-    starts = [b + dt.timedelta(days=1) for b in bounds[:-1]]
+    starts = _week_starts(as_of, weeks)
     amounts = behind["outstanding"].astype(float)
     parts = behind.assign(
         variance=amounts**2 * behind["share"] * (1 - behind["share"]),

@@ -20,6 +20,8 @@ instead: no stored state, another index shape, or many clients touched.
 
 from __future__ import annotations
 
+import contextlib
+
 import duckdb
 
 # at most this share of the clients touched: beyond it a full rebuild is as quick
@@ -173,22 +175,17 @@ def _month_end_dates(con: duckdb.DuckDBPyConnection) -> list:
     return [d for (d,) in con.execute(query).fetchall()]
 
 
+@contextlib.contextmanager
 def _shadowed(con: duckdb.DuckDBPyConnection, views: dict[str, str]):
-    """Context: temporary views that stand in for tables of the same name (the models
-    read the temporary one first) while a computation runs; dropped after."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def scope():
-        try:
-            for name, query in views.items():
-                con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {query}")
-            yield
-        finally:
-            for name in views:
-                con.execute(f"DROP VIEW IF EXISTS temp.{name}")
-
-    return scope()
+    """Temporary views that stand in for the tables of the same name (the models read the
+    temporary one first) while a computation runs; dropped after, also on an error."""
+    try:
+        for name, query in views.items():
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {query}")
+        yield
+    finally:
+        for name in views:
+            con.execute(f"DROP VIEW IF EXISTS temp.{name}")
 
 
 def _replace_rows(con: duckdb.DuckDBPyConnection, index_tables: dict[str, str]) -> None:
