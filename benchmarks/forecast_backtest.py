@@ -19,19 +19,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-IBM_CSV = (
-    ROOT.parent / "shared" / "data" / "ibm-late-payment" / "WA_Fn-UseC_-Accounts-Receivable.csv"
-)
-# the IBM export's columns mapped to the ledger's fields (as tests/test_ibm.py loads it)
-IBM_MAP = [
-    "invoice_id=invoiceNumber",
-    "client_id=customerID",
-    "invoice_date=InvoiceDate",
-    "due_date=DueDate",
-    "amount=InvoiceAmount",
-    "paid_date=SettledDate",
-    "disputed=Disputed",
-]
 MARKERS = ("<!-- forecast -->", "<!-- /forecast -->")
 
 
@@ -48,16 +35,14 @@ def demo_ledger(folder: Path) -> tuple[Path, list[dt.date]]:
 
 def ibm_ledger(folder: Path) -> tuple[Path, list[dt.date]] | None:
     """The IBM sample loaded as paid invoices, and the month ends of 2013."""
-    from dunning_analytics.cli import main
+    # the tests' way of loading the sample (the mapping a user gives `load --map`)
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import IBM_CSV
+    from test_ibm import load_ibm
 
     if not IBM_CSV.exists():
         return None
-    path = folder / "ibm.duckdb"
-    argv = ["load", str(IBM_CSV), "--ledger", str(path), "--date-format", "%m/%d/%Y", "--quiet"]
-    for pair in IBM_MAP:
-        argv += ["--map", pair]
-    if main(argv) != 0:
-        raise SystemExit("the IBM sample did not load")
+    path = load_ibm(IBM_CSV, folder / "ibm.duckdb")
     return path, [dt.date(2013, m, calendar.monthrange(2013, m)[1]) for m in range(1, 13)]
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from conftest import IBM_CSV, make_ledger
-from test_ibm import IBM_MAP
+from test_ibm import load_ibm
 
 from dunning_analytics.cli import main
 from dunning_analytics.forecast import (
@@ -107,11 +107,7 @@ def test_backtest_on_the_ibm_sample_beats_the_due_date_baseline(tmp_path):
     this test): expected-date error 6.1 days against the due-date baseline's 8.6 (71 %: the
     issue's aim of 60 % is not reached; the client's median days late does 6.1 as well),
     weekly cash-in WAPE 0.27 against 0.41 (66 %), 80 % interval coverage 82 %."""
-    ledger = tmp_path / "ibm.duckdb"
-    argv = ["load", str(IBM_CSV), "--ledger", str(ledger), "--date-format", "%m/%d/%Y"]
-    for pair in IBM_MAP:
-        argv += ["--map", pair]
-    assert main([*argv, "--quiet"]) == 0
+    ledger = load_ibm(IBM_CSV, tmp_path / "ibm.duckdb")
     dates = [D(2013, m, calendar.monthrange(2013, m)[1]) for m in range(1, 13)]
     result = backtest(ledger, dates).set_index("method")
     ours, due = result.loc["forecast"], result.loc["due_date_baseline"]

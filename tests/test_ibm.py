@@ -21,14 +21,19 @@ IBM_MAP = [
 ]
 
 
-@pytest.fixture
-def ibm_ledger(ibm_csv, tmp_path):
-    path = tmp_path / "ibm.duckdb"
-    argv = ["load", str(ibm_csv), "--ledger", str(path), "--date-format", "%m/%d/%Y", "--quiet"]
+def load_ibm(csv, path):
+    """Load the IBM export `csv` into a new ledger at `path` with the command line, as a
+    user would (columns mapped, US dates); return `path`."""
+    argv = ["load", str(csv), "--ledger", str(path), "--date-format", "%m/%d/%Y", "--quiet"]
     for pair in IBM_MAP:
         argv += ["--map", pair]
-    assert main(argv) == 0
+    assert main(argv) == 0, f"{csv} did not load"
     return path
+
+
+@pytest.fixture
+def ibm_ledger(ibm_csv, tmp_path):
+    return load_ibm(ibm_csv, tmp_path / "ibm.duckdb")
 
 
 @pytest.fixture
