@@ -172,5 +172,7 @@ def shown_frame(frame: pd.DataFrame, lang: str | None = None, codes=()) -> pd.Da
     out = frame.copy()
     for column in codes:
         if column in out:
-            out[column] = out[column].map(lambda v: word(v, lang))
+            # each distinct code translated once (a column has a handful)
+            words = {v: word(v, lang) for v in out[column].dropna().unique()}
+            out[column] = out[column].map(words).where(out[column].notna(), out[column])
     return out.rename(columns={c: heading(c, lang) for c in out.columns})

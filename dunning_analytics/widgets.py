@@ -13,6 +13,8 @@ from pathlib import Path
 
 import ipywidgets as w
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from IPython.display import display
 
 from .aging import BUCKET_SCHEMES, aging, aging_totals, bucket_labels
@@ -145,8 +147,14 @@ def _floats(frame, money: list[str]):
     out = frame.copy()
     for column in money:
         if column in out:
-            # one cast per column (Arrow decimals or Decimal objects); missing stays None
-            values = pd.to_numeric(out[column].astype("float64"), errors="coerce")
+            # Arrow decimals are cast by Arrow (no Python object per value); Decimal
+            # objects one cast per column; missing stays None
+            dtype = out[column].dtype
+            if isinstance(dtype, pd.ArrowDtype) and pa.types.is_decimal(dtype.pyarrow_dtype):
+                floats = pc.cast(pa.chunked_array(pa.array(out[column])), pa.float64())
+                values = pd.Series(floats.to_numpy(), index=out.index)
+            else:
+                values = pd.to_numeric(out[column].astype("float64"), errors="coerce")
             out[column] = values.astype(object).where(values.notna(), None)
     return out
 

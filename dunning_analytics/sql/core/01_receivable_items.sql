@@ -82,7 +82,11 @@ credit_events AS (
 direct_totals AS (
     -- per (snapshot, invoice) with direct money: few rows, aggregated before the
     -- join; what exceeds the invoice is in the client's credit (receivable_credit)
-    SELECT a.as_of, a.invoice_id, least(sum(a.amount), any_value(a.invoice_amount)) AS paid_direct
+    -- (back to DECIMAL(18, 2): the credit queue's running sum stays in 64-bit arithmetic)
+    SELECT
+        a.as_of,
+        a.invoice_id,
+        least(sum(a.amount), any_value(a.invoice_amount))::DECIMAL(18, 2) AS paid_direct
     FROM direct_allocations AS a
     GROUP BY a.as_of, a.invoice_id
 ),
@@ -114,6 +118,7 @@ credit_queue AS (
         d.as_of,
         d.client_id,
         d.invoice_id,
+        c.credit_total,
         d.amount - d.paid_direct AS residual,
         sum(d.amount - d.paid_direct) OVER (
             PARTITION BY d.as_of, d.client_id
@@ -121,20 +126,18 @@ credit_queue AS (
             ROWS UNBOUNDED PRECEDING
         ) AS queue_end
     FROM invoice_direct AS d
-    SEMI JOIN client_credit AS c ON c.as_of = d.as_of AND c.client_id = d.client_id
+    JOIN client_credit AS c ON c.as_of = d.as_of AND c.client_id = d.client_id
     WHERE d.amount - d.paid_direct > 0
 ),
 
 credit_applied AS (
     SELECT
-        q.as_of,
-        q.client_id,
-        q.invoice_id,
-        q.residual,
-        least(greatest(c.credit_total - (q.queue_end - q.residual), 0), q.residual)
-            AS credit_applied
-    FROM credit_queue AS q
-    JOIN client_credit AS c ON c.as_of = q.as_of AND c.client_id = q.client_id
+        as_of,
+        client_id,
+        invoice_id,
+        residual,
+        least(greatest(credit_total - (queue_end - residual), 0), residual) AS credit_applied
+    FROM credit_queue
 ),
 
 invoice_items AS (
