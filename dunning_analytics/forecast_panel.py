@@ -21,6 +21,7 @@ from .charts import cash_forecast_chart
 from .forecast import curves, invoice_forecast, invoice_weeks, new_invoice_forecast, weekly_forecast
 from .formatting import format_date, format_eur, format_percent, parse_amount, to_cents
 from .ledger import connected, ledger_end_date
+from .risk import rule_reasons
 from .vocabulary import pick
 from .widgets import DateControl, _replace, interactive_table, table_data, ui_text
 
@@ -373,7 +374,15 @@ class NewInvoicePanel:
         if flag is None or flag["level"] == "none":
             terms = _t("no_terms", lang)
         else:
-            reasons = "; ".join(html.escape(r) for r in flag["reasons"])
+            sentences = flag["reasons"]
+            if not isinstance(sentences, list):  # past the rows the explorer wrote them for
+                sentences = rule_reasons(
+                    self.explorer.inputs,
+                    flag["client_id"],
+                    self.explorer.current_policy(),
+                    self.explorer.lang,
+                )
+            reasons = "; ".join(html.escape(r) for r in sentences)
             terms = f"<b>{html.escape(flag['recommendation'])}</b> ({reasons})"
         text = _t("advice", lang).format(
             name=html.escape(str(name)), client=html.escape(client_id), terms=terms

@@ -680,6 +680,9 @@ _SLIDERS = {
 }
 
 
+FLAGGED_ROWS = 1000  # flagged clients the risk explorer's table lists, strictest first
+
+
 class RiskExplorer:
     """What-if sliders for the main policy thresholds; counts, revenue and the flagged list
     update together (one query per change; chart and table updated in place)."""
@@ -751,7 +754,7 @@ class RiskExplorer:
         columns = ["client_id", "name", "grade", "recommendation", "reason_text", "open_exposure"]
         if flags is None:
             return pd.DataFrame(columns=columns)
-        return flags.loc[flags["level"] != "none", columns]
+        return flags.loc[flags["level"] != "none", columns].head(FLAGGED_ROWS)
 
     def refresh(self, *_) -> None:
         """Recompute the flags for the sliders' policy and update in place."""
@@ -759,20 +762,26 @@ class RiskExplorer:
 
         from .charts import level_chart
         from .formatting import format_percent
-        from .risk import level_summary, risk_flags
+        from .risk import level_summary, risk_flags, rule_inputs
 
         as_of = self.as_of.value
         if as_of is None:
             return
         started = time.perf_counter()
         self.busy.value = f"<i>⏳ {ui_text('busy', self.lang)}</i>"
-        self.flags = risk_flags(self.con, as_of, self.current_policy(), lang=self.lang)
+        policy = self.current_policy()
+        self.inputs = rule_inputs(self.con, as_of, policy)
+        # the sentences for the rows the table lists; rule_reasons writes any other's
+        self.flags = risk_flags(
+            self.con, as_of, policy, lang=self.lang, reasons=FLAGGED_ROWS, inputs=self.inputs
+        )
         summary = level_summary(self.flags)
         flagged = self._flagged_frame(self.flags)
         share = format_percent(
             float(summary.loc[summary["level"] != "none", "revenue_share"].sum()), 0, self.lang
         )
-        count = f"<b class='da-flagged-count'>{len(flagged)}</b>"
+        flagged_count = int((self.flags["level"] != "none").sum())
+        count = f"<b class='da-flagged-count'>{flagged_count}</b>"
         self.summary.value = (
             f"<p>{count} van {len(self.flags)} klanten hebben bijzondere voorwaarden nodig, samen "
             f"<b>{share}</b> van de omzet van de laatste 12 maanden.</p>"
@@ -780,6 +789,12 @@ class RiskExplorer:
             else f"<p>{count} of {len(self.flags)} clients need special terms, together "
             f"<b>{share}</b> of the last 12 months' revenue.</p>"
         )
+        if flagged_count > FLAGGED_ROWS:
+            self.summary.value += (
+                f"<p>De tabel toont de {FLAGGED_ROWS:,} strengste.</p>".replace(",", ".")
+                if self.lang == "nl"
+                else f"<p>The table lists the {FLAGGED_ROWS:,} strictest.</p>"
+            )
         _replace(self.chart, level_chart(summary, lang=self.lang))
         self.table.update(**table_data(flagged, ["open_exposure"], self.lang))
         self.busy.value = ""

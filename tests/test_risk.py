@@ -355,3 +355,22 @@ def test_cli_risk_formats(demo_ledger, tmp_path, capsys):
     second = tmp_path / "flags2.xlsx"
     assert main(["risk", "--ledger", str(demo_ledger), "--out", str(second)]) == 0
     assert openpyxl.load_workbook(second).active.max_row == sheet.max_row
+
+
+def test_reasons_for_a_page_only_and_for_any_client_on_demand(demo_ledger):
+    """A screen writes the sentences for the rows it lists; any other client's come from
+    rule_reasons, the same sentences risk_flags writes for everyone."""
+    from dunning_analytics.risk import rule_inputs, rule_reasons
+
+    as_of = dt.date(2026, 10, 31)
+    everyone = risk_flags(demo_ledger, as_of, lang="nl")
+    inputs = rule_inputs(demo_ledger, as_of)
+    page = risk_flags(demo_ledger, as_of, lang="nl", reasons=5, inputs=inputs)
+    columns = ["client_id", "level", "recommendation", "rules"]
+    assert page[columns].equals(everyone[columns])
+    assert page["reasons"].iloc[:5].tolist() == everyone["reasons"].iloc[:5].tolist()
+    assert page["reasons"].iloc[5:].isna().all() and page["reason_text"].iloc[5:].isna().all()
+    flagged = everyone[everyone["level"] != "none"].iloc[5:]
+    assert len(flagged) > 10
+    for _, row in flagged.iterrows():
+        assert rule_reasons(inputs, row["client_id"], lang="nl") == row["reasons"]

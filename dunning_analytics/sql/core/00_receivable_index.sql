@@ -181,7 +181,10 @@ SELECT * FROM final;
 -- open (nothing left to pay as of that day), from the whole history. As of a day,
 -- later data does not exist, so a day's status never changes after the fact; an
 -- invoice's settled date as of a day is the first day of the run holding that day
--- (the day it last stopped being open), NULL when it is open.
+-- (the day it last stopped being open), NULL when it is open. Each run carries its
+-- receivable's client, dates and by_credit: the run began while direct money had
+-- not paid the receivable up (the client's credit covered it), so a caller that
+-- needs only some invoices' runs can find the others cheaply.
 -- A receivable's status can only change on a day something happens to it: its
 -- invoice date, its direct money, and for a client with a credit pool, any day
 -- the client's invoices, money or credit change or an invoice is paid up (those
@@ -189,7 +192,7 @@ SELECT * FROM final;
 CREATE OR REPLACE VIEW receivable_settled_run_live AS
 WITH
 spans AS (
-    SELECT invoice_id, client_id, invoice_date, amount, queue_rank, active_until
+    SELECT invoice_id, client_id, invoice_date, due_date, amount, queue_rank, active_until
     FROM receivable_span_live
 ),
 
@@ -300,7 +303,17 @@ runs AS (
 ),
 
 final AS (
-    SELECT invoice_id, closed_from, closed_until FROM runs WHERE closed
+    SELECT
+        r.invoice_id,
+        s.client_id,
+        s.invoice_date,
+        s.due_date,
+        r.closed_from,
+        r.closed_until,
+        r.closed_from < s.active_until AS by_credit
+    FROM runs AS r
+    JOIN spans AS s USING (invoice_id)
+    WHERE r.closed
 )
 
 SELECT * FROM final;

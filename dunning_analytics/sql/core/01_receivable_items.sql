@@ -192,10 +192,15 @@ items AS (
 ),
 
 settled_runs AS (
+    -- only the runs an item above can hold: with settled_since, invoices paid up
+    -- directly and dated on or before it are not items, so of those dated then only
+    -- the runs covered by credit (by_credit) are read
     SELECT s.as_of, r.invoice_id, r.closed_from
     FROM snapshots AS s
     JOIN receivable_settled_run AS r ON s.as_of >= r.closed_from AND s.as_of < r.closed_until
     WHERE settled_dates
+      AND (only_client IS NULL OR r.client_id = only_client)
+      AND (settled_since IS NULL OR r.invoice_date > settled_since OR r.by_credit)
 ),
 
 final AS (

@@ -11,8 +11,10 @@
 -- Trend: invoices due in the recent quarter (due 120 to 30 days before as_of,
 -- so each had a month to be paid) against those due earlier in the window;
 -- slowing when the recent figure is at least slowing_days higher.
+-- details := false leaves out what a caller of the lateness alone does not read
+-- (median and 90th percentile days to pay, contact and promise counts: NULL / 0).
 CREATE OR REPLACE MACRO client_payment_profile_at(
-    as_of, window_days, grade_bands, min_invoices, slowing_days
+    as_of, window_days, grade_bands, min_invoices, slowing_days, details := true
 ) AS TABLE
 WITH
 settlement AS (
@@ -89,7 +91,7 @@ days_to_pay_ranked AS (
         row_number() OVER (PARTITION BY client_id ORDER BY days_to_pay) - 1 AS place,
         count(*) OVER (PARTITION BY client_id) - 1 AS last_place
     FROM window_invoices
-    WHERE settled
+    WHERE settled AND details
 ),
 
 days_to_pay_quantiles AS (
@@ -108,23 +110,28 @@ days_to_pay_quantiles AS (
     GROUP BY client_id
 ),
 
-invoice_settled_on AS (
-    -- the day each invoice settled by as_of was settled: settlement knows all
-    -- but those paid up before the window (which it leaves out), the index those
-    SELECT invoice_id, settled_date FROM settlement WHERE settled_date IS NOT NULL
-    UNION ALL
-    SELECT invoice_id, paid_up_on FROM receivable_span
-    WHERE paid_up_on <= as_of AND invoice_date <= as_of - window_days::INTEGER
+contacts_in_window AS (
+    SELECT client_id, kind, invoice_id, contact_at::DATE AS contact_on
+    FROM contacts
+    WHERE details
+      AND contact_at::DATE <= as_of AND contact_at::DATE > as_of - window_days::INTEGER
+),
+
+contact_invoice_settled AS (
+    -- the day each invoice a contact names was settled as of as_of: the first day of
+    -- its run of days not open that holds as_of (the settled date settlement gives)
+    SELECT invoice_id, closed_from AS settled_date
+    FROM receivable_settled_run
+    WHERE closed_from <= as_of AND closed_until > as_of
+      AND invoice_id IN (SELECT invoice_id FROM contacts_in_window)
 ),
 
 window_contacts AS (
     -- contacts up to the day their invoice was settled
     SELECT c.client_id, c.kind
-    FROM contacts AS c
-    LEFT JOIN invoice_settled_on AS s USING (invoice_id)
-    WHERE c.contact_at::DATE <= as_of
-      AND c.contact_at::DATE > as_of - window_days::INTEGER
-      AND (s.settled_date IS NULL OR c.contact_at::DATE <= s.settled_date)
+    FROM contacts_in_window AS c
+    LEFT JOIN contact_invoice_settled AS s USING (invoice_id)
+    WHERE s.settled_date IS NULL OR c.contact_on <= s.settled_date
 ),
 
 contact_counts AS (
@@ -143,7 +150,7 @@ contact_counts AS (
 
 promise_outcomes AS (
     SELECT * FROM promise_outcome_at(as_of)
-    WHERE promised_on > as_of - window_days::INTEGER
+    WHERE details AND promised_on > as_of - window_days::INTEGER
 ),
 
 promise_counts AS (

@@ -9,25 +9,43 @@
 CREATE OR REPLACE MACRO client_risk_rules_at(as_of, p) AS TABLE
 WITH
 profile AS (
-    SELECT * FROM client_payment_profile_at(as_of, 365, [7, 30, 60], 3, p['slowing_days'])
+    SELECT * FROM client_payment_profile_at(
+        as_of, 365, [7, 30, 60], 3, p['slowing_days'], details := false
+    )
 ),
 
-settlement AS (
-    SELECT * FROM invoice_settlement_at(as_of)
+open_invoices AS (
+    SELECT * FROM receivable_items([as_of], true, settled_dates := false)
+    WHERE item_type = 'invoice' AND outstanding > 0
+),
+
+settled_on_the_day AS NOT MATERIALIZED (
+    -- every invoice settled on as_of: the run of days it was not open holds as_of
+    -- (the settled date receivable_items gives), read from the index alone
+    SELECT client_id, invoice_id, closed_from AS settled_date, closed_from - due_date AS days_late
+    FROM receivable_settled_run
+    WHERE closed_from <= as_of AND closed_until > as_of AND invoice_date <= as_of
 ),
 
 lifetime AS (
-    SELECT client_id, count(*) FILTER (WHERE settled_date IS NOT NULL) AS lifetime_settled
-    FROM settlement
+    -- how many invoices each client has settled, and the chronic_last-th latest day
+    -- one was settled on (max's top-n of a date: one pass, no sort)
+    SELECT
+        client_id,
+        count(*) AS lifetime_settled,
+        list_min(max(settled_date, p['chronic_last'])) AS last_days_from
+    FROM settled_on_the_day
     GROUP BY client_id
 ),
 
 last_settled AS (
-    SELECT client_id, days_late
-    FROM settlement
-    WHERE settled_date IS NOT NULL
+    -- the last chronic_last settled invoices (latest settled first, ties: the higher
+    -- invoice id), ranked among the few settled on or after that day
+    SELECT s.client_id, s.days_late
+    FROM settled_on_the_day AS s
+    JOIN lifetime AS l ON l.client_id = s.client_id AND s.settled_date >= l.last_days_from
     QUALIFY row_number() OVER (
-        PARTITION BY client_id ORDER BY settled_date DESC, invoice_id DESC
+        PARTITION BY s.client_id ORDER BY s.settled_date DESC, s.invoice_id DESC
     ) <= p['chronic_last']
 ),
 
@@ -75,8 +93,8 @@ escalations AS (
 
 disputes AS (
     SELECT client_id, count(*) AS open_disputed, sum(outstanding) AS disputed_amount
-    FROM settlement
-    WHERE disputed AND outstanding > 0
+    FROM open_invoices
+    WHERE disputed
     GROUP BY client_id
 ),
 
