@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 	if [ -d .git ]; then $(BIN)/nbstripout --install --attributes .gitattributes; fi
 	touch $(STAMP)
 
-$(DEMO): $(STAMP)
-	$(BIN)/dunning-analytics demo --ledger $(DEMO) --quiet
+# rebuilt when the generator or the models change (the old file is replaced, not loaded into)
+$(DEMO): $(STAMP) dunning_analytics/demo.py $(wildcard dunning_analytics/sql/*.sql dunning_analytics/sql/*/*.sql)
+	$(BIN)/dunning-analytics demo --ledger $(DEMO) --quiet --replace
 
 demo: $(DEMO)
 

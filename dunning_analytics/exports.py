@@ -121,11 +121,18 @@ def write_table(
     return path
 
 
-def write_csv(safe: pd.DataFrame, target, lang: str | None = None) -> None:
+def write_csv(safe: pd.DataFrame, target, lang: str | None = None, money=()) -> None:
     """Write a spreadsheet-safe frame as CSV to a path or an open text stream, every
     field that holds a line break (CR or LF) quoted, so a reader keeps it in its row.
-    Dutch: ';' and a decimal comma; English: ',' and a decimal point."""
+    Dutch: ';' and a decimal comma; English: ',' and a decimal point. The `money`
+    columns are written with two decimals (12553.80, not 12553.8)."""
     nl = resolve_lang(lang) == "nl"
+    if money:
+        safe = safe.copy()
+        for column in money:
+            safe[column] = safe[column].map(
+                lambda v: "" if v is None or v != v else f"{v:.2f}".replace(".", "," if nl else ".")
+            )
     safe.to_csv(
         target,
         index=False,

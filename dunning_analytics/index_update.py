@@ -206,6 +206,9 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, index_tables: dict[str, str]) 
     con.execute("DROP TABLE IF EXISTS da_new_rows")
 
 
+MONTH_ENDS_PER_QUERY = 6
+
+
 def _update_month_ends(con, dates: list, stored_dates: list, touched: bool) -> None:
     """The month-end store: month ends no longer in the ledger's span go; the touched
     clients' rows are recomputed at every month end; every other client gets rows at the
@@ -217,22 +220,29 @@ def _update_month_ends(con, dates: list, stored_dates: list, touched: bool) -> N
         "SELECT as_of, client_id, item_type, invoice_date, due_date, outstanding "
         "FROM receivable_items($dates, true, settled_dates := false) WHERE outstanding <> 0"
     )
+    # a few month ends per query: all of them at once holds every touched client's open
+    # items at every month end in memory (10 million invoices under a 2 GB cap: out of memory)
+    chunks = [
+        dates[i : i + MONTH_ENDS_PER_QUERY] for i in range(0, len(dates), MONTH_ENDS_PER_QUERY)
+    ]
     if touched:
         index = {
             table: f"SELECT * FROM {db}.main.{table} WHERE {where}"
             for table, where in _BY_CLIENT.items()
         }
+        con.execute(f"CREATE OR REPLACE TEMP TABLE da_new_rows AS {rows} LIMIT 0", {"dates": []})
         with _shadowed(con, index):
-            con.execute(f"CREATE OR REPLACE TEMP TABLE da_new_rows AS {rows}", {"dates": dates})
+            for chunk in chunks:
+                con.execute(f"INSERT INTO da_new_rows {rows}", {"dates": chunk})
         con.execute(
             "DELETE FROM receivable_month_end WHERE client_id IN (SELECT client_id FROM da_touched)"
         )
         con.execute("INSERT INTO receivable_month_end SELECT * FROM da_new_rows")
     new = sorted(set(dates) - set(stored_dates))
-    if new:
+    for i in range(0, len(new), MONTH_ENDS_PER_QUERY):
         con.execute(
             f"INSERT INTO receivable_month_end SELECT * FROM ({rows}) "
             "WHERE client_id NOT IN (SELECT client_id FROM da_touched)",
-            {"dates": new},
+            {"dates": new[i : i + MONTH_ENDS_PER_QUERY]},
         )
     con.execute("DROP TABLE IF EXISTS da_new_rows")

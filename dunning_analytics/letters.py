@@ -443,7 +443,7 @@ def write_letters(
         )
     table = pd.DataFrame(rows, columns=list(CSV_COLUMNS))
     with open(folder / "letters.csv", "w", newline="", encoding="utf-8") as fh:
-        write_csv(spreadsheet_frame(table), fh, lang="en")
+        write_csv(spreadsheet_frame(table), fh, lang="en", money=["principal", "interest", "costs"])
     return table
 
 

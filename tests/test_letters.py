@@ -1,8 +1,10 @@
 """Letters per ladder step and recording the conversation: the legally required elements
 against `law` and `claim_statement`, the files written, and the ladder moving on."""
 
+import csv
 import datetime as dt
 import email
+import re
 import shutil
 from decimal import Decimal
 from email import policy
@@ -226,6 +228,11 @@ def test_letters_and_contact_commands(demo_ledger, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "fourteen_day_letter" in printed and "Recorded" in printed
     assert (out / "letters.csv").read_text().startswith("client_id,kind,principal")
+    with open(out / "letters.csv", newline="") as fh:
+        written = list(csv.DictReader(fh))
+    for row in written:  # money as money: 12553.80, never 12553.8
+        for column in ("principal", "interest", "costs"):
+            assert re.fullmatch(r"-?\d+\.\d\d", row[column]), (column, row[column])
     assert main([*args, "--out", str(tmp_path / "again"), "--no-pdf"]) == 0
     assert "No letters due" in capsys.readouterr().out
     code = main(
