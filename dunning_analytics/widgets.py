@@ -761,7 +761,7 @@ class RiskExplorer:
         import time
 
         from .charts import level_chart
-        from .formatting import format_percent
+        from .formatting import format_number, format_percent
         from .risk import level_summary, risk_flags, rule_inputs
 
         as_of = self.as_of.value
@@ -790,10 +790,11 @@ class RiskExplorer:
             f"<b>{share}</b> of the last 12 months' revenue.</p>"
         )
         if flagged_count > FLAGGED_ROWS:
+            rows = format_number(FLAGGED_ROWS, 0, self.lang)
             self.summary.value += (
-                f"<p>De tabel toont de {FLAGGED_ROWS:,} strengste.</p>".replace(",", ".")
+                f"<p>De tabel toont de {rows} strengste.</p>"
                 if self.lang == "nl"
-                else f"<p>The table lists the {FLAGGED_ROWS:,} strictest.</p>"
+                else f"<p>The table lists the {rows} strictest.</p>"
             )
         _replace(self.chart, level_chart(summary, lang=self.lang))
         self.table.update(**table_data(flagged, ["open_exposure"], self.lang))
