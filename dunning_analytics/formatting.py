@@ -10,6 +10,9 @@ import datetime as dt
 import os
 from decimal import ROUND_HALF_UP, Decimal
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
 from babel.dates import format_datetime
 from babel.numbers import NumberFormatError, format_currency, format_decimal, parse_decimal
 
@@ -33,6 +36,17 @@ def resolve_lang(lang: str | None = None) -> str:
 def to_cents(value) -> Decimal:
     """Return `value` as a Decimal rounded half-up to cents."""
     return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def money_floats(values) -> np.ndarray:
+    """Return a money column (Arrow decimals or Decimal objects) as float64, missing as NaN.
+
+    An Arrow decimal column is cast by Arrow, without a Python object per value.
+    """
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.ArrowDtype) and pa.types.is_decimal(dtype.pyarrow_dtype):
+        return pa.chunked_array(pa.array(values)).cast(pa.float64()).to_numpy()
+    return pd.to_numeric(pd.Series(values).astype("float64"), errors="coerce").to_numpy()
 
 
 def money_sum(values) -> Decimal:

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from .formatting import format_date, format_eur, resolve_lang
+from .formatting import format_date, format_eur, money_floats, resolve_lang
 from .ledger import connected, query_frame
 from .settings_file import SettingsError, read_toml
 
@@ -217,6 +216,18 @@ def rule_inputs(ledger, as_of: dt.date, policy: dict | None = None) -> pd.DataFr
         )
 
 
+def _enabled(policy: dict) -> list[str]:
+    """The rules the policy has switched on, in RULES order."""
+    return [r for r in RULES if _rule(policy, r).get("enabled", True)]
+
+
+def _rule_rows(frame: pd.DataFrame):
+    """rule_inputs rows as named tuples, built from whole columns (itertuples reads
+    Arrow-backed columns one value at a time)."""
+    row_type = namedtuple("RuleInputs", frame.columns)
+    return map(row_type._make, zip(*(frame[c].tolist() for c in frame.columns), strict=True))
+
+
 def risk_flags(
     ledger,
     as_of: dt.date,
@@ -241,7 +252,7 @@ def risk_flags(
     policy = policy or load_policy()
     check_policy(policy)
     frame = rule_inputs(ledger, as_of, policy) if inputs is None else inputs
-    enabled = [r for r in RULES if _rule(policy, r).get("enabled", True)]
+    enabled = _enabled(policy)
     # levels from whole columns: a client's level is the strictest of its fired rules
     fires = np.column_stack(
         [np.zeros(len(frame), dtype=bool)]
@@ -251,7 +262,7 @@ def risk_flags(
     level_rank = (fires * ranks).max(axis=1)
     # strictest level first, then the largest exposure, then client id (the rows come
     # ordered by client id): one numpy lexsort, not pandas' sort of Arrow columns
-    exposure = pa.array(frame["open_exposure"]).cast(pa.float64()).to_numpy(zero_copy_only=False)
+    exposure = money_floats(frame["open_exposure"])
     order = np.lexsort((np.arange(len(frame)), -np.nan_to_num(exposure), -level_rank))
     level_rank = level_rank[order]
     result = frame[
@@ -265,17 +276,12 @@ def risk_flags(
     bits = fires[order, 1:] @ (1 << np.arange(len(enabled), dtype=np.int64))
     names = {b: [r for i, r in enumerate(enabled) if b >> i & 1] for b in np.unique(bits)}
     result["rules"] = [names[b] for b in bits.tolist()]
-    # the sentences, for the rows asked for: rows as named tuples built from whole columns
-    # (itertuples reads Arrow-backed columns one value at a time)
+    # the sentences, for the rows asked for
     count = len(result) if reasons is None else min(max(int(reasons), 0), len(result))
-    rows = frame.iloc[order[:count]]
-    row_type = namedtuple("RuleInputs", rows.columns)
     sentences = [
         [_reason(rule, row, policy, lang) for rule in hits]
         for row, hits in zip(
-            map(row_type._make, zip(*(rows[c].tolist() for c in rows.columns), strict=True)),
-            result["rules"].iloc[:count],
-            strict=True,
+            _rule_rows(frame.iloc[order[:count]]), result["rules"].iloc[:count], strict=True
         )
     ]
     missing = [None] * (len(result) - count)
@@ -293,9 +299,8 @@ def rule_reasons(
     rows = inputs[inputs["client_id"] == client_id]
     if rows.empty:
         return []
-    row = namedtuple("RuleInputs", rows.columns)._make(rows.iloc[0].tolist())
-    enabled = [r for r in RULES if _rule(policy, r).get("enabled", True)]
-    hits = [r for r in enabled if getattr(row, f"fires_{r}")]
+    row = next(_rule_rows(rows.head(1)))
+    hits = [r for r in _enabled(policy) if getattr(row, f"fires_{r}")]
     return [_reason(rule, row, policy, resolve_lang(lang)) for rule in hits]
 
 

@@ -13,13 +13,11 @@ from pathlib import Path
 
 import ipywidgets as w
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from IPython.display import display
 
 from .aging import BUCKET_SCHEMES, aging, aging_totals, bucket_labels
 from .charts import aging_by_client_chart, money_table
-from .formatting import format_date, format_eur, parse_date, resolve_lang
+from .formatting import format_date, format_eur, money_floats, parse_date, resolve_lang
 from .ledger import ledger_end_date, open_ledger
 from .vocabulary import heading, pick, shown_frame, word
 
@@ -147,14 +145,8 @@ def _floats(frame, money: list[str]):
     out = frame.copy()
     for column in money:
         if column in out:
-            # Arrow decimals are cast by Arrow (no Python object per value); Decimal
-            # objects one cast per column; missing stays None
-            dtype = out[column].dtype
-            if isinstance(dtype, pd.ArrowDtype) and pa.types.is_decimal(dtype.pyarrow_dtype):
-                floats = pc.cast(pa.chunked_array(pa.array(out[column])), pa.float64())
-                values = pd.Series(floats.to_numpy(), index=out.index)
-            else:
-                values = pd.to_numeric(out[column].astype("float64"), errors="coerce")
+            # one cast per column (Arrow decimals by Arrow); missing stays None
+            values = pd.Series(money_floats(out[column]), index=out.index)
             out[column] = values.astype(object).where(values.notna(), None)
     return out
 
