@@ -85,7 +85,15 @@ def _table_out(
             out = out.with_suffix(f".{fmt}")
         elif fmt and out.suffix.lower() != f".{fmt}":
             raise LedgerError(f"--out {out} and --format {fmt} disagree; give one of them")
-        path = write_table(shown, out, sheet=sheet, lang=lang, money_columns=money_headings)
+        path = write_table(
+            shown,
+            out,
+            sheet=sheet,
+            lang=lang,
+            money_columns=money_headings,
+            ledger=args.ledger,
+            force=args.force,
+        )
         print(f"Wrote {len(frame)} rows to {path}" + (" with a totals row" if totals else ""))
     elif fmt == "csv":
         write_csv(spreadsheet_frame(shown), sys.stdout, lang=lang)
@@ -159,7 +167,7 @@ def _cmd_share(args: argparse.Namespace) -> int:
         return 0
     if not args.out:
         raise LedgerError("share needs --out FILE for the copy (or --aliases)")
-    out = pseudonymised_copy(args.ledger, args.out)
+    out = pseudonymised_copy(args.ledger, args.out, force=args.force)
     print(
         f"Wrote {out}: clients under aliases, free text about people left out. "
         f"The key stays in {key_path(args.ledger)}; do not share it."
@@ -296,11 +304,12 @@ def _cmd_calls(args: argparse.Namespace) -> int:
         print(f"{not_planned}: {call.name} ({call.client_id})")
     _table_out(table, args, sheet="calls", money=["open", "overdue"])
     if args.ics:
-        print(f"Wrote {write_ics(planned, args.ics)}")
+        print(f"Wrote {write_ics(planned, args.ics, ledger=args.ledger, force=args.force)}")
     return 0
 
 
 def _cmd_letters(args: argparse.Namespace) -> int:
+    from .formatting import plain_text
     from .ledger import connected
     from .letters import letters_due, load_sender, mark_sent, write_letters
 
@@ -313,17 +322,22 @@ def _cmd_letters(args: argparse.Namespace) -> int:
     if not letters:
         print(f"No letters due in the week of {as_of}.")
         return 0
-    table = write_letters(letters, args.out, sender, pdf=not args.no_pdf)
-    for row in table.itertuples(index=False):
+    table = write_letters(
+        letters, args.out, sender, pdf=not args.no_pdf, ledger=args.ledger, force=args.force
+    )
+    written = table[table["status"] == "written"]
+    for row in written.itertuples(index=False):
         to = row.email or "no e-mail address: print and post the PDF"
-        print(f"{row.kind:<20} {row.client_id:<10} {row.eml}  ({to})")
-    print(f"Wrote {len(table)} letters and letters.csv to {args.out}")
+        print(f"{row.kind:<20} {plain_text(row.client_id):<10} {row.eml}  ({to})")
+    for row in table[table["status"] != "written"].itertuples(index=False):
+        print(f"{row.kind} to {plain_text(row.client_id)}: {row.status}", file=sys.stderr)
+    print(f"Wrote {len(written)} of {len(table)} letters and letters.csv to {args.out}")
     if args.mark_sent:
         at = dt.datetime.combine(as_of, dt.time(9, 0))
         result = mark_sent(args.ledger, letters, at)
         recorded = result.rows_loaded if result else 0
         print(f"Recorded {recorded} contacts as sent on {as_of} (the ladder moves on)")
-    return 0
+    return 0 if len(written) == len(table) else 1
 
 
 def _cmd_contact(args: argparse.Namespace) -> int:
@@ -373,6 +387,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     from .forecast import curves, invoice_forecast, weekly_forecast
     from .formatting import format_date, format_eur, format_percent
     from .ledger import connected
+    from .outputs import replacing
     from .vocabulary import heading, pick, shown_frame
 
     lang = _lang(args)
@@ -395,8 +410,11 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         raise LedgerError(f"--out {out} and --format {fmt} disagree; give one of them")
     if fmt == "xlsx" and not out:
         raise LedgerError("--format xlsx needs --out FILE.xlsx")
-    if fmt == "csv":
-        write_csv(spreadsheet_frame(frame), out or sys.stdout, lang=lang)
+    if fmt == "csv" and out:
+        with replacing(out, args.ledger, args.force) as tmp:
+            write_csv(spreadsheet_frame(frame), tmp, lang=lang)
+    elif fmt == "csv":
+        write_csv(spreadsheet_frame(frame), sys.stdout, lang=lang)
     elif fmt == "xlsx":
         from .exports import report_frame, write_table
 
@@ -407,7 +425,15 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             frame = pd.concat([frame, rest], ignore_index=True)
         money = ["outstanding"] if args.by == "invoice" else ["expected_amount", "low", "high"]
         shown, money_headings = report_frame(frame, money, lang, totals=args.by == "invoice")
-        write_table(shown, out, sheet=f"forecast {as_of}", lang=lang, money_columns=money_headings)
+        write_table(
+            shown,
+            out,
+            sheet=f"forecast {as_of}",
+            lang=lang,
+            money_columns=money_headings,
+            ledger=args.ledger,
+            force=args.force,
+        )
     elif fmt == "table":
         shown = frame.copy()
         never = pick(("not within a year", "niet binnen een jaar"), lang)
@@ -473,9 +499,16 @@ def _cmd_review(args: argparse.Namespace) -> int:
         allow_partial=args.allow_partial,
         progress=not args.quiet,
         pseudonymise=args.pseudonymise,
+        force=args.force,
     )
     print(f"Wrote {path}" + (f" and {path.with_suffix('.pdf')}" if args.pdf else ""))
     return 0
+
+
+FORCE_HELP = (
+    "replace an existing output file that dunning-analytics did not write (never the "
+    "ledger, its .wal or key, nor a database)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -537,6 +570,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ledger", required=True, help="the ledger file")
     p.add_argument("--out", help="the copy's file, e.g. shared.duckdb")
     p.add_argument("--aliases", action="store_true", help="print alias -> client (local only)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=FORCE_HELP,
+    )
     p.set_defaults(func=_cmd_share)
 
     p = sub.add_parser("presets", help="list the presets for accounting package exports")
@@ -589,6 +627,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=["csv"], help="csv: the table as CSV on standard output (no --out)"
     )
     p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=FORCE_HELP,
+    )
     p.set_defaults(func=_cmd_aging)
 
     p = sub.add_parser("risk", help="deposit and prepayment recommendations with reasons")
@@ -604,6 +647,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help=out_help)
     p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
     p.add_argument("--all", action="store_true", help="include clients without special terms")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=FORCE_HELP,
+    )
     p.set_defaults(func=_cmd_risk)
 
     p = sub.add_parser("calls", help="this week's call plan in the golden hours")
@@ -612,6 +660,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help=out_help)
     p.add_argument("--ics", metavar="FILE", help="planned calls as an .ics calendar file")
     p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=FORCE_HELP,
+    )
     p.set_defaults(func=_cmd_calls)
 
     p = sub.add_parser(
@@ -636,6 +689,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--mark-sent",
         action="store_true",
         help="record the letters as sent on the as-of date, so the ladder moves on",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=FORCE_HELP,
     )
     p.set_defaults(func=_cmd_letters)
 
@@ -689,6 +747,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", metavar="FILE", help="write to this .csv or .xlsx file")
     p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=FORCE_HELP,
+    )
     p.set_defaults(func=_cmd_forecast)
 
     p = sub.add_parser("review", help="the quarterly client-risk review as one HTML file")
@@ -708,6 +771,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="clients under aliases (key kept beside the ledger) to share the review",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=FORCE_HELP,
+    )
     p.set_defaults(func=_cmd_review)
     return parser
 

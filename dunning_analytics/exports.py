@@ -11,6 +11,7 @@ import pandas as pd
 
 from .formatting import money_sum, resolve_lang
 from .ledger import LedgerError
+from .outputs import replacing, write_bytes
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _AFTER_BREAK = re.compile(r"([\r\n]+)(?=[=+\-@\t])")
@@ -88,8 +89,13 @@ def write_table(
     sheet: str = "table",
     lang: str | None = None,
     money_columns=(),
+    ledger=None,
+    force: bool = False,
 ) -> Path:
     """Write `frame` to .csv or .xlsx (by the file's suffix), safe for spreadsheets.
+
+    The file is written through outputs.replacing: never onto `ledger`'s files, never over
+    a file the kit did not write unless `force`, and never half.
 
     Dutch (`lang` 'nl' or DUNNING_LANG=nl) CSV uses ';' between fields and a decimal
     comma, as Dutch Excel expects; English CSV ',' and a decimal point. In Excel the
@@ -97,7 +103,12 @@ def write_table(
     Total/Totaal is bold.
     """
     path = _writable(path, (".csv", ".xlsx"))
-    safe = spreadsheet_frame(frame)
+    with replacing(path, ledger, force) as tmp:
+        _write_table_file(spreadsheet_frame(frame), tmp, sheet, lang, money_columns)
+    return path
+
+
+def _write_table_file(safe: pd.DataFrame, path: Path, sheet, lang, money_columns) -> None:
     if path.suffix.lower() == ".xlsx":
         from openpyxl.styles import Font
 
@@ -118,7 +129,6 @@ def write_table(
                     cell.font = Font(bold=True)
     else:
         write_csv(safe, path, lang=lang)
-    return path
 
 
 def write_csv(safe: pd.DataFrame, target, lang: str | None = None, money=()) -> None:
@@ -143,7 +153,7 @@ def write_csv(safe: pd.DataFrame, target, lang: str | None = None, money=()) -> 
     )
 
 
-def write_ics(calls, path: str | Path, stamp=None) -> Path:
+def write_ics(calls, path: str | Path, stamp=None, ledger=None, force: bool = False) -> Path:
     """Write planned calls (dunning.PlannedCall with a start) as an .ics calendar file.
 
     Times are local (floating) times, as planned in the golden hours; the
@@ -175,5 +185,4 @@ def write_ics(calls, path: str | Path, stamp=None) -> Path:
         event.add("summary", call.summary())
         event.add("description", call.sheet())
         calendar.add_component(event)
-    path.write_bytes(calendar.to_ical())
-    return path
+    return write_bytes(path, calendar.to_ical(), ledger, force)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -18,6 +19,20 @@ from babel.numbers import NumberFormatError, format_currency, format_decimal, pa
 
 LANGS = ("en", "nl")
 _LOCALES = {"en": "en_IE", "nl": "nl_NL"}  # euro-area English: €1,234.56
+
+
+# control characters (escape sequences, CR, LF, tab, C1) and the invisible marks that
+# reorder or break text (bidi overrides and isolates, line and paragraph separators)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+
+
+def plain_text(value) -> str:
+    """Return `value` as one line of inert text: every run of control characters (an
+    escape sequence's ESC, CR, LF, tab) and bidi override replaced by one space. For text
+    from files that lands on a terminal, in an e-mail header or in a one-line label."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return _CONTROL.sub(" ", str(value)).strip()
 
 
 def resolve_lang(lang: str | None = None) -> str:

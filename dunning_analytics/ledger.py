@@ -52,6 +52,19 @@ def tune(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def ledger_files(ledger: str | Path) -> list[Path]:
+    """Return the files that belong to the ledger at `ledger`: the database, DuckDB's
+    write-ahead log (.wal) and spill folder (.tmp), and the pseudonym key beside it.
+    No output may ever be written to one of them (outputs.check_output)."""
+    ledger = Path(ledger)
+    return [
+        ledger,
+        ledger.with_name(ledger.name + ".wal"),
+        ledger.with_name(ledger.name + ".tmp"),
+        ledger.with_name(ledger.name + ".pseudonym-key"),
+    ]
+
+
 class LedgerError(Exception):
     """A ledger problem explained in words a user can act on."""
 

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .formatting import format_date, format_eur, resolve_lang
+from .formatting import format_date, format_eur, plain_text, resolve_lang
+from .ingest.fields import is_email_address
 from .ledger import LedgerError, connected, query_frame
 from .settings_file import read_toml
 from .vocabulary import pick
@@ -46,6 +47,7 @@ TERM_DAYS = {"reminder": 7, "formal_notice": 14, "fourteen_day_letter": 14}
 CSV_COLUMNS = (
     *("client_id", "kind", "principal", "interest", "costs", "deadline", "pdf", "eml"),
     "email",  # the address the draft goes to, empty when unknown
+    "status",  # written, or why the letter was not written
 )
 SENDER_FIELDS = ("name", "contact_person", "address", "postcode", "city", "email", "iban")
 
@@ -92,6 +94,14 @@ class Letter:
     invoices: list[dict] = field(default_factory=list)
     claimed: bool = False  # interest and costs are claimed now (the formal notice)
     vat_on_costs: bool = False
+    problem: str | None = None  # why it could not be built or written (then it is not sent)
+
+    @classmethod
+    def failed(cls, client_id: str, kind: str, lang: str, as_of: dt.date, problem: str):
+        """A letter that could not be built: listed in letters.csv, never written or sent."""
+        zero = Decimal("0.00")
+        return cls(client_id, "", kind, lang, as_of, None, zero, zero, zero, None, "", "",
+                   problem=problem)  # fmt: skip
 
     @property
     def total(self) -> Decimal:
@@ -321,18 +331,23 @@ def letters_due(
         if not wanted and client_id is not None and kind is not None:
             wanted = [(client_id, kind, None)]
         return [
-            build_letter(
-                con,
-                as_of,
-                c,
-                k,
-                lang,
-                sender,
-                templates,
-                invoice_ids=ids if k == "reminder" else None,
+            _letter_or_problem(
+                con, as_of, c, k, lang, sender, templates, ids if k == "reminder" else None
             )
             for c, k, ids in wanted
         ]
+
+
+def _letter_or_problem(con, as_of, client_id, kind, lang, sender, templates, invoice_ids):
+    """build_letter, or a Letter.failed saying why (one client's bad data or a template
+    error stops that letter only)."""
+    import jinja2
+
+    try:
+        return build_letter(con, as_of, client_id, kind, lang, sender, templates, invoice_ids)
+    except (LedgerError, ValueError, KeyError, TypeError, jinja2.TemplateError) as exc:
+        reason = plain_text(exc) or type(exc).__name__
+        return Letter.failed(client_id, kind, resolve_lang(lang), as_of, reason)
 
 
 class _Text(HTMLParser):
@@ -376,15 +391,17 @@ def html_to_text(markup: str) -> str:
 
 def letter_email(letter: Letter, sender: dict, pdf: bytes | None, pdf_name: str) -> EmailMessage:
     """The letter as an e-mail draft: text and HTML parts, the PDF attached, To: the
-    client's address when known; marked as unsent (X-Unsent), so a mail program opens it
-    as a draft to send."""
+    client's address when it is one plain address; marked as unsent (X-Unsent), so a mail
+    program opens it as a draft to send. Names and subject are one inert line each."""
     from email.headerregistry import Address
 
+    from .ingest.fields import is_email_address
+
     message = EmailMessage()
-    message["From"] = Address(sender["name"], addr_spec=sender["email"])
-    if letter.email:
-        message["To"] = Address(letter.name, addr_spec=letter.email)
-    message["Subject"] = letter.subject
+    message["From"] = Address(plain_text(sender["name"]), addr_spec=sender["email"])
+    if is_email_address(letter.email):
+        message["To"] = Address(plain_text(letter.name), addr_spec=letter.email)
+    message["Subject"] = plain_text(letter.subject)
     message["X-Unsent"] = "1"
     message.set_content(letter.text)
     message.add_alternative(letter.html, subtype="html")
@@ -393,62 +410,88 @@ def letter_email(letter: Letter, sender: dict, pdf: bytes | None, pdf_name: str)
     return message
 
 
-def _file_stem(letter: Letter) -> str:
-    client = re.sub(r"[^A-Za-z0-9_-]+", "_", letter.client_id)
-    return f"{letter.as_of.isoformat()}-{client}-{letter.kind}"
+def file_stem(letter: Letter) -> str:
+    """The letter's file name without suffix: date, client, kind, and 8 hex digits of the
+    client id's sha256, so two clients whose ids differ only in signs a file name cannot
+    hold ('K 1', 'K/1') never share a file."""
+    import hashlib
+
+    client = re.sub(r"[^A-Za-z0-9_-]+", "_", letter.client_id)[:40]
+    tag = hashlib.sha256(letter.client_id.encode("utf-8")).hexdigest()[:8]
+    return f"{letter.as_of.isoformat()}-{client}-{tag}-{letter.kind}"
 
 
 def write_letters(
-    letters: list[Letter], folder: str | Path, sender: dict | None = None, pdf: bool = True
+    letters: list[Letter],
+    folder: str | Path,
+    sender: dict | None = None,
+    pdf: bool = True,
+    ledger=None,
+    force: bool = False,
 ) -> pd.DataFrame:
     """Write each letter as a PDF (A4, headless Chromium; skipped with pdf=False) and an
-    .eml draft into `folder`, and letters.csv listing them.
+    .eml draft into `folder`, and letters.csv listing them, each file through
+    outputs.replacing (never onto `ledger`'s files, never over a file the kit did not
+    write unless `force`, never half a file).
 
+    A letter that cannot be built or written is listed with its reason in the status
+    column and gets `problem` set (mark_sent skips it); the others are written.
     Out: the letters.csv rows: client_id, kind, principal, interest, costs, deadline, pdf,
-    eml, email (the address it goes to, empty when unknown).
+    eml, email (the address it goes to, empty when unknown), status.
     """
-    import tempfile
-
     from .exports import spreadsheet_frame, write_csv
-    from .review import write_pdf
+    from .outputs import replacing
 
     sender = sender or load_sender()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for letter in letters:
-        stem = _file_stem(letter)
-        pdf_path = folder / f"{stem}.pdf"
-        pdf_bytes = None
-        if pdf:
-            with tempfile.TemporaryDirectory() as tmp:
-                page = Path(tmp) / f"{stem}.html"
-                page.write_text(letter.html, encoding="utf-8")
-                write_pdf(page, pdf_path)
-            pdf_bytes = pdf_path.read_bytes()
-        eml_path = folder / f"{stem}.eml"
-        eml_path.write_bytes(bytes(letter_email(letter, sender, pdf_bytes, pdf_path.name)))
+        files = {"pdf": "", "eml": ""}
+        if letter.problem is None:
+            try:
+                files = _write_letter_files(letter, folder, sender, pdf, ledger, force)
+            except (LedgerError, ValueError, OSError) as exc:
+                letter.problem = plain_text(exc) or type(exc).__name__
         rows.append(
             {
-                "client_id": letter.client_id,
-                "kind": letter.kind,
-                "principal": letter.principal,
-                "interest": letter.interest,
-                "costs": letter.costs,
-                "deadline": letter.deadline,
-                "pdf": pdf_path.name if pdf else "",
-                "eml": eml_path.name,
-                "email": letter.email or "",
+                **{c: getattr(letter, c) for c in CSV_COLUMNS[:6]},
+                **files,
+                "email": letter.email if is_email_address(letter.email) else "",
+                "status": "written" if letter.problem is None else f"not written: {letter.problem}",
             }
         )
     table = pd.DataFrame(rows, columns=list(CSV_COLUMNS))
-    with open(folder / "letters.csv", "w", newline="", encoding="utf-8") as fh:
-        write_csv(spreadsheet_frame(table), fh, lang="en", money=["principal", "interest", "costs"])
+    with replacing(folder / "letters.csv", ledger, force) as tmp:
+        money = ["principal", "interest", "costs"]
+        write_csv(spreadsheet_frame(table), tmp, lang="en", money=money)
     return table
 
 
+def _write_letter_files(letter: Letter, folder: Path, sender, pdf: bool, ledger, force) -> dict:
+    """Write one letter's PDF (when `pdf`) and .eml draft; return their file names."""
+    import tempfile
+
+    from .outputs import write_bytes
+    from .review import write_pdf
+
+    stem = file_stem(letter)
+    pdf_path = folder / f"{stem}.pdf"
+    pdf_bytes = None
+    if pdf:
+        with tempfile.TemporaryDirectory() as tmp:
+            page = Path(tmp) / "letter.html"
+            page.write_text(letter.html, encoding="utf-8")
+            write_pdf(page, pdf_path, ledger, force)
+        pdf_bytes = pdf_path.read_bytes()
+    email = bytes(letter_email(letter, sender, pdf_bytes, pdf_path.name))
+    eml_path = write_bytes(folder / f"{stem}.eml", email, ledger, force)
+    return {"pdf": pdf_path.name if pdf else "", "eml": eml_path.name}
+
+
 def mark_sent(ledger, letters: list[Letter], at: dt.datetime):
-    """Record the ladder letters among `letters` as sent at `at`: one contact per invoice
+    """Record the ladder letters among `letters` that were written (no `problem`) as sent
+    at `at`: one contact per invoice
     (a reminder by e-mail, a notice or 14-day letter as a letter), in one validated load.
     Returns the LoadResult, or None when there was nothing to record."""
     from .conversation import record_contacts
@@ -462,7 +505,7 @@ def mark_sent(ledger, letters: list[Letter], at: dt.datetime):
             "note": letter.subject,
         }
         for letter in letters
-        if letter.kind in LADDER_LETTERS
+        if letter.kind in LADDER_LETTERS and letter.problem is None
         for row in letter.invoices
     ]
     if not contacts:

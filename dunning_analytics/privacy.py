@@ -18,17 +18,18 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
-from .ledger import LedgerError, open_ledger, refresh_index
+from .ledger import LedgerError, ledger_files, open_ledger, refresh_index
+from .outputs import OutputRefused, check_output, replacing
 
 
 def key_path(ledger: str | Path) -> Path:
     """Where the pseudonym key of `ledger` lives: beside it, `<ledger>.pseudonym-key`."""
-    ledger = Path(ledger)
-    return ledger.with_name(ledger.name + ".pseudonym-key")
+    return ledger_files(ledger)[3]
 
 
 def pseudonym_key(ledger: str | Path, path: str | Path | None = None) -> bytes:
@@ -52,15 +53,22 @@ def pseudonym_key(ledger: str | Path, path: str | Path | None = None) -> bytes:
     return key
 
 
+ALIAS_HEX = 12  # hex digits of an alias: 48 bits, a clash is rare even at a million clients
+
+
 def aliases(client_ids: list[str], key: bytes) -> dict[str, str]:
-    """Return client id -> alias ('C-3F9A2C'); six hex digits, more where two would clash."""
+    """Return client id -> alias ('C-3F9A2C81D04B'): twelve hex digits of the client id's
+    HMAC-SHA256 under `key`, so a client's alias depends on it and the key alone and stays
+    the same however the ledger grows. Only clients whose twelve digits clash with
+    another's (about one pair in 280 million at 2,000 clients) get sixteen."""
     digests = {
         c: hmac.new(key, c.encode("utf-8"), hashlib.sha256).hexdigest().upper() for c in client_ids
     }
-    width = 6
-    while len({d[:width] for d in digests.values()}) < len(digests):
-        width += 2
-    return {c: f"C-{d[:width]}" for c, d in digests.items()}
+    seen = Counter(d[:ALIAS_HEX] for d in digests.values())
+    return {
+        c: f"C-{d[: ALIAS_HEX if seen[d[:ALIAS_HEX]] == 1 else ALIAS_HEX + 4]}"
+        for c, d in digests.items()
+    }
 
 
 def alias_table(ledger: str | Path, key_file: str | Path | None = None) -> pd.DataFrame:
@@ -77,64 +85,125 @@ def alias_table(ledger: str | Path, key_file: str | Path | None = None) -> pd.Da
     ).sort_values("alias", ignore_index=True)
 
 
-_COPY = {
-    "clients": """
-        SELECT a.alias AS client_id, 'Client ' || substr(a.alias, 3) AS name, c.kind,
-               c.payment_term_days, c.since, c.credit_limit, c.source_load
-        FROM src.clients AS c JOIN da_alias AS a USING (client_id)
-    """,
-    "invoices": """
-        SELECT i.* REPLACE (a.alias AS client_id, da_id('F-', i.invoice_id) AS invoice_id,
-                            da_id('F-', i.credits_invoice_id) AS credits_invoice_id)
-        FROM src.invoices AS i JOIN da_alias AS a USING (client_id)
-    """,
-    "payments": """
-        SELECT p.* REPLACE (a.alias AS client_id, da_id('p', p.payment_id) AS payment_id,
-                            da_id('F-', p.invoice_id) AS invoice_id)
-        FROM src.payments AS p JOIN da_alias AS a USING (client_id)
-    """,
-    "contacts": """
-        SELECT c.* REPLACE (a.alias AS client_id, da_id('c', c.contact_id) AS contact_id,
-                            da_id('F-', c.invoice_id) AS invoice_id, NULL::VARCHAR AS note)
-        FROM src.contacts AS c JOIN da_alias AS a USING (client_id)
-    """,
-    "loads": "SELECT * REPLACE ('load-' || load_id AS file_name) FROM src.loads",
-    "bank_transactions": """
-        SELECT b.* REPLACE (a.alias AS client_id, da_id('b', b.transaction_id) AS transaction_id,
-                            NULL::VARCHAR AS counterparty_name,
-                            NULL::VARCHAR AS counterparty_iban, NULL::VARCHAR AS remittance,
-                            NULL::VARCHAR AS note, NULL::VARCHAR AS end_to_end,
-                            da_id('b', b.reverses) AS reverses,
-                            (SELECT string_agg(da_id('F-', trim(v)), ', ')
-                             FROM unnest(string_split(b.invoice_ids, ',')) AS t(v))
-                                AS invoice_ids)
-        FROM src.bank_transactions AS b LEFT JOIN da_alias AS a USING (client_id)
-    """,
+# What the copy keeps of each column of each table: every column of the ledger's tables
+# is listed (a test fails on a new column that is not), as an SQL expression over the
+# source row `t` and the client's alias `a.alias`, and a few words for the README.
+KEPT = ("{c}", "kept")
+DROPPED = ("NULL", "left out (free text, contact details or names)")
+ALIAS = ("a.alias", "the client's alias")
+INVOICE = ("da_id('F-', {c})", "a keyed hash, the same invoice the same hash")
+COPY_COLUMNS = {
+    "clients": {
+        "client_id": ALIAS,
+        "name": ("'Client ' || substr(a.alias, 3)", "'Client' and the alias"),
+        **dict.fromkeys(("kind", "payment_term_days", "since", "credit_limit"), KEPT),
+        "source_load": KEPT,
+        **dict.fromkeys(
+            ("contact_person", "email", "phone", "address", "postcode", "city"), DROPPED
+        ),
+    },
+    "invoices": {
+        "invoice_id": INVOICE,
+        "client_id": ALIAS,
+        **dict.fromkeys(("invoice_date", "due_date", "due_date_source", "amount"), KEPT),
+        "credits_invoice_id": INVOICE,
+        **dict.fromkeys(("currency", "disputed", "source_load"), KEPT),
+        # often the invoice number itself (e-invoices): kept, it would undo the hashing
+        "payment_reference": DROPPED,
+    },
+    "payments": {
+        "payment_id": ("da_id('p', {c})", "a keyed hash"),
+        "client_id": ALIAS,
+        "invoice_id": INVOICE,
+        **dict.fromkeys(("paid_date", "amount", "source_load"), KEPT),
+    },
+    "contacts": {
+        "contact_id": ("da_id('c', {c})", "a keyed hash"),
+        "client_id": ALIAS,
+        "invoice_id": INVOICE,
+        **dict.fromkeys(("contact_at", "channel", "kind", "promised_date"), KEPT),
+        "promised_amount": KEPT,
+        "note": DROPPED,
+        "source_load": KEPT,
+    },
+    "loads": {
+        "load_id": KEPT,
+        "file_name": ("'load-' || t.load_id", "'load-' and its number"),
+        "sha256": ("da_id('', {c})", "a keyed hash"),
+        **dict.fromkeys(
+            ("kind", "rows_read", "rows_loaded", "rows_updated", "rows_unchanged"), KEPT
+        ),
+        **dict.fromkeys(("rows_rejected", "loaded_at"), KEPT),
+    },
+    "bank_transactions": {
+        "transaction_id": ("da_id('b', {c})", "a keyed hash"),
+        "account": DROPPED,
+        **dict.fromkeys(("booking_date", "amount"), KEPT),
+        **dict.fromkeys(("counterparty_name", "counterparty_iban", "remittance"), DROPPED),
+        "match_rule": KEPT,
+        "client_id": ALIAS,
+        "invoice_ids": (
+            "(SELECT string_agg(da_id('F-', trim(v)), ', ') "
+            "FROM unnest(string_split({c}, ',')) AS s(v))",
+            "each invoice's keyed hash",
+        ),
+        "note": DROPPED,
+        "source_load": KEPT,
+        **dict.fromkeys(("value_date", "currency", "reversal"), KEPT),
+        "end_to_end": DROPPED,
+        "reverses": ("da_id('b', {c})", "a keyed hash"),
+    },
 }
+# tables the copy leaves out whole: refused rows hold the files' raw values, learned bank
+# accounts are the clients' IBANs; ledger_meta and the index are rebuilt in the copy
+NOT_COPIED = ("rejected_rows", "client_bank_accounts")
+
+
+def _copy_select(table: str) -> str:
+    """The SELECT that copies `table` from the attached source `src` as COPY_COLUMNS says."""
+    columns = ", ".join(
+        f'{expr.format(c=f"t.{name}")} AS "{name}"'
+        for name, (expr, _) in COPY_COLUMNS[table].items()
+    )
+    join = "LEFT JOIN" if table == "bank_transactions" else "JOIN"
+    alias = f"{join} da_alias AS a USING (client_id)" if "client_id" in COPY_COLUMNS[table] else ""
+    return f"SELECT {columns} FROM src.{table} AS t {alias}"
 
 
 def pseudonymised_copy(
-    ledger: str | Path, out: str | Path, key_file: str | Path | None = None
+    ledger: str | Path,
+    out: str | Path,
+    key_file: str | Path | None = None,
+    force: bool = False,
 ) -> Path:
-    """Write a pseudonymised copy of `ledger` to `out` (replaced if present); return `out`.
+    """Write a pseudonymised copy of `ledger` to `out`; return `out`.
 
-    In: the ledger path; the copy's path; optionally the key file (default
-    beside the ledger). Out: a ledger with the same invoices, amounts, dates
-    and contacts, clients under their aliases, and no free text about people.
+    In: the ledger path; the copy's path (never the ledger's own files or the key; an
+    existing file only when it is an earlier copy the kit wrote, or with `force`);
+    optionally the key file (default beside the ledger). Out: a ledger with the same
+    invoices, amounts, dates and contacts, every column as COPY_COLUMNS says: clients under
+    their aliases, no free text, contact details or references. Written to a temporary
+    file and renamed into place, so a failure leaves `out` as it was.
     """
     ledger, out = Path(ledger), Path(out)
     if not ledger.exists():
         raise LedgerError(f"{ledger}: no such ledger")
-    if out.resolve() == ledger.resolve():
-        raise LedgerError("the pseudonymised copy must be another file than the ledger")
-    key_file_path = Path(key_file) if key_file else key_path(ledger)
-    if out.resolve() == key_file_path.resolve():
-        raise LedgerError(
-            f"{out}: that is the pseudonym key; write the copy to another file "
-            "(overwriting the key would make the aliases unrecoverable)"
+    protected = [ledger, *([Path(key_file)] if key_file else [])]
+    check_output(out, protected, force)
+    if out.with_name(out.name + ".wal").exists():
+        raise OutputRefused(
+            f"{out}.wal exists (left by a crash): it would be replayed onto the new copy. "
+            "Give another file name for the copy"
         )
     key = pseudonym_key(ledger, key_file)
-    out.unlink(missing_ok=True)
+    with replacing(out, protected, force) as tmp:
+        tmp.unlink()  # DuckDB creates the file itself
+        _write_copy(ledger, tmp, key)
+    return out
+
+
+def _write_copy(ledger: Path, out: Path, key: bytes) -> None:
+    """Copy `ledger` into the new ledger file `out` as COPY_COLUMNS says, aliases under `key`."""
     con = open_ledger(out)
     try:
         con.execute("ATTACH ? AS src (READ_ONLY)", [str(ledger)])
@@ -156,15 +225,14 @@ def pseudonymised_copy(
             ).fetchall()
         }
         con.execute("BEGIN TRANSACTION")
-        for table, select in _COPY.items():
+        for table in COPY_COLUMNS:
             if table in tables:
-                con.execute(f"INSERT INTO {table} BY NAME {select}")
+                con.execute(f"INSERT INTO {table} BY NAME {_copy_select(table)}")
         refresh_index(con)
         con.execute("COMMIT")
         con.execute("DETACH src")
     finally:
         con.close()
-    return out
 
 
 def shared_ledger(ledger: str | Path) -> Path:

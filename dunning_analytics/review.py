@@ -37,6 +37,7 @@ from .formatting import (
     resolve_lang,
 )
 from .ledger import LedgerError, connected, ledger_end_date, query_frame
+from .outputs import check_output, replacing
 from .risk import LEVELS, risk_flags
 from .vocabulary import word
 
@@ -781,23 +782,26 @@ CHROMIUM_ARGS = (
 )
 
 
-def write_pdf(html_path: Path, pdf_path: Path) -> Path:
-    """Print the HTML review to PDF with headless Chromium (Debian's `chromium`)."""
+def write_pdf(html_path: Path, pdf_path: Path, ledger=None, force: bool = False) -> Path:
+    """Print the HTML page at `html_path` to an A4 PDF at `pdf_path` with headless Chromium
+    (Debian's `chromium`), through outputs.replacing (never onto `ledger`'s files, never
+    over a file the kit did not write unless `force`, never half a PDF)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         raise LedgerError("a PDF needs Chromium: apt-get install chromium")
-    subprocess.run(
-        [
-            chromium,
-            *CHROMIUM_ARGS,
-            "--no-pdf-header-footer",
-            f"--print-to-pdf={pdf_path}",
-            html_path.resolve().as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    with replacing(pdf_path, ledger, force) as tmp:
+        subprocess.run(
+            [
+                chromium,
+                *CHROMIUM_ARGS,
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={tmp}",
+                html_path.resolve().as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     return pdf_path
 
 
@@ -810,11 +814,17 @@ def write_review(
     progress: bool = False,
     pseudonymise: bool = False,
     allow_partial: bool = False,
+    force: bool = False,
 ) -> Path:
     """Build and write the review of `quarter` as HTML (default review-<quarter>.html);
     with `pdf`, also an A4 PDF beside it; with `pseudonymise`, clients under aliases;
     with `allow_partial`, an unfinished quarter up to the ledger's last date.
+    The files never replace the ledger's own, nor a file the kit did not write unless
+    `force` (outputs.replacing); both are checked before the review is built.
     Returns the HTML path."""
+    if out:  # refused before the work, not after it
+        for target in [Path(out), Path(out).with_suffix(".pdf")][: 2 if pdf else 1]:
+            check_output(target, ledger, force)
     review = build_review(
         ledger,
         quarter,
@@ -824,7 +834,8 @@ def write_review(
         allow_partial=allow_partial,
     )
     path = Path(out or f"review-{_quarter_name(review.start)}.html")
-    path.write_text(render_html(review), encoding="utf-8")
+    with replacing(path, ledger, force) as tmp:
+        tmp.write_text(render_html(review), encoding="utf-8")
     if pdf:
-        write_pdf(path, path.with_suffix(".pdf"))
+        write_pdf(path, path.with_suffix(".pdf"), ledger, force)
     return path

@@ -21,6 +21,19 @@ CHANNELS = ("email", "phone", "letter", "post")
 DEFAULT_TERM_DAYS = 30  # art. 6:119a lid 2 BW: the B2B term when none was agreed
 MAX_TERM_DAYS = 365  # a longer payment term is a typing error, not a term
 
+# one plain e-mail address: local part and domain of ASCII letters, digits and the few signs
+# addresses use, no display name, no second address, no quotes, spaces or angle brackets
+# (`a,b<c>@evil.example` is refused); DuckDB's and Python's regular expressions both read it
+EMAIL_PATTERN = r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+
+
+def is_email_address(text) -> bool:
+    """True when `text` is one plain e-mail address (EMAIL_PATTERN)."""
+    import re
+
+    return isinstance(text, str) and re.fullmatch(EMAIL_PATTERN, text) is not None
+
+
 # how to reach a client: clients field -> words for messages
 CONTACT_DETAILS = {
     "contact_person": "contact person",

@@ -32,6 +32,7 @@ from .fields import (
     CONTACT_DETAILS,
     CONTACT_KINDS,
     DEFAULT_TERM_DAYS,
+    EMAIL_PATTERN,
     FIELDS,
     KINDS,
     MAX_TERM_DAYS,
@@ -528,7 +529,7 @@ def _collect_errors(
         checks.append(
             f"SELECT _line, '{email[kind]}', {email[kind]}, 'not an e-mail address "
             f"(name@domain.nl)' FROM da_staged WHERE {email[kind]} IS NOT NULL "
-            f"AND NOT regexp_full_match({email[kind]}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')"
+            f"AND NOT regexp_full_match({email[kind]}, $email_pattern)"
         )
     if kind == "payments" and "payment_id" in mapping:
         checks.append(
@@ -546,7 +547,12 @@ def _collect_errors(
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE da_errors AS SELECT * FROM ({sql}) "
         "AS e(line, field, value, reason)",
-        {"export_date": export_date} if "$export_date" in sql else None,
+        {
+            name: value
+            for name, value in {"export_date": export_date, "email_pattern": EMAIL_PATTERN}.items()
+            if f"${name}" in sql
+        }
+        or None,
     )
 
 
