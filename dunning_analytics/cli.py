@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from .ingest.fields import EARLIEST_YEAR, FUTURE_MARGIN_DAYS, LATE_YEARS
 from .ledger import LedgerError
 
 
@@ -22,6 +23,21 @@ def _date(text: str) -> dt.date:
         return parse_date(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _whole(low: int, high: int):
+    """An argparse type: a whole number from `low` to `high`, refused in a sentence."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
+        return value
+
+    return whole
 
 
 def _buckets(text: str) -> list[int]:
@@ -130,6 +146,9 @@ def _cmd_load(args: argparse.Namespace) -> int:
         force=args.force,
         preset=args.preset,
         export_date=args.export_date,
+        accept_older=args.accept_older,
+        allow_far_dates=args.allow_far_dates,
+        future_days=args.future_days,
     )
     print(result.summary())
     if result.rejections:
@@ -557,6 +576,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sheet", help="Excel sheet name (default: the first)")
     p.add_argument("--skip-bad-rows", action="store_true", help="load good rows, record bad ones")
     p.add_argument("--force", action="store_true", help="load again even if already loaded")
+    p.add_argument(
+        "--accept-older",
+        action="store_true",
+        help="take this file's word where it shows an invoice paid less than the ledger "
+        "records (default: the recorded payment is kept and the load says so)",
+    )
+    p.add_argument(
+        "--allow-far-dates",
+        action="store_true",
+        help=f"load dates before {EARLIEST_YEAR}, more than --future-days after today, or a "
+        f"payment more than {LATE_YEARS} years after its invoice (default: refused)",
+    )
+    p.add_argument(
+        "--future-days",
+        type=_whole(0, 3660),
+        default=FUTURE_MARGIN_DAYS,
+        metavar="DAYS",
+        help=f"how far after today a date may lie (default {FUTURE_MARGIN_DAYS})",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_load)
 
@@ -730,7 +768,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--ledger", required=True, help="the ledger file")
     p.add_argument("--as-of", type=_date, help=as_of_help)
-    p.add_argument("--weeks", type=int, default=13, help="how many weeks to forecast (default 13)")
+    p.add_argument(
+        "--weeks",
+        type=_whole(1, 104),
+        default=13,
+        help="how many weeks to forecast (1-104, default 13)",
+    )
     p.add_argument(
         "--by",
         choices=["week", "invoice"],

@@ -157,17 +157,17 @@ _INDEX_ORDER = {
     "receivable_span": " ORDER BY active_until, invoice_date",
     "receivable_month_end": " ORDER BY as_of",
 }
-# What the index depends on, summed cheaply (a few column scans): row counts, amounts,
-# dates, and hashes of the ids that tie money to invoices and clients.
+# What the index depends on: row counts and the sum of a hash of every row of invoices and
+# payments (every column the index reads), so any changed value changes it, also an edit
+# that keeps the column sums (moving EUR 50 from one invoice to another).
 _FINGERPRINT_SQL = """
 SELECT concat_ws('|',
-    (SELECT concat_ws(',', count(*), sum(amount), sum(invoice_date - DATE '2000-01-01'),
-                      sum(due_date - DATE '2000-01-01'), count(*) FILTER (WHERE disputed),
-                      sum(hash(invoice_id)), sum(hash(client_id)),
-                      sum(hash(credits_invoice_id)))
+    (SELECT concat_ws(',', count(*),
+                      sum(hash(invoice_id, client_id, invoice_date, due_date, amount,
+                               disputed, credits_invoice_id)))
      FROM invoices),
-    (SELECT concat_ws(',', count(*), sum(amount), sum(paid_date - DATE '2000-01-01'),
-                      sum(hash(invoice_id)), sum(hash(client_id)))
+    (SELECT concat_ws(',', count(*),
+                      sum(hash(payment_id, client_id, invoice_id, paid_date, amount)))
      FROM payments))
 """
 
@@ -355,22 +355,37 @@ def connected(
         con.close()
 
 
-def ledger_end_date(ledger: str | Path | duckdb.DuckDBPyConnection):
+def ledger_end_date(ledger: str | Path | duckdb.DuckDBPyConnection, today=None):
     """Return the latest date in the ledger (invoice, payment or contact), or None.
 
-    In: a connection, or a path (opened read-only and closed again). Notebooks use it
-    as the default as-of date, so a demo ledger shows its own "today" and not the
-    calendar's.
+    In: a connection, or a path (opened read-only and closed again); `today` (default the
+    calendar's). Notebooks and commands use it as the default as-of date, so a demo
+    ledger shows its own "today" and not the calendar's. A date more than the loader's
+    future margin after `today` (an invoice typed as 2199, loaded with --allow-far-dates
+    or by hand) never sets it: the latest date up to that margin does.
     """
+    import datetime as dt
+
+    from .ingest.fields import FUTURE_MARGIN_DAYS
+
+    latest = (today or dt.date.today()) + dt.timedelta(days=FUTURE_MARGIN_DAYS)
     with connected(ledger) as con:
         row = con.execute(
             """
-            SELECT max(d) FROM (
-                SELECT max(invoice_date) AS d FROM invoices
-                UNION ALL SELECT max(paid_date) FROM payments
-                UNION ALL SELECT max(contact_at)::DATE FROM contacts
+            SELECT coalesce(max(kept), max(latest)) FROM (
+                SELECT max(invoice_date) FILTER (WHERE invoice_date <= $latest) AS kept,
+                       max(invoice_date) AS latest
+                FROM invoices
+                UNION ALL
+                SELECT max(paid_date) FILTER (WHERE paid_date <= $latest), max(paid_date)
+                FROM payments
+                UNION ALL
+                SELECT max(contact_at::DATE) FILTER (WHERE contact_at::DATE <= $latest),
+                       max(contact_at::DATE)
+                FROM contacts
             )
-            """
+            """,
+            {"latest": latest},
         ).fetchall()
     return row[0][0]
 

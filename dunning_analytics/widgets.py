@@ -17,8 +17,16 @@ from IPython.display import display
 
 from .aging import BUCKET_SCHEMES, aging, aging_totals, bucket_labels
 from .charts import aging_by_client_chart, money_table
-from .formatting import format_date, format_eur, money_floats, parse_date, resolve_lang
-from .ledger import ledger_end_date, open_ledger
+from .formatting import (
+    format_date,
+    format_eur,
+    money_floats,
+    parse_date,
+    plain_text,
+    resolve_lang,
+)
+from .ledger import LedgerError, ledger_end_date, open_ledger
+from .outputs import unique_path
 from .vocabulary import heading, pick, shown_frame, word
 
 _INVOICE_MONEY = ["amount", "paid_amount", "credit_applied", "outstanding"]
@@ -44,6 +52,11 @@ _UI = {
         "Wrote {n} letters (PDF and e-mail draft) and letters.csv to {folder}",
         "{n} brieven (pdf en e-mailconcept) en letters.csv geschreven naar {folder}",
     ),
+    "letters_not_written": (
+        "Not written (see letters.csv): {which}",
+        "Niet geschreven (zie letters.csv): {which}",
+    ),
+    "not_saved": ("Not written: {why}", "Niet geschreven: {why}"),
     "nothing": (
         "Nothing open on {day} for these filters.",
         "Niets open op {day} met deze filters.",
@@ -222,6 +235,7 @@ class AgingExplorer:
         t = lambda key: ui_text(key, self.lang)  # noqa: E731
         self.con = open_ledger(ledger, read_only=True)
         self.top = top
+        self.ledger = ledger
         self.export_folder = Path(export_folder)
         start = as_of or ledger_end_date(self.con) or dt.date.today()
         self.as_of = DateControl(start, self.lang)
@@ -417,12 +431,16 @@ class AgingExplorer:
 
         money = [*bucket_labels(self.buckets), "outstanding", "overdue"]
         shown, money_headings = report_frame(self.frame, money, self.lang, codes=["kind"])
+        # a file of the same name the kit did not write is kept: the next free name instead
         path = write_table(
             shown,
-            self.export_folder / f"aging-{self.as_of.value.isoformat()}.xlsx",
+            unique_path(
+                self.export_folder / f"aging-{self.as_of.value.isoformat()}.xlsx", self.ledger
+            ),
             sheet=f"aging {self.as_of.value}",
             lang=self.lang,
             money_columns=money_headings,
+            ledger=self.ledger,
         )
         note = ui_text("wrote", self.lang).format(path=path.name, n=len(self.frame))
         self.export_note.value = (
@@ -813,9 +831,12 @@ class LettersPanel:
     styles stay inside it.
     """
 
-    def __init__(self, letters, folder: str | Path = "letters", lang: str | None = None):
+    def __init__(
+        self, letters, folder: str | Path = "letters", lang: str | None = None, ledger=None
+    ):
         self.lang = resolve_lang(lang)
         self.letters = letters
+        self.ledger = ledger  # its files are never written over
         t = lambda key: ui_text(key, self.lang)  # noqa: E731
         self.picker = w.Dropdown(
             description=t("letter"),
@@ -851,10 +872,22 @@ class LettersPanel:
         """Write every letter into the folder; return the letters.csv table."""
         from .letters import write_letters
 
-        table = write_letters(self.letters, self.folder.value)
-        self.note.value = html.escape(
-            ui_text("wrote_letters", self.lang).format(n=len(table), folder=self.folder.value)
+        try:
+            table = write_letters(self.letters, self.folder.value, ledger=self.ledger)
+        except LedgerError as exc:
+            self.note.value = html.escape(ui_text("not_saved", self.lang).format(why=exc))
+            return None
+        failed = table[table["status"] != "written"]
+        note = ui_text("wrote_letters", self.lang).format(
+            n=len(table) - len(failed), folder=self.folder.value
         )
+        if len(failed):
+            which = ", ".join(
+                f"{k} {plain_text(c)}"
+                for k, c in zip(failed["kind"], failed["client_id"], strict=True)
+            )
+            note += ". " + ui_text("letters_not_written", self.lang).format(which=which)
+        self.note.value = html.escape(note)
         return table
 
     def _ipython_display_(self) -> None:

@@ -74,6 +74,11 @@ RULE_WORDS = {
 }
 _LEGAL_FORMS = {"bv", "nv", "vof", "cv", "eenmanszaak", "bvba", "holding"}
 _RUN = re.compile(r"[A-Za-z0-9]+(?:[-/._][A-Za-z0-9]+)*")
+# a period from one date to another ('2026-10-01 t/m 2026-10-31', '10/2026 - 12/2026')
+_DATE_LIKE = r"\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?"
+_PERIOD = re.compile(
+    rf"{_DATE_LIKE}\s*(?:t/m|tm|tot en met|tot|to|until|-|–)\s*{_DATE_LIKE}", re.IGNORECASE
+)
 _DIGIT_GROUPS = re.compile(r"\b\d{3,4}(?: \d{3,4}){2,}\b")
 HOME_CURRENCY = "EUR"
 _MT940_TAG = re.compile(rb"(^|[\r\n{]):(20|25|28C?|60[FM]|61|62[FM]|64|65|86):")
@@ -191,22 +196,26 @@ def normal_party_name(name: str | None) -> str:
 
 
 def reference_tokens(text: str) -> set[str]:
-    """Every run of letters and digits in `text`, and every part of a run joined by - / . _.
-
-    'Factuur INV-2026-0012.' gives FACTUUR, INV-2026-0012, INV-2026, 2026-0012, INV, 2026,
-    0012, ... so an invoice number is found however it is embedded. Groups of digits
-    written apart ('1234 5678 9012 3456', a betalingskenmerk) also give them joined.
+    """Every whole reference in `text`, upper-cased: each run of letters and digits joined
+    by - . _ or /, each part of a run between slashes (which list references: 0012/0013),
+    and each of these without leading words of letters only ('INV-2026-0012' also gives
+    2026-0012). Never a piece cut from a longer reference, so a date ('2026-10-01') does not
+    give the invoice number 2026-10; periods written from date to date ('2026-10 t/m
+    2026-12') are no reference at all. Groups of digits written apart ('1234 5678 9012
+    3456', a betalingskenmerk) also give them joined.
     """
+    text = _PERIOD.sub(" ", text)
     tokens = {re.sub(r"\D", "", m.group(0)) for m in _DIGIT_GROUPS.finditer(text)}
     for match in _RUN.finditer(text.upper()):
         run = match.group(0)
-        cuts = [0] + [m.end() for m in re.finditer(r"[-/._]", run)]
-        ends = [m.start() for m in re.finditer(r"[-/._]", run)] + [len(run)]
-        for i, start in enumerate(cuts):
-            for end in ends[i:]:
-                token = run[start:end]
+        for part in {run, *run.split("/")}:
+            segments = re.split(r"(?<=[-._])", part)  # each keeps its trailing separator
+            for start, segment in enumerate(segments):
+                token = "".join(segments[start:])
                 if len(token) >= 3:
                     tokens.add(token)
+                if not segment.rstrip("-._").isalpha():
+                    break  # only leading words of letters are dropped
     return tokens
 
 

@@ -20,6 +20,16 @@ CONTACT_KINDS = (
 CHANNELS = ("email", "phone", "letter", "post")
 DEFAULT_TERM_DAYS = 30  # art. 6:119a lid 2 BW: the B2B term when none was agreed
 MAX_TERM_DAYS = 365  # a longer payment term is a typing error, not a term
+# Dates far outside a ledger's own range are typing errors (2199 for 2019): refused, or
+# loaded with --allow-far-dates. No date before EARLIEST_YEAR; none more than
+# FUTURE_MARGIN_DAYS after the day of the load (the margin is the load's future_days);
+# no payment or promise more than LATE_YEARS after its invoice or contact.
+EARLIEST_YEAR = 1990
+FUTURE_MARGIN_DAYS = 62
+LATE_YEARS = 10
+# The largest amount one row may hold: ten million rows of it still sum inside DECIMAL(18, 2)
+# (at most 9,999,999,999,999,999.99), the type every view sums in.
+MAX_AMOUNT = 999_999_999.99
 
 # one plain e-mail address: local part and domain of ASCII letters, digits and the few signs
 # addresses use, no display name, no second address, no quotes, spaces or angle brackets

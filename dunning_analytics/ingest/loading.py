@@ -32,9 +32,13 @@ from .fields import (
     CONTACT_DETAILS,
     CONTACT_KINDS,
     DEFAULT_TERM_DAYS,
+    EARLIEST_YEAR,
     EMAIL_PATTERN,
     FIELDS,
+    FUTURE_MARGIN_DAYS,
     KINDS,
+    LATE_YEARS,
+    MAX_AMOUNT,
     MAX_TERM_DAYS,
     normal_name,
 )
@@ -84,6 +88,9 @@ class LoadResult:
     paid_before_invoice: int = 0  # payments of this load dated before their invoice
     overpaid: int = 0  # invoices this load touched that are paid more than their amount
     prepaid: list = field(default_factory=list)  # e-invoices: (invoice, amount paid before)
+    kept_newer: int = 0  # invoices the ledger records as paid more than this (older) file
+    accept_older: bool = False  # ... and they took this file's word
+    far_dates: list = field(default_factory=list)  # far dates loaded as asked (Rejection)
 
     def summary(self) -> str:
         """One paragraph for a person: the counts, and what was derived."""
@@ -137,6 +144,23 @@ class LoadResult:
                 f" Prepaid amounts stated on {len(self.prepaid)} e-invoices (EUR {total:.2f} in "
                 "all) are not owed: each invoice's amount is its payable amount, what was left "
                 "to pay."
+            )
+        if self.kept_newer and not self.accept_older:
+            text += (
+                f" {self.kept_newer} invoices are recorded in the ledger as paid more than this "
+                "file says (it looks older than what was loaded before): their recorded "
+                "payments were kept. Load with --accept-older to take this file's word."
+            )
+        elif self.kept_newer:
+            text += (
+                f" {self.kept_newer} recorded payments were replaced by this file's, which shows "
+                "less paid (--accept-older)."
+            )
+        if self.far_dates:
+            shown = "; ".join(str(r) for r in self.far_dates[:5])
+            text += (
+                f" Loaded with --allow-far-dates: {len(self.far_dates)} dates far outside the "
+                f"ledger's range ({shown}{'; ...' if len(self.far_dates) > 5 else ''})."
             )
         if self.limits:
             source = f"this {self.preset} export" if self.preset else "this file"
@@ -415,16 +439,79 @@ def _stage(
     return decimal
 
 
+def _far_dates(today: dt.date | None, margin_days: int, allowed: bool) -> dict:
+    """The far-date settings of one load: the last date a file may hold (`today` plus the
+    margin), the margin, and whether far dates are loaded (with a warning) or refused."""
+    if not isinstance(margin_days, int) or margin_days < 0:
+        raise LoadError(
+            f"the future margin must be a whole number of days >= 0, not {margin_days!r}"
+        )
+    today = today or dt.date.today()
+    latest = today + dt.timedelta(days=margin_days)
+    return {"latest": latest, "margin": margin_days, "allowed": allowed}
+
+
+def _far_date_checks(kind: str) -> list[str]:
+    """Checks (line, field, value, reason) for dates far outside any ledger's range: before
+    EARLIEST_YEAR, more than the margin after the day of the load ($latest), a payment or
+    promise more than LATE_YEARS after its invoice or contact."""
+    checks = []
+    for name, (ftype, _, words) in FIELDS[kind].items():
+        if ftype not in ("date", "timestamp"):
+            continue
+        checks.append(
+            f"SELECT _line, '{name}', \"{name}__raw\", '{words} ' || strftime(\"{name}\", "
+            f"'%d-%m-%Y') || CASE WHEN \"{name}\" < DATE '{EARLIEST_YEAR}-01-01' THEN ' is "
+            f"before {EARLIEST_YEAR}' ELSE ' is more than ' || $margin || ' days after today' "
+            "END || ': a typing error? (load it anyway with --allow-far-dates)' FROM da_staged "
+            f'WHERE "{name}" < DATE \'{EARLIEST_YEAR}-01-01\' OR "{name}"::DATE > $latest'
+        )
+    late = f"INTERVAL {LATE_YEARS} YEAR"
+    pairs = {
+        "history": [("paid_date", "s.invoice_date", "da_staged AS s", "its invoice date")],
+        "payments": [
+            (
+                "paid_date",
+                "i.invoice_date",
+                "da_staged AS s JOIN invoices AS i USING (invoice_id)",
+                "the date of its invoice",
+            )  # fmt: skip
+        ],
+        "contacts": [("promised_date", "s.contact_at::DATE", "da_staged AS s", "the contact on")],
+    }
+    for name, start, source, words in pairs.get(kind, []):
+        checks.append(
+            f"SELECT _line, '{name}', s.\"{name}__raw\", 'more than {LATE_YEARS} years after "
+            f"{words} ' || strftime({start}, '%d-%m-%Y') || ': a typing error? (load it anyway "
+            f'with --allow-far-dates)\' FROM {source} WHERE s."{name}" > {start} + {late}'
+        )
+    return checks
+
+
 def _collect_errors(
     con: duckdb.DuckDBPyConnection,
     kind: str,
     mapping: dict[str, str],
     reasons: dict[str, str],
     export_date: dt.date | None = None,
+    far_dates: dict | None = None,
 ) -> None:
-    """Fill temp table da_errors(line, field, value, reason) with every refused value."""
+    """Fill temp table da_errors(line, field, value, reason) with every refused value.
+
+    `far_dates` holds `latest` (the last date a file may hold) and `margin` (days after
+    today), and `allowed`: then dates far outside the range go to da_far_dates (loaded,
+    and the load says so) instead of da_errors.
+    """
     fields = FIELDS[kind]
-    checks = []
+    far_dates = far_dates or _far_dates(None, FUTURE_MARGIN_DAYS, False)
+    far = _far_date_checks(kind)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE da_far_dates AS SELECT * FROM ("
+        + " UNION ALL ".join(far)
+        + ") AS e(line, field, value, reason)",
+        {"latest": far_dates["latest"], "margin": far_dates["margin"]},
+    )
+    checks = [] if far_dates["allowed"] else ["SELECT * FROM da_far_dates"]
     for name, (_, required, words) in fields.items():
         if required:
             checks.append(
@@ -434,6 +521,11 @@ def _collect_errors(
         reason = f"'{reasons[name]}'"
         if fields[name][0] == "money":
             reason = f'coalesce(da_money_problem("{name}__raw"), {reason})'
+            checks.append(
+                f"SELECT _line, '{name}', \"{name}__raw\", 'more than {MAX_AMOUNT:,.2f}: the "
+                f'largest amount the ledger takes\' FROM da_staged WHERE abs("{name}") > '
+                f"{MAX_AMOUNT}"
+            )
         checks.append(
             f"SELECT _line, '{name}', \"{name}__raw\", {reason} FROM da_staged "
             f'WHERE "{name}__raw" IS NOT NULL AND "{name}" IS NULL'
@@ -561,11 +653,19 @@ _PAID_UNKNOWN_DATE = "paid_date IS NULL AND open_amount = 0 AND amount <> 0"
 
 
 def _write_invoices(
-    con, kind: str, mapping: dict[str, str], load_id: int, export_date: dt.date | None = None
+    con,
+    kind: str,
+    mapping: dict[str, str],
+    load_id: int,
+    export_date: dt.date | None = None,
+    accept_older: bool = False,
 ) -> dict[str, int]:
     """Upsert clients, invoices (and for a history its paid-date payments).
 
-    Returns counts: loaded, updated, unchanged, and due dates derived by source.
+    A history row that shows its invoice paid less than the ledger's recorded payment
+    (an older export loaded after a newer one) keeps the recorded payment, unless
+    `accept_older`. Returns counts: loaded, updated, unchanged, kept_newer (such rows),
+    and due dates derived by source.
     """
     has = set(mapping)
     _write_clients_from_invoices(con, has, load_id)
@@ -607,6 +707,22 @@ def _write_invoices(
         if kind == "history"
         else " FROM da_staged"
     )
+    # a history row that shows less paid than recorded: an older file; unless accept_older,
+    # the recorded payment stays
+    older = "p.payment_id IS NOT NULL AND abs(coalesce(s.new_paid_amount, 0)) < abs(p.amount)"
+    compared = (
+        f"""
+        SELECT s.* REPLACE (
+                CASE WHEN {older} AND NOT $accept_older THEN p.paid_date
+                     ELSE s.new_paid_date END AS new_paid_date,
+                CASE WHEN {older} AND NOT $accept_older THEN p.amount
+                     ELSE s.new_paid_amount END AS new_paid_amount),
+            {older} AS older
+        FROM good AS s LEFT JOIN payments AS p ON p.payment_id = 'paid:' || s.invoice_id
+        """
+        if kind == "history"
+        else "SELECT *, false AS older FROM good"
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE da_incoming AS
@@ -616,6 +732,7 @@ def _write_invoices(
             WHERE _line NOT IN (SELECT line FROM da_errors)
             QUALIFY row_number() OVER (PARTITION BY invoice_id ORDER BY _line) = 1
         ),
+        compared AS ({compared}),
         final AS (
             SELECT
                 s.invoice_id,
@@ -640,6 +757,7 @@ def _write_invoices(
                     AS payment_reference,
                 {paid},
                 e.invoice_id IS NOT NULL AS existed,
+                s.older,
                 e.invoice_id IS NOT NULL AND (
                     row(e.client_id, e.invoice_date, e.due_date, e.amount, e.credits_invoice_id,
                         e.currency, e.disputed, e.payment_reference)
@@ -655,14 +773,14 @@ def _write_invoices(
             else ""
         }
                 ) AS changed
-            FROM good AS s
+            FROM compared AS s
             LEFT JOIN invoices AS e USING (invoice_id)
             LEFT JOIN clients AS c ON c.client_id = s.client_id
             LEFT JOIN payments AS p ON p.payment_id = 'paid:' || s.invoice_id
         )
         SELECT * FROM final
         """,
-        {"export_date": export_date} if kind == "history" else None,
+        {"export_date": export_date, "accept_older": accept_older} if kind == "history" else None,
     )
     # An existing invoice keeps the due date an earlier file gave when the newer one
     # has none; a derived one follows the client's term as it is now.
@@ -676,7 +794,7 @@ def _write_invoices(
     )
     counts = dict(
         zip(
-            ("loaded", "updated", "unchanged", "client_term", "default_30_days"),
+            ("loaded", "updated", "unchanged", "client_term", "default_30_days", "kept_newer"),
             con.execute(
                 """
                 SELECT
@@ -684,7 +802,8 @@ def _write_invoices(
                     count(*) FILTER (WHERE changed),
                     count(*) FILTER (WHERE existed AND NOT changed),
                     count(*) FILTER (WHERE NOT existed AND due_date_source = 'client_term'),
-                    count(*) FILTER (WHERE NOT existed AND due_date_source = 'default_30_days')
+                    count(*) FILTER (WHERE NOT existed AND due_date_source = 'default_30_days'),
+                    count(*) FILTER (WHERE older)
                 FROM da_incoming
                 """
             ).fetchall()[0],
@@ -939,6 +1058,10 @@ def load(
     preset=None,
     export_date: dt.date | None = None,
     source_name: str | None = None,
+    accept_older: bool = False,
+    allow_far_dates: bool = False,
+    future_days: int = FUTURE_MARGIN_DAYS,
+    today: dt.date | None = None,
 ) -> LoadResult:
     """Load `source` into `ledger` as one transaction.
 
@@ -956,7 +1079,15 @@ def load(
     an open-items list was exported: the paid part of a partly paid
     invoice is recorded as paid on it (required when there are such rows).
     `source_name` names a DataFrame source in messages and in `loads`.
+
+    Nothing recorded is silently undone: a history row that shows an invoice paid less
+    (or not at all) than the ledger records keeps the ledger's payment and is counted in
+    `kept_newer` (the file is older than what was loaded before), unless `accept_older`.
+    Dates before 1990, more than `future_days` after `today` (default: the calendar's),
+    or a payment or promise decades after its invoice or contact are refused, or with
+    `allow_far_dates` loaded and counted in `far_dates`.
     """
+    far_dates = _far_dates(today, future_days, allow_far_dates)
     limits: list[str] = []
     if preset is not None:
         if not isinstance(preset, Preset):
@@ -1009,6 +1140,8 @@ def load(
             force,
             export_date,
             file_name,
+            far_dates=far_dates,
+            accept_older=accept_older,
         )
     except BaseException:
         # a first load that fails leaves no empty ledger file behind
@@ -1030,6 +1163,9 @@ def _load_into(
     force,
     export_date,
     file_name,
+    *,
+    far_dates: dict,
+    accept_older: bool,
 ) -> LoadResult:
     """Stage, check and write one read source into the ledger (all or nothing)."""
     with connected(ledger, read_only=False) as con:
@@ -1049,8 +1185,10 @@ def _load_into(
             }
             if kind == "history" and "open_amount" in mapping:
                 _check_export_date(con, export_date, file_name)
-            _collect_errors(con, kind, mapping, reasons, export_date)
+            _collect_errors(con, kind, mapping, reasons, export_date, far_dates)
             result.rejections = _rejections(con, raw, mapping, file_name)
+            if far_dates["allowed"]:
+                result.far_dates = _rejections(con, raw, mapping, file_name, "da_far_dates")
             bad_lines = {line for (line,) in con.execute("SELECT line FROM da_errors").fetchall()}
             result.rows_rejected = len(bad_lines | {problem[0] for problem in raw.problems})
             if result.rejections and not skip_bad_rows:
@@ -1073,7 +1211,9 @@ def _load_into(
                             FROM da_staged WHERE _line NOT IN (SELECT line FROM da_errors)
                             """
                         ).fetchall()[0]
-                    counts = _write_invoices(con, kind, mapping, load_id, export_date)
+                    counts = _write_invoices(con, kind, mapping, load_id, export_date, accept_older)
+                    result.kept_newer = counts.pop("kept_newer")
+                    result.accept_older = accept_older
                     result.due_dates_derived = {
                         "client_term": counts.pop("client_term"),
                         "default_30_days": counts.pop("default_30_days"),
@@ -1181,17 +1321,23 @@ def _check_export_date(con, export_date: dt.date | None, file_name: str) -> None
         )
 
 
-def _rejections(con, raw: RawTable, mapping: dict[str, str], file_name: str) -> list[Rejection]:
+def _rejections(
+    con, raw: RawTable, mapping: dict[str, str], file_name: str, table: str = "da_errors"
+) -> list[Rejection]:
+    """The refusals in `table` (da_errors; with the reader's own problems) or the far
+    dates loaded as asked (da_far_dates), each with file, line, column, value and reason."""
     rows = con.execute(
-        "SELECT DISTINCT line, field, value, reason FROM da_errors ORDER BY line, field"
+        f"SELECT DISTINCT line, field, value, reason FROM {table} ORDER BY line, field"
     ).fetchall()
     found = [
         Rejection(file_name, int(line), mapping.get(fld, fld), value, reason)
         for line, fld, value, reason in rows
     ]
-    found += [
-        Rejection(file_name, line, col, value, reason) for line, col, value, reason in raw.problems
-    ]
+    if table == "da_errors":
+        found += [
+            Rejection(file_name, line, col, value, reason)
+            for line, col, value, reason in raw.problems
+        ]
     if raw.origins:  # documents (e-invoices): name the document's file, line and element
         found = [_in_document(r, raw.origins[r.line]) for r in found]
         return sorted(found, key=lambda r: (r.file, r.line, r.column or ""))
