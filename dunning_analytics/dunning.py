@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,7 @@ import pandas as pd
 
 from .formatting import format_date, format_eur, resolve_lang
 from .ledger import connected, query_frame
-from .settings_file import read_toml
+from .settings_file import Setting, SettingsError, read_checked
 from .vocabulary import pick, word
 
 DEFAULT_LADDER = Path(__file__).resolve().parent.parent / "data" / "dunning.toml"
@@ -63,9 +64,42 @@ ACTION_TEXT = {
 }
 
 
+# what every ladder value must be (settings_file.check_settings)
+LADDER_SETTINGS = {
+    "collection_min_principal": Setting("number", 0, 1e9, words="an amount in euros, 0 or more"),
+    "steps[].kind": Setting("choice", choices=(*OWN_CONTACTS, "collection")),
+    "steps[].anchor": Setting("choice", choices=("due", "previous")),
+    "steps[].days": Setting("int", -365, 365, words="a whole number of days from -365 to 365"),
+    "steps[].channel": Setting("text"),
+    "steps[].clients": Setting("choice", choices=("all", "business", "consumer")),
+    "steps[].risky_only": Setting("bool"),
+    "calls.golden_hours": Setting("texts", words='a list of times, e.g. ["09:30-11:30"]'),
+    "calls.minutes_per_call": Setting("int", 5, 240, words="whole minutes from 5 to 240"),
+    "calls.first_days": Setting("texts", words='a list of weekdays, e.g. ["Monday"]'),
+}
+
+
 def load_ladder(path: str | Path | None = None) -> dict:
-    """Read the dunning ladder and call settings (TOML); see data/dunning.toml."""
-    return read_toml(path or DEFAULT_LADDER, "ladder file")
+    """Read the dunning ladder and call settings (TOML; see data/dunning.toml), every value
+    checked (LADDER_SETTINGS, the golden hours as hh:mm-hh:mm, the first days as weekdays,
+    at least one step). Raises SettingsError naming the file and line."""
+    path = path or DEFAULT_LADDER
+    ladder = read_checked(path, "ladder file", LADDER_SETTINGS)
+    calls = ladder.get("calls", {})
+    bad_hours = [
+        h for h in calls.get("golden_hours", []) if not re.fullmatch(r"\d\d:\d\d-\d\d:\d\d", h)
+    ]
+    bad_days = [d for d in calls.get("first_days", []) if d not in WEEKDAYS]
+    if bad_hours or bad_days or not ladder.get("steps"):
+        raise SettingsError(
+            f"{path}: "
+            + "; ".join(
+                [f"golden hour {h!r} must read like 09:30-11:30" for h in bad_hours]
+                + [f"first day {d!r} must be one of {', '.join(WEEKDAYS)}" for d in bad_days]
+                + (["the ladder needs at least one [[steps]]"] if not ladder.get("steps") else [])
+            )
+        )
+    return ladder
 
 
 def _open_invoices(con, as_of: dt.date) -> pd.DataFrame:
@@ -388,14 +422,24 @@ class PlannedCall:
         def eur(value) -> str:
             return format_eur(value, self.lang)
 
-        term = self.payment_term_days or 30
+        term = self.payment_term_days
+        if term is None or term != term:  # missing (None, or NaN from a frame): unknown
+            term_text = say(
+                "payment term unknown (30 days when none was agreed)",
+                "betalingstermijn onbekend (30 dagen als er niets is afgesproken)",
+            )
+        else:
+            term_text = say(
+                f"agreed payment term {int(term)} days",
+                f"afgesproken betalingstermijn {int(term)} dagen",
+            )
         lines = [
             say(f"Call {self.name} ({self.client_id})", f"Bellen: {self.name} ({self.client_id})"),
             say(
                 f"Open {eur(self.total_open)}, of which overdue {eur(self.total_overdue)}; "
-                f"agreed payment term {term} days.",
+                f"{term_text}.",
                 f"Open {eur(self.total_open)}, waarvan vervallen {eur(self.total_overdue)}; "
-                f"afgesproken betalingstermijn {term} dagen.",
+                f"{term_text}.",
             ),
         ]
         reach = [x for x in (self.contact_person, self.phone, self.email) if x]

@@ -31,7 +31,7 @@ import pandas as pd
 from .formatting import format_date, format_eur, plain_text, resolve_lang
 from .ingest.fields import is_email_address
 from .ledger import LedgerError, connected, query_frame
-from .settings_file import read_toml
+from .settings_file import Setting, read_checked
 from .vocabulary import pick
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,13 @@ CSV_COLUMNS = (
     "status",  # written, or why the letter was not written
 )
 SENDER_FIELDS = ("name", "contact_person", "address", "postcode", "city", "email", "iban")
+# what every sender value must be (settings_file.check_settings); the VAT rate on the costs
+# is a fraction, so 21 (a percentage) would claim 21 times the costs
+SENDER_SETTINGS = {
+    **dict.fromkeys((*SENDER_FIELDS, "phone", "kvk", "vat"), Setting("text")),
+    "email": Setting("email"),
+    "vat_rate_on_costs": Setting("number", 0, 1, words="a fraction from 0 to 1: 0.21 for 21 %"),
+}
 
 # the fixed words of the layout: key -> (English, Dutch)
 _WORDS = {
@@ -116,7 +123,7 @@ class Letter:
 def load_sender(path: str | Path | None = None) -> dict:
     """Read the sender's details (TOML; see data/sender.toml). Raises LedgerError naming
     the missing fields."""
-    sender = read_toml(path or DEFAULT_SENDER, "sender file")
+    sender = read_checked(path or DEFAULT_SENDER, "sender file", SENDER_SETTINGS)
     missing = [name for name in SENDER_FIELDS if not sender.get(name)]
     if missing:
         raise LedgerError(f"{path or DEFAULT_SENDER}: missing {', '.join(missing)}")

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .formatting import format_date, format_eur, money_floats, resolve_lang
 from .ledger import connected, query_frame
-from .settings_file import SettingsError, read_toml
+from .settings_file import Setting, SettingsError, check_settings, read_toml
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "data" / "policy.toml"
 LEVELS = ("none", "watch", "deposit", "staged", "prepay", "stop")
@@ -62,13 +62,44 @@ def load_policy(path: str | Path | None = None) -> dict:
     ``policy["rules"]["overdue_now"]["min_days_overdue"] = 30``.
     Raises ValueError for an unknown rule or level.
     """
-    policy = read_toml(path or DEFAULT_POLICY, "policy file")
-    check_policy(policy)
+    path = Path(path or DEFAULT_POLICY)
+    policy = read_toml(path, "policy file")
+    check_policy(policy, path, path.read_text(encoding="utf-8"))
     return policy
 
 
-def check_policy(policy: dict) -> None:
-    """Raise ValueError when the policy names an unknown rule or level."""
+def _share(words: str) -> Setting:
+    return Setting("number", 0, 1, words=f"a fraction from 0 to 1 ({words})")
+
+
+def _count(low: int, high: int, what: str) -> Setting:
+    return Setting("int", low, high, words=f"a whole number of {what} from {low} to {high}")
+
+
+# what every policy value must be (settings_file.check_settings)
+POLICY_SETTINGS = {
+    "terms.deposit_percent": Setting("number", 0, 100, words="a percentage from 0 to 100"),
+    "terms.staged_parts": _count(1, 12, "parts"),
+    "rules.*.enabled": Setting("bool"),
+    "rules.*.level": Setting("choice", choices=LEVELS),
+    "rules.*.min_settled_invoices": _count(0, 1000, "invoices"),
+    "rules.*.new_days": _count(0, 3650, "days"),
+    "rules.*.last_invoices": _count(1, 1000, "invoices"),
+    "rules.*.min_late_share": _share("0.5 for half"),
+    "rules.*.min_avg_days_late": Setting("number", 0, 3650, words="days from 0 to 3650"),
+    "rules.*.min_change_days": Setting("number", 0, 3650, words="days from 0 to 3650"),
+    "rules.*.min_days_overdue": _count(0, 3650, "days"),
+    "rules.*.months": _count(1, 240, "months"),
+    "rules.*.min_broken": _count(1, 1000, "promises"),
+    "rules.*.min_revenue_share": _share("0.25 for a quarter"),
+}
+
+
+def check_policy(policy: dict, path=None, text: str = "") -> None:
+    """Raise SettingsError (a ValueError) when the policy names an unknown rule or level,
+    or a value does not fit its meaning (POLICY_SETTINGS; with the file's `path` and
+    `text`, the message names the line)."""
+    check_settings(policy, POLICY_SETTINGS, path, text)
     for name, rule in policy.get("rules", {}).items():
         if name not in RULES:
             raise SettingsError(f"unknown rule {name!r} in the policy; rules: {', '.join(RULES)}")

@@ -1,9 +1,13 @@
-"""Read the user's settings files (policy, ladder, mapping, preset: TOML) with
-messages a person can act on instead of parser tracebacks."""
+"""Read the user's settings files (policy, ladder, sender, mapping, preset: TOML) with
+messages a person can act on instead of parser tracebacks, and check every value against
+what it means (`Setting`: type and range) with the file, line and allowed range."""
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from .ledger import LedgerError
@@ -35,3 +39,104 @@ def read_toml(path: str | Path, what: str) -> dict:
             f"{path}: the {what} is not valid TOML: {exc}. Fix that line (text values in "
             'double quotes, e.g. amount = "Bedrag")'
         ) from None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What one settings value must be: its type (bool, int, number, text, choice, email,
+    texts: a list of texts), its range (low..high, inclusive) or choices, and how a person
+    says it ("a percentage from 0 to 100")."""
+
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    words: str = ""
+
+    def problem(self, value) -> str | None:
+        """Return what is wrong with `value` in words, or None when it fits."""
+        if self.kind == "bool":
+            return None if isinstance(value, bool) else "true or false (no quotes)"
+        if self.kind in ("int", "number"):
+            whole = self.kind == "int"
+            numeric = isinstance(value, int | float) and not isinstance(value, bool)
+            if not numeric or (whole and not float(value).is_integer()) or value != value:
+                return self.words or ("a whole number" if whole else "a number")
+            if (self.low is not None and value < self.low) or (
+                self.high is not None and value > self.high
+            ):
+                return self.words or f"a number from {self.low} to {self.high}"
+            return None
+        if self.kind == "choice":
+            return None if value in self.choices else "one of " + ", ".join(map(str, self.choices))
+        if self.kind == "texts":
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            return None if ok else self.words or 'a list of texts, e.g. ["a", "b"]'
+        if self.kind == "email":
+            from .ingest.fields import is_email_address
+
+            return None if is_email_address(value) else "one e-mail address (name@domain.nl)"
+        return None if isinstance(value, str) else self.words or 'a text in double quotes ("...")'
+
+
+def _flatten(data: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
+    """Yield (dotted key, value) for every value in `data`; arrays of tables as key[i]."""
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{name}.")
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for i, item in enumerate(value):
+                yield from _flatten(item, f"{name}[{i}].")
+        else:
+            yield name, value
+
+
+def _line_of(text: str, dotted: str) -> int | None:
+    """The line of `text` (TOML) that sets the dotted key, or None."""
+    table, _, key = dotted.rpartition(".")
+    current, counts = "", {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.fullmatch(
+            r"\[\[\s*([^\]]+?)\s*\]\]|\[\s*([^\]]+?)\s*\]", stripped.split("#")[0].strip()
+        )
+        if header:
+            array, plain = header.groups()
+            if array:
+                counts[array] = counts.get(array, -1) + 1
+                current = f"{array}[{counts[array]}]"
+            else:
+                current = plain
+            continue
+        if current == table and re.match(rf'\s*"?{re.escape(key)}"?\s*=', line):
+            return number
+    return None
+
+
+def check_settings(data: dict, schema: dict[str, Setting], path=None, text: str = "") -> None:
+    """Raise SettingsError naming the file, the line, the key, its value and what it must
+    be for every value in `data` whose key matches a pattern of `schema` (dotted keys, `*`
+    for any name, `[]` for any item of an array of tables) and does not fit."""
+    import fnmatch
+
+    problems = []
+    for dotted, value in _flatten(data):
+        generic = re.sub(r"\[\d+\]", "[]", dotted)
+        for pattern, setting in schema.items():
+            if fnmatch.fnmatchcase(generic, pattern.replace("[]", "[[]]")):
+                problem = setting.problem(value)
+                if problem:
+                    line = _line_of(text, dotted) if text else None
+                    where = f"{path}, line {line}" if line else str(path or "settings")
+                    problems.append(f"{where}: {dotted} = {value!r} must be {problem}")
+                break
+    if problems:
+        raise SettingsError("; ".join(problems))
+
+
+def read_checked(path: str | Path, what: str, schema: dict[str, Setting]) -> dict:
+    """read_toml, then check_settings against `schema` (file and line in the message)."""
+    data = read_toml(path, what)
+    check_settings(data, schema, path, Path(path).read_text(encoding="utf-8"))
+    return data

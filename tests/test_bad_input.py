@@ -174,7 +174,7 @@ def test_settings_files_with_errors_are_named_with_their_line(capsys, tmp_path, 
     level = tmp_path / "level.toml"
     level.write_text('[rules.overdue_now]\nlevel = "shout"\n')
     err = refused(capsys, "risk", "--ledger", demo_ledger, *as_of, "--policy", level)
-    assert "level 'shout' must be one of" in err
+    assert "level.toml, line 2: rules.overdue_now.level = 'shout' must be one of" in err
     err = refused(capsys, "risk", "--ledger", demo_ledger, *as_of, "--policy", tmp_path / "x")
     assert "no such policy file" in err
 

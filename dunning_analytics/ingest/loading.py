@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from ..ledger import connected, refresh_index, transaction
-from ..settings_file import read_toml
+from ..settings_file import Setting, read_checked
 from .errors import LoadError, Rejection
 from .fields import (
     CHANNELS,
@@ -171,9 +171,12 @@ class LoadResult:
 # --------------------------------------------------------------------------- mapping
 
 
+_COLUMN_NAME = 'a column name in double quotes (amount = "Bedrag")'
+
+
 def read_mapping_file(path: str | Path) -> dict[str, str]:
     """Read a mapping file: TOML with `field = "SourceColumn"` lines (optionally under [map])."""
-    data = read_toml(path, "mapping file")
+    data = read_checked(path, "mapping file", {"*": Setting("text", words=_COLUMN_NAME)})
     data = data.get("map", data)
     return {str(k): str(v) for k, v in data.items()}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..settings_file import read_toml
+from ..settings_file import Setting, read_checked
 from .errors import LoadError
 from .fields import FIELDS, normal_name
 
@@ -39,6 +39,16 @@ def available_presets() -> dict[str, Path]:
     return {p.stem: p for p in sorted(PRESET_DIR.glob("*.toml"))}
 
 
+_TEXT = Setting("text")
+# what every preset value must be (settings_file.check_settings)
+PRESET_SETTINGS = {
+    **dict.fromkeys(("name", "file", "kind", "date_format"), _TEXT),
+    "columns.*": Setting("text", words='a column name in double quotes (amount = "Bedrag")'),
+    "optional.*": Setting("text", words='a column name in double quotes (amount = "Bedrag")'),
+    "limits.text": Setting("texts"),
+}
+
+
 def load_preset(name: str | Path) -> Preset:
     """Read a shipped preset by key (or name, any case) or a preset TOML file by path."""
     shipped = available_presets()
@@ -52,7 +62,7 @@ def load_preset(name: str | Path) -> Preset:
                 f"Unknown preset {name!r}. Presets: {', '.join(shipped)} "
                 "(or the path of a preset .toml file)."
             )
-    data = read_toml(path, "preset file")
+    data = read_checked(path, "preset file", PRESET_SETTINGS)
     kind = data.get("kind", "history")
     if kind not in FIELDS:
         raise LoadError(f"{path}: kind must be one of {', '.join(FIELDS)}, not {kind!r}")
