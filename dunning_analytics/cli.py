@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import os
+import re
 import sys
 from pathlib import Path
 
+from .formatting import plain_frame, plain_text
 from .ingest.fields import EARLIEST_YEAR, FUTURE_MARGIN_DAYS, LATE_YEARS
-from .ledger import LedgerError
+from .ledger import LedgerError, damaged
 
 
 def _date(text: str) -> dt.date:
@@ -182,7 +185,7 @@ def _cmd_share(args: argparse.Namespace) -> int:
     from .privacy import alias_table, key_path, pseudonymised_copy
 
     if args.aliases:
-        print(alias_table(args.ledger).to_string(index=False))
+        print(plain_frame(alias_table(args.ledger)).to_string(index=False))
         return 0
     if not args.out:
         raise LedgerError("share needs --out FILE for the copy (or --aliases)")
@@ -264,7 +267,7 @@ def _cmd_aging(args: argparse.Namespace) -> int:
     shown = frame.copy()
     for column in money:
         shown[column] = [format_eur(v, lang) for v in shown[column]]
-    print(shown_frame(shown, lang, ["kind", "bucket"]).to_string(index=False))
+    print(plain_frame(shown_frame(shown, lang, ["kind", "bucket"])).to_string(index=False))
     if args.by == "client":
         totals = aging_totals(frame)
         parts = ", ".join(
@@ -298,9 +301,9 @@ def _cmd_risk(args: argparse.Namespace) -> int:
         return 0
     print(f"Prepayment flags as of {as_of}: {len(flags)} clients")
     for row in shown.itertuples(index=False):
-        print(f"{row.client_id}  {row.name}  [{row.recommendation}]")
+        print(f"{plain_text(row.client_id)}  {plain_text(row.name)}  [{row.recommendation}]")
         for reason in row.reason_text.split("; ") if row.reason_text else []:
-            print(f"    - {reason}")
+            print(f"    - {plain_text(reason)}")
     return 0
 
 
@@ -317,10 +320,11 @@ def _cmd_calls(args: argparse.Namespace) -> int:
         planned, unplanned = call_plan(con, as_of, lang=lang)
     table = call_table(planned + unplanned)
     for call in planned:
-        print(f"{format_start(call.start, lang)}  {call.name} ({call.client_id}): {call.goal}")
+        who = f"{plain_text(call.name)} ({plain_text(call.client_id)})"
+        print(f"{format_start(call.start, lang)}  {who}: {call.goal}")
     not_planned = pick(("not planned this week", "deze week niet ingepland"), lang)
     for call in unplanned:
-        print(f"{not_planned}: {call.name} ({call.client_id})")
+        print(f"{not_planned}: {plain_text(call.name)} ({plain_text(call.client_id)})")
     _table_out(table, args, sheet="calls", money=["open", "overdue"])
     if args.ics:
         print(f"Wrote {write_ics(planned, args.ics, ledger=args.ledger, force=args.force)}")
@@ -328,7 +332,6 @@ def _cmd_calls(args: argparse.Namespace) -> int:
 
 
 def _cmd_letters(args: argparse.Namespace) -> int:
-    from .formatting import plain_text
     from .ledger import connected
     from .letters import letters_due, load_sender, mark_sent, write_letters
 
@@ -381,7 +384,8 @@ def _cmd_contact(args: argparse.Namespace) -> int:
         note=args.note,
     )
     when = f"{at:%d-%m-%Y %H:%M}"
-    print(f"Recorded: {args.kind} with {args.client} on {when} (load {result.load_id})")
+    who = plain_text(args.client)
+    print(f"Recorded: {args.kind} with {who} on {when} (load {result.load_id})")
     return 0
 
 
@@ -474,7 +478,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             lang,
         )
         print(f"{title} {format_date(as_of, lang)}")
-        print(shown_frame(shown, lang).to_string(index=False))
+        print(plain_frame(shown_frame(shown, lang)).to_string(index=False))
     else:
         raise LedgerError(f"--out {out}: cannot write a .{fmt} file; use .csv or .xlsx")
     open_total = invoices["outstanding"].sum() if len(invoices) else 0
@@ -823,11 +827,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _InertStream:
+    """A text stream that drops the control characters a terminal would act on (escape
+    sequences, bell, backspace, C1, bidi overrides) from everything written to it; line
+    breaks and tabs stay (the values that carry them are made plain_text where printed)."""
+
+    _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(self._CONTROL.sub("", text))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code (1 with a clear message on a ledger error)."""
+    """Run the command line; return the exit code (1 with a clear message on a ledger error,
+    130 after Ctrl-C). Nothing from a ledger or a file reaches the terminal as a control
+    sequence (_InertStream)."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _InertStream(out), _InertStream(err)
+    try:
+        return _run(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        print(
+            "\nStopped (Ctrl-C). A load, a bank statement or a recorded contact is one "
+            "transaction: what was not finished was not written, the ledger is as it was "
+            "before it. Output files are written whole or not at all.",
+            file=sys.stderr,
+        )
+        return 130
     except LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -835,10 +875,20 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except OSError as exc:  # a file or folder the system refused
-        where = exc.filename or ""
-        print(f"error: {where}: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        full = exc.errno == errno.ENOSPC
+        print(
+            f"error: {where}{'the disk is full' if full else exc.strerror or exc}; nothing "
+            "half-written was left and the ledger is as it was"
+            + (": free some space and run it again" if full else ""),
+            file=sys.stderr,
+        )
         return 1
     except Exception as exc:  # a problem without a message of its own: one line, no traceback
+        damage = damaged(getattr(args, "ledger", ""), exc)
+        if damage is not None:
+            print(f"error: {damage}", file=sys.stderr)
+            return 1
         if os.environ.get("DUNNING_DEBUG"):
             raise
         print(

@@ -333,8 +333,12 @@ def week_actions(work: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     monday = as_of - dt.timedelta(days=as_of.weekday())
     actionable = [k for k in ACTION_TEXT if k != "with_agency"]
     due = work[work["action_date"].notna() & work["next_action"].isin(actionable)]
-    due = due[due["action_date"].map(lambda d: d is not None and d <= week_end)]
-    due = due.assign(backlog=due["action_date"].map(lambda d: d < monday).astype(bool))
+    # boolean masks built as such: an empty object Series would select columns instead
+    in_week = [d is not None and d <= week_end for d in due["action_date"]]
+    due = due[pd.Series(in_week, index=due.index, dtype=bool)]
+    due = due.assign(
+        backlog=pd.Series([d < monday for d in due["action_date"]], dtype=bool, index=due.index)
+    )
     return due.sort_values(["action_date", "outstanding"], ascending=[True, False])
 
 

@@ -283,8 +283,8 @@ def weekly_forecast(
     )
     totals = parts.groupby("week")[["expected_amount", "variance"]].sum()
     totals = totals.reindex([*starts, dt.date.max], fill_value=0.0)
-    expected = totals["expected_amount"].to_numpy()[:-1]
-    spread = Z80 * np.sqrt(totals["variance"].to_numpy()[:-1])
+    expected = totals["expected_amount"].to_numpy(dtype=float)[:-1]  # floats also when empty
+    spread = Z80 * np.sqrt(totals["variance"].to_numpy(dtype=float)[:-1])
     frame = pd.DataFrame(
         {
             "week_start": starts,

@@ -26,6 +26,13 @@ _LOCALES = {"en": "en_IE", "nl": "nl_NL"}  # euro-area English: €1,234.56
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 
 
+# the days a ledger's dates and a typed as-of date may lie between (2199 for 2019 is a typo)
+FIRST_YEAR, LAST_YEAR = 1990, 2099
+# the largest amount one row may hold: ten million of them still sum inside DECIMAL(18, 2)
+# (at most 9,999,999,999,999,999.99), the type every view sums in
+MAX_AMOUNT = Decimal("999999999.99")
+
+
 def plain_text(value) -> str:
     """Return `value` as one line of inert text: every run of control characters (an
     escape sequence's ESC, CR, LF, tab) and bidi override replaced by one space. For text
@@ -33,6 +40,15 @@ def plain_text(value) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     return _CONTROL.sub(" ", str(value)).strip()
+
+
+def plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of `frame` whose text cells are plain_text: a table for a terminal."""
+    out = frame.copy()
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = [v if not isinstance(v, str) else plain_text(v) for v in out[column]]
+    return out
 
 
 def resolve_lang(lang: str | None = None) -> str:
@@ -130,9 +146,12 @@ def parse_date(text: str) -> dt.date:
     cleaned = text.strip()
     for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"):
         try:
-            return dt.datetime.strptime(cleaned, pattern).date()
+            day = dt.datetime.strptime(cleaned, pattern).date()
         except ValueError:
             continue
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ValueError(f"{text!r}: give a date from {FIRST_YEAR} to {LAST_YEAR}")
+        return day
     raise ValueError(f"{text!r} is not a date as yyyy-mm-dd or dd-mm-jjjj")
 
 
@@ -150,6 +169,8 @@ def parse_amount(text: str, lang: str | None = None) -> Decimal:
             value = parse_decimal(cleaned, locale=_LOCALES[lang_tried], strict=True)
         except NumberFormatError:
             continue
+        if not value.is_finite() or abs(value) > MAX_AMOUNT:
+            raise ValueError(f"{text!r} is not an amount from 0 to {MAX_AMOUNT:,}")
         if value.as_tuple().exponent >= -2:  # euros have cents, not thousandths
             return value
     raise ValueError(f"{text!r} is not an amount in euros, e.g. 1.250,00 or 1250.00")

@@ -249,7 +249,7 @@ def ensure_index(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _friendly(path: Path, exc: duckdb.Error) -> LedgerError:
     text = str(exc)
-    if "lock" in text.lower():
+    if re.search(r"\block\b", text, re.IGNORECASE):  # DuckDB's "Could not set lock on file"
         pid = re.search(r"PID (\d+)", text)
         holder = f"process {pid.group(1)}" if pid else "another process"
         command = _process_command(pid.group(1)) if pid else ""
@@ -267,7 +267,31 @@ def _friendly(path: Path, exc: duckdb.Error) -> LedgerError:
             "(con.close()), or pass the ledger's path instead of a connection, so it is opened "
             "only while needed."
         )
+    damage = damaged(path, exc)
+    if damage is not None:
+        return damage
     return LedgerError(f"Cannot open the ledger {path}: {text}")
+
+
+# what DuckDB says of a file that is damaged, truncated or not a database
+_DAMAGED = re.compile(
+    r"corrupt|checksum|not a valid DuckDB database|could not read enough bytes|"
+    r"invalid (block|pointer)|database file .* (is|was) (damaged|truncated)",
+    re.IGNORECASE,
+)
+
+
+def damaged(path, exc: Exception) -> LedgerError | None:
+    """The LedgerError for a DuckDB error that says the file at `path` is damaged (on opening
+    or later, when a damaged block is read), or None for any other error."""
+    text = str(exc)
+    if not isinstance(exc, duckdb.Error) or not _DAMAGED.search(text):
+        return None
+    return LedgerError(
+        f"The ledger {path} is damaged or is not a ledger (DuckDB: {text.splitlines()[0]}). "
+        "Nothing was changed. Restore it from a backup, or load your exports into a new "
+        "ledger file."
+    )
 
 
 def _process_command(pid: str) -> str:
@@ -308,6 +332,7 @@ def open_ledger(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyCon
             raise LedgerError(f"DUNNING_MEMORY_LIMIT must look like 2GB, not {MEMORY_LIMIT!r}")
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT.strip()}'")
     tune(con)
+    _refuse_newer(con, path)
     if read_only:
         if _models_version(con) != MODELS_VERSION:
             _install_models(con, temporary=True)
@@ -315,6 +340,19 @@ def open_ledger(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyCon
         with transaction(con):
             _install(con)
     return con
+
+
+def _refuse_newer(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Close `con` and raise LedgerError when a newer kit wrote the ledger (its models
+    version is above ours): this kit would replace the newer models with older ones."""
+    found = _models_version(con)
+    if found and found.isdigit() and int(found) > int(MODELS_VERSION):
+        con.close()
+        raise LedgerError(
+            f"The ledger {path} was written by a newer dunning-analytics (ledger version "
+            f"{found}; this kit knows up to {MODELS_VERSION}). It is left as it is: update the "
+            "kit (git pull, then make setup) to open it."
+        )
 
 
 def memory_ledger() -> duckdb.DuckDBPyConnection:

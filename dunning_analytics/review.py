@@ -29,6 +29,8 @@ from .charts import bucket_colours, cash_forecast_chart, payment_curve_chart
 from .dunning import worklist
 from .forecast import backtest, weekly_forecast
 from .formatting import (
+    FIRST_YEAR,
+    LAST_YEAR,
     format_date,
     format_eur,
     format_number,
@@ -180,6 +182,8 @@ def parse_quarter(text: str) -> tuple[dt.date, dt.date]:
     if not match:
         raise LedgerError(f"quarter must look like 2025Q4, not {text!r}")
     year, q = int(match.group(1)), int(match.group(2))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise LedgerError(f"quarter {text!r}: give a year from {FIRST_YEAR} to {LAST_YEAR}")
     start = dt.date(year, 3 * q - 2, 1)
     end = (pd.Timestamp(start) + pd.offsets.QuarterEnd(0)).date()
     return start, end

@@ -132,12 +132,13 @@ class StatementResult:
 
 
 def _entry_text(entry: BankEntry) -> str:
-    from ..formatting import format_eur
+    from ..formatting import format_eur, plain_text
 
-    who = entry.counterparty_name or entry.counterparty_iban or "unknown payer"
+    # one line each, whatever the statement held (a CR/LF in a name fakes report lines)
+    who = plain_text(entry.counterparty_name or entry.counterparty_iban) or "unknown payer"
     return (
         f"{entry.booking_date:%d-%m-%Y} {format_eur(entry.amount)} from {who}: "
-        f"{entry.remittance or '(no description)'}"
+        f"{plain_text(entry.remittance) or '(no description)'}"
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..formatting import plain_text
 from ..ledger import LedgerError
 
 
@@ -21,7 +22,8 @@ class Rejection:
         where = f"{self.file}:{self.line}"
         what = f" column {self.column!r}" if self.column else ""
         value = f" value {self.value!r}" if self.value is not None else ""
-        return f"{where}:{what}{value}: {self.reason}"
+        # one line whatever the file held: the reason may quote the file's text
+        return f"{where}:{what}{value}: {plain_text(self.reason)}"
 
 
 class LoadError(LedgerError):

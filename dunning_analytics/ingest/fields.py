@@ -1,9 +1,11 @@
 """The ledger's fields per kind of file, and how source column names are matched to them.
 
-Shared by the loader and the presets; imports nothing of the package.
+Shared by the loader and the presets; imports only the package's formatting limits.
 """
 
 from __future__ import annotations
+
+from ..formatting import FIRST_YEAR, MAX_AMOUNT
 
 KINDS = ("history", "invoices", "payments", "contacts", "clients")
 CONTACT_KINDS = (
@@ -24,12 +26,10 @@ MAX_TERM_DAYS = 365  # a longer payment term is a typing error, not a term
 # loaded with --allow-far-dates. No date before EARLIEST_YEAR; none more than
 # FUTURE_MARGIN_DAYS after the day of the load (the margin is the load's future_days);
 # no payment or promise more than LATE_YEARS after its invoice or contact.
-EARLIEST_YEAR = 1990
+EARLIEST_YEAR = FIRST_YEAR
 FUTURE_MARGIN_DAYS = 62
 LATE_YEARS = 10
-# The largest amount one row may hold: ten million rows of it still sum inside DECIMAL(18, 2)
-# (at most 9,999,999,999,999,999.99), the type every view sums in.
-MAX_AMOUNT = 999_999_999.99
+MAX_AMOUNT = float(MAX_AMOUNT)  # formatting.MAX_AMOUNT: the largest amount one row holds
 
 # one plain e-mail address: local part and domain of ASCII letters, digits and the few signs
 # addresses use, no display name, no second address, no quotes, spaces or angle brackets

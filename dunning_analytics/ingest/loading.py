@@ -296,9 +296,22 @@ _DATE_TOKENS = (
 )
 
 
+# the strptime codes a date format may use (DuckDB's strptime reads them all)
+_DATE_CODES = set("dmYybBHMSfpIjaAzZe%")
+
+
 def _check_date_format(date_format: str | None) -> None:
-    """Refuse a date format without strptime codes ('dd-mm-yyyy'), saying how to write it."""
-    if not date_format or "%" in date_format:
+    """Refuse a date format without strptime codes ('dd-mm-yyyy') or with a code that is no
+    date code ('%Q'), saying how to write it."""
+    if not date_format:
+        return
+    unknown = [c for c in re.findall(r"%-?(.?)", date_format) if c not in _DATE_CODES]
+    if unknown:
+        raise LoadError(
+            f"--date-format {date_format!r}: %{unknown[0]} is no date code; use %d day, %m "
+            "month, %Y four-digit year, %y two-digit year, %b month name (e.g. %d-%m-%Y)"
+        )
+    if "%" in date_format:
         return
     hint = date_format
     for token, code in _DATE_TOKENS:
