@@ -74,6 +74,13 @@ RULE_WORDS = {
 }
 _LEGAL_FORMS = {"bv", "nv", "vof", "cv", "eenmanszaak", "bvba", "holding"}
 _RUN = re.compile(r"[A-Za-z0-9]+(?:[-/._][A-Za-z0-9]+)*")
+# the longest reference looked for (an invoice number or a payment reference): longer runs
+# of letters and digits are no reference, and skipping them keeps matching linear in the text
+MAX_REFERENCE = 80
+# the part of a description searched for references: SEPA allows 140 characters, an
+# MT940 :86: field 6 lines of 65; a longer text is no bank's (and would cost time)
+MAX_MATCH_TEXT = 1000
+_AFTER_SEPARATOR = re.compile(r"(?<=[-._])")
 # a period from one date to another ('2026-10-01 t/m 2026-10-31', '10/2026 - 12/2026')
 _DATE_LIKE = r"\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?"
 _PERIOD = re.compile(
@@ -136,10 +143,9 @@ def _entry_text(entry: BankEntry) -> str:
 
     # one line each, whatever the statement held (a CR/LF in a name fakes report lines)
     who = plain_text(entry.counterparty_name or entry.counterparty_iban) or "unknown payer"
-    return (
-        f"{entry.booking_date:%d-%m-%Y} {format_eur(entry.amount)} from {who}: "
-        f"{plain_text(entry.remittance) or '(no description)'}"
-    )
+    what = plain_text(entry.remittance) or "(no description)"
+    what = what if len(what) <= 200 else what[:200] + f"... ({len(what):,} characters)"
+    return f"{entry.booking_date:%d-%m-%Y} {format_eur(entry.amount)} from {who[:100]}: {what}"
 
 
 # --------------------------------------------------------------------------- reading
@@ -205,12 +211,14 @@ def reference_tokens(text: str) -> set[str]:
     2026-12') are no reference at all. Groups of digits written apart ('1234 5678 9012
     3456', a betalingskenmerk) also give them joined.
     """
-    text = _PERIOD.sub(" ", text)
+    text = _PERIOD.sub(" ", text[:MAX_MATCH_TEXT])
     tokens = {re.sub(r"\D", "", m.group(0)) for m in _DIGIT_GROUPS.finditer(text)}
     for match in _RUN.finditer(text.upper()):
         run = match.group(0)
+        if len(run) > MAX_REFERENCE:  # no reference: a long run costs time, finds nothing
+            continue
         for part in {run, *run.split("/")}:
-            segments = re.split(r"(?<=[-._])", part)  # each keeps its trailing separator
+            segments = _AFTER_SEPARATOR.split(part)  # each keeps its trailing separator
             for start, segment in enumerate(segments):
                 token = "".join(segments[start:])
                 if len(token) >= 3:

@@ -19,6 +19,10 @@ from .errors import Rejection
 from .statement import BankEntry, Statement, StatementError, check_balances, entry_id
 from .xmlsafe import exact_cents, safe_parser
 
+# a statement file larger than this is refused before it is parsed (a year of a busy
+# account is a few MB; lxml holds the whole tree in memory, about ten times the file)
+MAX_STATEMENT_BYTES = 50 * 1024 * 1024
+
 _NOT_STATEMENTS = {
     "BkToCstmrAcctRpt": "a CAMT.052 account report (intraday), not a statement",
     "BkToCstmrDbtCdtNtfctn": "a CAMT.054 debit/credit notification, not a statement",
@@ -185,6 +189,12 @@ def read_camt053(path: str | Path, check: bool = True) -> list[Statement]:
     from lxml import etree
 
     path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_STATEMENT_BYTES:
+        raise StatementError(
+            f"{path.name}: {size:,} bytes, more than the {MAX_STATEMENT_BYTES // 2**20} MB a "
+            "CAMT.053 statement file is read up to; export a shorter period per file"
+        )
     try:
         root = etree.parse(str(path), safe_parser()).getroot()
     except etree.XMLSyntaxError as exc:

@@ -53,6 +53,11 @@ _REVERSAL_WORDS = re.compile(r"STORNO|TERUGBOEKING|TERUGGAAF|RETOUR", re.IGNOREC
 _WRAP = 65  # SWIFT lines are at most 65 characters; a full line may be cut mid-word
 
 
+# the longest :86: field read (the standard allows 6 lines of 65 characters; banks write a
+# little more): a longer one is refused, so a hostile field costs no time or memory
+MAX_86_CHARS = 4000
+
+
 def decode(raw: bytes) -> str:
     """Bytes as text: UTF-8 (BOM dropped), else Windows-1252, else Latin-1 (never fails).
 
@@ -416,7 +421,19 @@ def read_mt940(path: str | Path, check: bool = True) -> list[Statement]:
             flush()
             pending = (number, lines, [])
         elif tag == "86":
-            if pending is not None:
+            size = sum(len(line) for line in lines)
+            if size > MAX_86_CHARS:
+                problems.append(
+                    Rejection(
+                        path.name,
+                        number,
+                        ":86:",
+                        f"{size:,} characters",
+                        f"longer than {MAX_86_CHARS:,} characters: the MT940 standard "
+                        "allows 6 lines of 65; not a bank's statement",
+                    )  # fmt: skip
+                )
+            elif pending is not None:
                 pending[2].append(lines)
         elif tag in ("62F", "62M"):
             flush()

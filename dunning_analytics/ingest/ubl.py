@@ -57,7 +57,8 @@ NS = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
 }
 HOME_CURRENCY = "EUR"
-MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # a zip member larger than this is not an invoice
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # a document larger than this is not an invoice
+_ARCHIVES = (".zip", ".gz", ".tgz", ".tar", ".7z", ".rar")  # not read inside an archive
 # roots that are well known but not what this reader loads -> what they are
 _OTHER_DOCUMENTS = {
     "Order": "a UBL Order, not an invoice",
@@ -114,14 +115,29 @@ def _files(path: Path):
             suffix = item.suffix.lower()
             name = item.relative_to(path).as_posix()
             if suffix == ".xml":
-                yield name, item.read_bytes()
+                yield name, _read_capped(item)
             elif suffix == ".zip":
                 yield from _zip_members(item, name)
         return
     if path.suffix.lower() == ".zip":
         yield from _zip_members(path, path.name)
         return
-    yield path.name, path.read_bytes()
+    yield path.name, _read_capped(path)
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"more than {size:,} bytes: too large for an invoice (e-invoices are read up to "
+        f"{MAX_DOCUMENT_BYTES // 2**20} MB each)"
+    )
+
+
+def _read_capped(path: Path) -> bytes | str:
+    """The file's bytes, or why not: read at most MAX_DOCUMENT_BYTES + 1 bytes, whatever
+    the file system says its size is."""
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_DOCUMENT_BYTES + 1)
+    return data if len(data) <= MAX_DOCUMENT_BYTES else _too_large(MAX_DOCUMENT_BYTES)
 
 
 def _zip_members(path: Path, name: str):
@@ -132,13 +148,25 @@ def _zip_members(path: Path, name: str):
         return
     with archive:
         for info in sorted(archive.infolist(), key=lambda i: i.filename):
+            member = f"{name}:{info.filename}"
+            if info.filename.lower().endswith(_ARCHIVES):
+                yield member, "an archive inside an archive: unpack it and load its files"
             if info.is_dir() or not info.filename.lower().endswith(".xml"):
                 continue
-            member = f"{name}:{info.filename}"
             if info.file_size > MAX_DOCUMENT_BYTES:
-                yield member, f"{info.file_size} bytes unpacked: too large for an invoice"
+                yield member, _too_large(info.file_size)
                 continue
-            yield member, archive.read(info)
+            # the size a member declares may lie: never unpack more than the limit
+            try:
+                with archive.open(info) as fh:
+                    data = fh.read(MAX_DOCUMENT_BYTES + 1)
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+                yield member, f"cannot be unpacked ({exc})"
+                continue
+            yield (
+                member,
+                data if len(data) <= MAX_DOCUMENT_BYTES else _too_large(MAX_DOCUMENT_BYTES),
+            )
 
 
 def read_ubl(path: str | Path) -> RawTable:
