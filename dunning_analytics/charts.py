@@ -5,14 +5,26 @@ Money arrives as Decimal and is converted to float only here, for drawing.
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from .aging import NOT_YET_DUE, UNAPPLIED
-from .formatting import format_eur, format_number, money_sum, resolve_lang
+from .formatting import format_eur, format_number, money_sum, plain_text, resolve_lang
 from .vocabulary import pick, word
+
+
+def client_label(name, client_id) -> str:
+    """A client as a chart label: its name, with the id only when it differs, as one line
+    with <, > and & escaped (plotly reads tags such as <b> or <a href> in labels and hover
+    text, so a name from a file never becomes markup)."""
+    plain_id = plain_text(client_id)
+    plain_name = plain_text(name) or plain_id
+    label = plain_name if plain_name == plain_id or not plain_id else f"{plain_name} ({plain_id})"
+    return html.escape(label, quote=False)
+
 
 # every text a chart shows: key -> (English, Dutch)
 _TEXT = {
@@ -148,7 +160,7 @@ def aging_by_client_chart(
     """
     shown = frame.head(top)
     rest = frame.iloc[top:]
-    names = [f"{n} ({c})" for n, c in zip(shown["name"], shown["client_id"], strict=True)]
+    names = [client_label(n, c) for n, c in zip(shown["name"], shown["client_id"], strict=True)]
     colours = bucket_colours(labels)
     fig = go.Figure()
     for label in labels:
@@ -335,7 +347,7 @@ def client_scatter(
             x=_float(part["weighted_lateness_incl_open"]),
             y=_float(part["open_exposure"]),
             marker={"size": sizes, "color": colour, "line": {"width": 1, "color": "white"}},
-            text=[f"{n} ({c})" for n, c in zip(part["name"], part["client_id"], strict=True)],
+            text=[client_label(n, c) for n, c in zip(part["name"], part["client_id"], strict=True)],
             customdata=[
                 [format_eur(r, lang), format_eur(e, lang)]
                 for r, e in zip(part["revenue"], part["open_exposure"], strict=True)
@@ -446,7 +458,7 @@ def payment_curve_chart(
     t = lambda key: chart_text(key, lang)  # noqa: E731
     for client_id, part in curves.groupby("client_id", sort=False):
         fig.add_scatter(
-            name=names.get(client_id, client_id),
+            name=client_label(names.get(client_id, client_id), client_id),
             mode="lines",
             x=list(part["day"]),
             y=[100 * float(v) for v in part["paid_share"]],
