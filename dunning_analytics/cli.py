@@ -502,6 +502,11 @@ def _datetime(text: str) -> dt.datetime:
         date_part, _, time_part = date_part.partition("T")
     try:
         day = parse_date(date_part)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{exc}; write 'yyyy-mm-dd hh:mm' or 'dd-mm-jjjj hh:mm'"
+        ) from None
+    try:
         at = dt.time.fromisoformat(time_part) if time_part else dt.time(9, 0)
     except ValueError:
         raise argparse.ArgumentTypeError(
