@@ -478,9 +478,9 @@ def test_a_shared_copy_holds_no_payment_reference_name_or_contact_detail(capsys,
 
 
 def test_aliases_stay_the_same_when_the_ledger_grows(tmp_path):
-    from dunning_analytics.privacy import aliases
-
     import hmac
+
+    from dunning_analytics.privacy import aliases
 
     key = bytes(range(32))
     clients = [f"C{i:05d}" for i in range(2000)]
