@@ -269,19 +269,19 @@ class NewInvoicePanel:
     sent today would be paid (forecast.new_invoice_forecast, the same curves as for open
     invoices).
 
-    In: a RiskExplorer (its connection, as-of date and current flags are used).
+    In: a RiskExplorer (its ledger, as-of date and current flags are used).
     """
 
     def __init__(self, explorer, term_days: int = 30):
         self.explorer = explorer
         self.lang = explorer.lang
-        con = explorer.con
-        clients = con.execute(
-            "SELECT client_id, name, payment_term_days, credit_limit FROM clients ORDER BY name"
-        ).fetchall()
-        self.clients = {c[0]: c for c in clients}
-        self.as_of = explorer.as_of.value
-        self.model = curves(con, self.as_of)
+        with connected(explorer.ledger) as con:
+            clients = con.execute(
+                "SELECT client_id, name, payment_term_days, credit_limit FROM clients ORDER BY name"
+            ).fetchall()
+            self.clients = {c[0]: c for c in clients}
+            self.as_of = explorer.as_of.value
+            self.model = curves(con, self.as_of)
         self.client = w.Dropdown(
             description=_t("client", self.lang),
             options=[(f"{name} ({client_id})", client_id) for client_id, name, *_ in clients],
@@ -328,9 +328,9 @@ class NewInvoicePanel:
             return
         as_of = self.explorer.as_of.value or self.as_of
         if as_of != self.as_of:
-            self.as_of, self.model = as_of, curves(self.explorer.con, as_of)
+            self.as_of, self.model = as_of, curves(self.explorer.ledger, as_of)
         forecast = new_invoice_forecast(
-            self.explorer.con, as_of, client_id, self.term.value, model=self.model
+            self.explorer.ledger, as_of, client_id, self.term.value, model=self.model
         )
         _, name, _, limit = self.clients[client_id]
         flags = self.explorer.flags

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -37,6 +38,9 @@ TABLES = (
 # caps it, and DuckDB spills to disk past it. Opt-in: DuckDB refuses a second
 # connection to the same file with another setting, e.g. a plain duckdb.connect().
 MEMORY_LIMIT = os.environ.get("DUNNING_MEMORY_LIMIT")
+# How long opening the ledger waits while another process holds it (a view reading for one
+# update, another writer saving): seconds, DUNNING_WAIT_SECONDS to change it.
+WAIT_SECONDS = float(os.environ.get("DUNNING_WAIT_SECONDS", "10"))
 
 
 def tune(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -249,17 +253,26 @@ def ensure_index(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _friendly(path: Path, exc: duckdb.Error) -> LedgerError:
     text = str(exc)
-    if re.search(r"\block\b", text, re.IGNORECASE):  # DuckDB's "Could not set lock on file"
+    if _is_lock(exc):
         pid = re.search(r"PID (\d+)", text)
-        holder = f"process {pid.group(1)}" if pid else "another process"
-        command = _process_command(pid.group(1)) if pid else ""
-        return LedgerLockedError(
-            f"The ledger {path} is in use by {holder}{command}. A file open for writing "
-            "(a load, a command) blocks everyone else; a notebook that holds it, even "
-            "read-only, blocks loads and other writers. Close or restart that notebook's "
-            "kernel (Kernel > Shut Down Kernel) or wait for the command to finish, then try "
-            "again. Notebooks that only read do not block each other."
+        holder = _holder(pid.group(1)) if pid else ("another process", "een ander programma")
+        waited = f"{WAIT_SECONDS:g}"
+        en = (
+            f"The ledger {path} is in use by {holder[0]}; waited {waited} s for it. A file "
+            "open for writing (a load, a command) blocks everyone else; a notebook that holds "
+            "it, even read-only, blocks loads and other writers. Close or restart that "
+            "notebook's kernel (Kernel > Shut Down Kernel) or wait for the command to finish, "
+            "then try again. Notebooks that only read do not block each other."
         )
+        nl = (
+            f"Het debiteurenbestand {path} is in gebruik door {holder[1]}; {waited} s gewacht. "
+            "Een bestand dat open is om te schrijven (inlezen, een opdracht) houdt iedereen "
+            "tegen; een notebook dat het vasthoudt, ook alleen-lezen, houdt inlezen en andere "
+            "schrijvers tegen. Sluit of herstart de kernel van dat notebook (Kernel > Shut Down "
+            "Kernel) of wacht tot de opdracht klaar is en probeer het opnieuw."
+        )
+        dutch = os.environ.get("DUNNING_LANG", "").strip().lower().startswith("nl")
+        return LedgerLockedError(nl if dutch else en)
     if "different configuration" in text:
         return LedgerLockedError(
             f"The ledger {path} is already open in this notebook (or program) with other "
@@ -294,6 +307,31 @@ def damaged(path, exc: Exception) -> LedgerError | None:
     )
 
 
+def _is_lock(exc: duckdb.Error) -> bool:
+    """True for DuckDB's 'Could not set lock on file' (another process holds the file)."""
+    return re.search(r"\block\b", str(exc), re.IGNORECASE) is not None
+
+
+def _holder(pid: str) -> tuple[str, str]:
+    """Who holds the ledger, in English and Dutch: the notebook a Jupyter kernel runs (its
+    path, from the kernel's JPY_SESSION_NAME), else the command line, with the process id."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        notebook = next(
+            (v.split(b"=", 1)[1].decode("utf-8", "replace") for v in environ
+             if v.startswith(b"JPY_SESSION_NAME=")), None
+        )  # fmt: skip
+    except OSError:
+        notebook = None
+    if notebook:
+        return (
+            f"the notebook {notebook} (process {pid})",
+            f"het notebook {notebook} (proces {pid})",
+        )
+    command = _process_command(pid)
+    return f"process {pid}{command}", f"proces {pid}{command}"
+
+
 def _process_command(pid: str) -> str:
     """Return ' (the command line)' of process `pid` where the system tells it, else ''."""
     try:
@@ -307,13 +345,29 @@ def _process_command(pid: str) -> str:
     return f" ({text[:120]})"
 
 
-def open_ledger(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, waiting up to `wait` seconds while another process holds the file:
+    readers hold it for one update at a time, a writer for one load or one saved form."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            if not _is_lock(exc) or time.monotonic() >= deadline:
+                raise _friendly(path, exc) from exc
+        time.sleep(0.1)
+
+
+def open_ledger(
+    path: str | Path, read_only: bool = False, wait: float | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open (and when writable, create or upgrade) the ledger at `path`.
 
-    In: the file path; `read_only=True` to only read (the file must exist).
+    In: the file path; `read_only=True` to only read (the file must exist); `wait`: how
+    long to wait for another process that holds the file (default WAIT_SECONDS).
     Out: a DuckDB connection with the tables and models available.
-    Raises LedgerLockedError when another process holds the file for writing,
-    LedgerError when a read-only ledger does not exist.
+    Raises LedgerLockedError when another process still holds the file after the wait
+    (naming the notebook or command), LedgerError when a read-only ledger does not exist.
     """
     path = Path(path)
     if read_only and not path.exists():
@@ -323,10 +377,7 @@ def open_ledger(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyCon
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.Error as exc:
-        raise _friendly(path, exc) from exc
+    con = _connect(path, read_only, WAIT_SECONDS if wait is None else wait)
     if MEMORY_LIMIT:
         if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", MEMORY_LIMIT.strip()):
             raise LedgerError(f"DUNNING_MEMORY_LIMIT must look like 2GB, not {MEMORY_LIMIT!r}")
@@ -385,12 +436,38 @@ def connected(
         ensure_index(ledger)
         yield ledger
         return
+    seen = _file_signature(ledger) if read_only else None
     con = open_ledger(ledger, read_only=read_only)
     try:
-        ensure_index(con)
+        if seen is not None and _INDEX_CHECKED.get(str(Path(ledger).resolve())) == seen:
+            # unchanged since a read-only connection found its index current: skip the
+            # fingerprint (a scan of every row), so opening per update stays cheap
+            con.execute("CREATE TEMP TABLE IF NOT EXISTS da_index_checked (checked BOOLEAN)")
+        elif not ensure_index(con) and seen is not None:
+            _INDEX_CHECKED[str(Path(ledger).resolve())] = seen
         yield con
     finally:
         con.close()
+
+
+# ledger path -> the file signature at which a read-only connection found the index current
+_INDEX_CHECKED: dict[str, tuple] = {}
+
+
+def _file_signature(ledger) -> tuple:
+    """The ledger file's and its write-ahead log's size and modification time: any write by
+    any process changes one of them."""
+    path = Path(ledger)
+    wal = path.with_name(path.name + ".wal")
+
+    def stat(p: Path):
+        try:
+            st = p.stat()
+        except OSError:
+            return None
+        return st.st_size, st.st_mtime_ns
+
+    return stat(path), stat(wal)
 
 
 def ledger_end_date(ledger: str | Path | duckdb.DuckDBPyConnection, today=None):
@@ -442,6 +519,13 @@ def query_frame(
     """
     mapper = _money_dtype if arrow_money else None
     return con.sql(sql, params=params).to_arrow_table().to_pandas(types_mapper=mapper)
+
+
+def read_frame(ledger, sql: str, params=None) -> pd.DataFrame:
+    """query_frame on `ledger` (a path: opened read-only for this query and closed again,
+    so a notebook never holds the file between cells; or a connection)."""
+    with connected(ledger) as con:
+        return query_frame(con, sql, params)
 
 
 def _money_dtype(arrow_type):

@@ -25,7 +25,7 @@ from .formatting import (
     plain_text,
     resolve_lang,
 )
-from .ledger import LedgerError, ledger_end_date, open_ledger
+from .ledger import LedgerError, ledger_end_date
 from .outputs import unique_path
 from .vocabulary import heading, pick, shown_frame, word
 
@@ -233,11 +233,10 @@ class AgingExplorer:
 
         self.lang = resolve_lang(lang)
         t = lambda key: ui_text(key, self.lang)  # noqa: E731
-        self.con = open_ledger(ledger, read_only=True)
+        self.ledger = ledger  # opened for each update and closed again: never held
         self.top = top
-        self.ledger = ledger
         self.export_folder = Path(export_folder)
-        start = as_of or ledger_end_date(self.con) or dt.date.today()
+        start = as_of or ledger_end_date(self.ledger) or dt.date.today()
         self.as_of = DateControl(start, self.lang)
         self.scheme = w.Dropdown(description=t("buckets"), options=list(BUCKET_SCHEMES))
         self.basis = w.ToggleButtons(
@@ -311,7 +310,7 @@ class AgingExplorer:
         self.busy.value = f"<i>⏳ {ui_text('busy', self.lang)}</i>"
         labels = bucket_labels(self.buckets)
         self.frame = aging(
-            self.con,
+            self.ledger,
             as_of,
             buckets=self.buckets,
             basis=self.basis.value,
@@ -396,7 +395,7 @@ class AgingExplorer:
             self.invoices.value = ""
             return
         items = aging(
-            self.con,
+            self.ledger,
             self.as_of.value,
             buckets=self.buckets,
             basis=self.basis.value,
@@ -546,9 +545,9 @@ class ClientExplorer:
         from .behaviour import client_profiles
 
         self.lang = resolve_lang(lang)
-        self.con = open_ledger(ledger, read_only=True)
-        self.as_of = as_of or ledger_end_date(self.con) or dt.date.today()
-        self.profiles = client_profiles(self.con, self.as_of)
+        self.ledger = ledger  # opened for each update and closed again: never held
+        self.as_of = as_of or ledger_end_date(self.ledger) or dt.date.today()
+        self.profiles = client_profiles(self.ledger, self.as_of)
         grade = "beoordeling" if self.lang == "nl" else "grade"
         options = [
             (f"{n} ({c}) · {grade} {word(g, self.lang)}", c)
@@ -594,7 +593,7 @@ class ClientExplorer:
         profile = self.profiles.set_index("client_id").loc[client_id]
         profile["client_id"] = client_id
         self.card.value = profile_card(profile, self.lang)
-        invoices, contacts = client_timeline(self.con, self.as_of, client_id)
+        invoices, contacts = client_timeline(self.ledger, self.as_of, client_id)
         recent = invoices.tail(30)
         shown_contacts = contacts[
             contacts["invoice_id"].isin(recent["invoice_id"]) | contacts["invoice_id"].isna()
@@ -610,7 +609,7 @@ class ClientExplorer:
                 recent, shown_contacts, title=title, lang=self.lang, as_of=self.as_of
             ),
         )
-        trend = client_trend(self.con, self.as_of, client_id=client_id)
+        trend = client_trend(self.ledger, self.as_of, client_id=client_id)
         fig = go.Figure()
         names = {client_id: "deze klant" if nl else "this client"}
         for who in (client_id, PORTFOLIO):
@@ -702,12 +701,12 @@ class RiskExplorer:
 
         from .risk import load_policy
 
-        self.con = open_ledger(ledger, read_only=True)
+        self.ledger = ledger  # opened for each update and closed again: never held
         self.lang = resolve_lang(lang)
         nl = self.lang == "nl"
         self.policy = load_policy()
         rules = self.policy["rules"]
-        start = as_of or ledger_end_date(self.con) or dt.date.today()
+        start = as_of or ledger_end_date(self.ledger) or dt.date.today()
         style = {"description_width": "260px"}
         layout = {"width": "560px"}
         ranges = {
@@ -780,10 +779,10 @@ class RiskExplorer:
         started = time.perf_counter()
         self.busy.value = f"<i>⏳ {ui_text('busy', self.lang)}</i>"
         policy = self.current_policy()
-        self.inputs = rule_inputs(self.con, as_of, policy)
+        self.inputs = rule_inputs(self.ledger, as_of, policy)
         # the sentences for the rows the table lists; rule_reasons writes any other's
         self.flags = risk_flags(
-            self.con, as_of, policy, lang=self.lang, reasons=FLAGGED_ROWS, inputs=self.inputs
+            self.ledger, as_of, policy, lang=self.lang, reasons=FLAGGED_ROWS, inputs=self.inputs
         )
         summary = level_summary(self.flags)
         flagged = self._flagged_frame(self.flags)

@@ -77,3 +77,11 @@ def make_ledger(path, invoices=(), payments=(), contacts=()):
             contact,
         )
     return con
+
+
+@pytest.fixture(autouse=True)
+def short_lock_wait(monkeypatch):
+    """Opening a held ledger waits 1 s in tests (10 s for users), so refusals come quickly."""
+    import dunning_analytics.ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "WAIT_SECONDS", 1.0)
