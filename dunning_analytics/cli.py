@@ -65,16 +65,20 @@ def _lang(args: argparse.Namespace) -> str:
         raise LedgerError(str(exc)) from exc
 
 
-def _as_of(con, args: argparse.Namespace) -> dt.date | None:
-    """The as-of date: --as-of or the ledger's last date (None for an empty ledger).
+def _as_of(con, args: argparse.Namespace, acting: bool = False) -> dt.date | None:
+    """The as-of date: --as-of, else for acting (calls, letters) today (a demo ledger: the
+    Monday of its last week), else the ledger's last date (None for an empty ledger).
 
-    A date past the ledger's last date gets a warning on standard error: the ledger
-    does not know what happened after it, so balances look older than they are.
+    Acting on old data gets a note on standard error: up to which date the ledger has
+    data, and to load the newest export. A date past the ledger's last date gets a
+    warning: the ledger does not know what happened after it, so balances look older.
     """
-    from .ledger import ledger_end_date
+    from .ledger import data_note, ledger_end_date, working_day
 
     end = ledger_end_date(con)
-    as_of = args.as_of or end
+    as_of = args.as_of or (working_day(con) if acting and end else end)
+    if acting:
+        print(data_note(con, _lang(args)), file=sys.stderr)
     if args.as_of and end and args.as_of > end:
         print(
             f"warning: --as-of {args.as_of} is after the ledger's last date {end}: payments "
@@ -316,7 +320,7 @@ def _cmd_calls(args: argparse.Namespace) -> int:
 
     lang = _lang(args)
     with connected(args.ledger, read_only=True) as con:
-        as_of = _as_of(con, args) or dt.date.today()
+        as_of = _as_of(con, args, acting=True) or dt.date.today()
         planned, unplanned = call_plan(con, as_of, lang=lang)
     table = call_table(planned + unplanned)
     for call in planned:
@@ -333,11 +337,12 @@ def _cmd_calls(args: argparse.Namespace) -> int:
 
 def _cmd_letters(args: argparse.Namespace) -> int:
     from .ledger import connected
-    from .letters import letters_due, load_sender, mark_sent, write_letters
+    from .letters import letters_due, mark_sent, write_letters
+    from .sender import sender_for
 
-    sender = load_sender(args.sender)
+    sender = sender_for(args.ledger, args.sender)
     with connected(args.ledger, read_only=True) as con:
-        as_of = _as_of(con, args) or dt.date.today()
+        as_of = _as_of(con, args, acting=True) or dt.date.today()
         letters = letters_due(
             con, as_of, args.client, args.kind, _lang(args), sender, args.templates
         )
@@ -701,9 +706,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_risk)
 
+    acting_help = (
+        "the day to act from, yyyy-mm-dd or dd-mm-jjjj (default: today; on the demo ledger "
+        "the Monday of its last week)"
+    )
     p = sub.add_parser("calls", help="this week's call plan in the golden hours")
     p.add_argument("--ledger", required=True, help="the ledger file")
-    p.add_argument("--as-of", type=_date, help=as_of_help)
+    p.add_argument("--as-of", type=_date, help=acting_help)
     p.add_argument("--out", metavar="FILE", help=out_help)
     p.add_argument("--ics", metavar="FILE", help="planned calls as an .ics calendar file")
     p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
@@ -718,7 +727,12 @@ def build_parser() -> argparse.ArgumentParser:
         "letters", help="the week's letters and e-mails per ladder step: PDF, .eml, letters.csv"
     )
     p.add_argument("--ledger", required=True, help="the ledger file")
-    p.add_argument("--as-of", type=_date, help="the letters' date; their week is its working week")
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        help="the letters' date; their week is its working week (default: today; on the demo "
+        "ledger the Monday of its last week)",
+    )
     p.add_argument("--client", help="only this client's letters")
     p.add_argument(
         "--kind",
@@ -727,7 +741,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
     p.add_argument("--out", required=True, metavar="DIR", help="the folder to write them to")
-    p.add_argument("--sender", metavar="FILE", help="your details (default data/sender.toml)")
+    p.add_argument(
+        "--sender",
+        metavar="FILE",
+        help="your details (default: LEDGER.sender.toml beside the ledger, written by notebook "
+        "06's form; the demo ledger uses the example firm)",
+    )
     p.add_argument(
         "--templates", metavar="DIR", help="your own letter templates (default data/letters/)"
     )

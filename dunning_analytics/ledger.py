@@ -505,6 +505,49 @@ def ledger_end_date(ledger: str | Path | duckdb.DuckDBPyConnection, today=None):
     return row[0][0]
 
 
+def working_day(ledger, today=None):
+    """The day acting views (worklist, call plan, letters, the call form) are for by
+    default: `today` (the calendar's), or for a demo ledger the Monday of the week of its
+    last day, so the demo shows a full working week whenever it is opened."""
+    import datetime as dt
+
+    today = today or dt.date.today()
+    with connected(ledger) as con:
+        demo = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'demo_archetype' "
+            "AND database_name = current_database()"
+        ).fetchall()[0][0]
+    if not demo:
+        return today
+    end = ledger_end_date(ledger, today=today) or today
+    return end - dt.timedelta(days=end.weekday())
+
+
+def data_note(ledger, lang: str | None = None, today=None) -> str:
+    """One sentence: up to which date the ledger has data, and, when that is more than a
+    week before `today` (default the calendar's; a demo ledger is never old), that the
+    newest export should be loaded."""
+    import datetime as dt
+
+    from .formatting import format_date, resolve_lang
+
+    lang = resolve_lang(lang)
+    today = today or dt.date.today()
+    end = ledger_end_date(ledger, today=today)
+    nl = lang == "nl"
+    if end is None:
+        return "Het debiteurenbestand is nog leeg." if nl else "The ledger holds no data yet."
+    text = f"{'Gegevens tot en met' if nl else 'Data up to'} {format_date(end, lang)}."
+    days = (today - end).days
+    if days > 7 and working_day(ledger, today) == today:
+        text += (
+            f" Dat is {days} dagen geleden: lees de nieuwste export in."
+            if nl
+            else f" That is {days} days ago: load the newest export."
+        )
+    return text
+
+
 def query_frame(
     con: duckdb.DuckDBPyConnection, sql: str, params=None, arrow_money: bool = False
 ) -> pd.DataFrame:

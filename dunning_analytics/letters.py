@@ -31,12 +31,11 @@ import pandas as pd
 from .formatting import format_date, format_eur, plain_text, resolve_lang
 from .ingest.fields import is_email_address
 from .ledger import LedgerError, connected, query_frame
-from .settings_file import Setting, read_checked
+from .sender import load_sender, sender_for  # noqa: F401 (load_sender: part of this API)
 from .vocabulary import pick
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATES = ROOT / "data" / "letters"
-DEFAULT_SENDER = ROOT / "data" / "sender.toml"
 LETTER_KINDS = ("reminder", "formal_notice", "fourteen_day_letter", "statement")
 # the ladder steps a letter is (a statement goes with a notice and is no step)
 LADDER_LETTERS = ("reminder", "formal_notice", "fourteen_day_letter")
@@ -49,14 +48,6 @@ CSV_COLUMNS = (
     "email",  # the address the draft goes to, empty when unknown
     "status",  # written, or why the letter was not written
 )
-SENDER_FIELDS = ("name", "contact_person", "address", "postcode", "city", "email", "iban")
-# what every sender value must be (settings_file.check_settings); the VAT rate on the costs
-# is a fraction, so 21 (a percentage) would claim 21 times the costs
-SENDER_SETTINGS = {
-    **dict.fromkeys((*SENDER_FIELDS, "phone", "kvk", "vat"), Setting("text")),
-    "email": Setting("email"),
-    "vat_rate_on_costs": Setting("number", 0, 1, words="a fraction from 0 to 1: 0.21 for 21 %"),
-}
 
 # the fixed words of the layout: key -> (English, Dutch)
 _WORDS = {
@@ -102,6 +93,7 @@ class Letter:
     claimed: bool = False  # interest and costs are claimed now (the formal notice)
     vat_on_costs: bool = False
     problem: str | None = None  # why it could not be built or written (then it is not sent)
+    sender: dict = field(default_factory=dict)  # whose letterhead it carries
 
     @classmethod
     def failed(cls, client_id: str, kind: str, lang: str, as_of: dt.date, problem: str):
@@ -118,16 +110,6 @@ class Letter:
     def text(self) -> str:
         """The letter as plain text (the e-mail's text part)."""
         return html_to_text(self.html)
-
-
-def load_sender(path: str | Path | None = None) -> dict:
-    """Read the sender's details (TOML; see data/sender.toml). Raises LedgerError naming
-    the missing fields."""
-    sender = read_checked(path or DEFAULT_SENDER, "sender file", SENDER_SETTINGS)
-    missing = [name for name in SENDER_FIELDS if not sender.get(name)]
-    if missing:
-        raise LedgerError(f"{path or DEFAULT_SENDER}: missing {', '.join(missing)}")
-    return sender
 
 
 def _environment(templates: Path, lang: str):
@@ -238,7 +220,8 @@ def build_letter(
     """Return the letter of `kind` to `client_id` as of `as_of`.
 
     In: ledger, as-of date (the letter's date), client id, kind (one of LETTER_KINDS),
-    language (else $DUNNING_LANG, else English), the sender's details (load_sender()),
+    language (else $DUNNING_LANG, else English), the sender's details (default
+    sender.sender_for(ledger)),
     the template folder (default data/letters/), and for a reminder the invoices it is
     about (default: every overdue invoice). Out: a Letter with the figures and the
     rendered HTML. Raises LedgerError for an unknown client or kind, a formal notice to
@@ -247,7 +230,7 @@ def build_letter(
     if kind not in LETTER_KINDS:
         raise LedgerError(f"unknown letter kind {kind!r}; use one of {', '.join(LETTER_KINDS)}")
     lang = resolve_lang(lang)
-    sender = sender or load_sender()
+    sender = sender or sender_for(ledger)
     folder = Path(templates or DEFAULT_TEMPLATES)
     vat_rate = (
         Decimal(str(sender["vat_rate_on_costs"])) if sender.get("vat_rate_on_costs") else None
@@ -278,6 +261,7 @@ def build_letter(
         invoices=figures["rows"].to_dict("records"),
         claimed=kind == "formal_notice",
         vat_on_costs=vat_rate is not None,
+        sender=sender,
     )
     env = _environment(folder, lang)
     name = f"{kind}.{lang}.html.j2"
@@ -327,8 +311,9 @@ def letters_due(
 ) -> list[Letter]:
     """Build the letters due in the week of `as_of` (see due_letters), only those of
     `client_id` and `kind` when given; with both given, that letter even when the ladder
-    does not call for it yet."""
-    sender = sender or load_sender()
+    does not call for it yet. The letters carry `sender`, else sender.sender_for(ledger)
+    (refused for a ledger of your own without your details)."""
+    sender = sender or sender_for(ledger)
     with connected(ledger) as con:
         wanted = [
             (c, k, ids)
@@ -449,7 +434,6 @@ def write_letters(
     from .exports import spreadsheet_frame, write_csv
     from .outputs import replacing
 
-    sender = sender or load_sender()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -457,7 +441,8 @@ def write_letters(
         files = {"pdf": "", "eml": ""}
         if letter.problem is None:
             try:
-                files = _write_letter_files(letter, folder, sender, pdf, ledger, force)
+                sent_by = sender or letter.sender
+                files = _write_letter_files(letter, folder, sent_by, pdf, ledger, force)
             except (LedgerError, ValueError, OSError) as exc:
                 letter.problem = plain_text(exc) or type(exc).__name__
         rows.append(

@@ -891,3 +891,19 @@ class LettersPanel:
 
     def _ipython_display_(self) -> None:
         display(self.widget)
+
+
+def letters_panel(ledger, as_of: dt.date, folder: str | Path = "letters", lang=None):
+    """The LettersPanel of the week of `as_of` on `ledger`; when the letters cannot be made
+    (no sender details of your own yet), a panel without letters that says why."""
+    from .letters import letters_due
+
+    try:
+        letters, why = letters_due(ledger, as_of, lang=lang), None
+    except LedgerError as exc:
+        letters, why = [], str(exc)
+    panel = LettersPanel(letters, folder=folder, lang=lang, ledger=ledger)
+    if why:
+        panel.preview.value = f"<p>{html.escape(why)}</p>"
+        panel.button.disabled = True
+    return panel

@@ -9,6 +9,16 @@ from dunning_analytics.ledger import open_ledger
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IBM_CSV = SHARED / "data" / "ibm-late-payment" / "WA_Fn-UseC_-Accounts-Receivable.csv"
 DEMO_END = dt.date(2026, 10, 31)
+# the sender details of the hand-made ledgers' owner (not the example firm's)
+OWN_SENDER = """name = "Studio Eigen"
+contact_person = "Eva Eigen"
+address = "Lange Nieuwstraat 5"
+postcode = "3512 PA"
+city = "Utrecht"
+email = "eva@studio-eigen.example"
+iban = "NL44 RABO 0123 4567 89"
+kvk = "87654321"
+"""
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +62,9 @@ def make_ledger(path, invoices=(), payments=(), contacts=()):
     contacts: (id, client, invoice_id, contact_at, kind[, promised_date, promised_amount]).
     """
     con = open_ledger(path)
+    # its owner's letterhead, as notebook 06's form writes it (letters refuse a ledger
+    # without one)
+    Path(f"{path}.sender.toml").write_text(OWN_SENDER, encoding="utf-8")
     con.execute(
         "INSERT INTO clients (client_id, name, kind) VALUES ('K1', 'Jansen', 'business'), "
         "('K2', 'de Vries', 'consumer'), ('K3', 'Bakker', 'business')"

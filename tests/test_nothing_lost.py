@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import make_ledger
+from conftest import OWN_SENDER, make_ledger
 from test_bad_input import refused, run
 
 from dunning_analytics import cli
@@ -346,6 +346,7 @@ def test_the_largest_amounts_sum_in_every_view_and_larger_ones_are_refused(capsy
     big = "999999999.99"
     text = HISTORY + f"F1,K1,2026-08-01,2026-09-01,{big},\nF2,K1,2026-08-02,2026-09-02,{big},\n"
     assert run(capsys, "load", write("big.csv", text), "--ledger", ledger, "--quiet")[0] == 0
+    Path(f"{ledger}.sender.toml").write_text(OWN_SENDER)  # the owner's letterhead
     as_of = ("--as-of", "2026-10-05")
     code, out, _ = run(capsys, "aging", "--ledger", ledger, *as_of)
     assert code == 0 and "€1,999,999,999.98" in out

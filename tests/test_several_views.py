@@ -103,3 +103,30 @@ def test_a_writer_that_stays_blocked_names_the_notebook_that_holds_the_file(tmp_
         holder.wait()
     text = str(info.value)
     assert "the notebook /home/me/notebooks/02_aging.ipynb" in text and "kernel-" not in text
+
+
+def test_acting_is_for_today_and_old_data_is_named(capsys, tmp_path):
+    from dunning_analytics.ledger import data_note, working_day
+
+    path = _books(tmp_path / "books.duckdb")  # data up to 02-09-2026
+    today = dt.date(2026, 12, 3)
+    assert working_day(path, today) == today
+    note = data_note(path, "nl", today)
+    assert (
+        note
+        == "Gegevens tot en met 02-09-2026. Dat is 92 dagen geleden: lees de nieuwste export in."
+    )
+    assert main(["calls", "--ledger", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "Data up to 2026-09-02" in captured.err and "load the newest export" in captured.err
+    # the plan is for this week, not for the week of the ledger's last date
+    this_week = dt.date.today() - dt.timedelta(days=dt.date.today().weekday())
+    days = {line.split()[1] for line in captured.out.splitlines() if line[4:6] == "20"}
+    assert days and all(dt.date.fromisoformat(d) >= this_week for d in days)
+
+
+def test_the_demo_ledger_shows_a_full_working_week(demo_ledger):
+    from dunning_analytics.ledger import data_note, working_day
+
+    assert working_day(demo_ledger, dt.date(2026, 12, 3)) == dt.date(2026, 10, 26)
+    assert data_note(demo_ledger, "en", dt.date(2026, 12, 3)) == "Data up to 2026-10-31."
