@@ -100,6 +100,7 @@ class CallPanel:
         self.ledger = ledger
         self.as_of = as_of
         self.lang = resolve_lang(lang)
+        self.on_saved: list = []  # called with the client id after each save
         t = lambda key: _text(key, self.lang)  # noqa: E731
         self.calls = calls if calls is not None else call_plan(ledger, as_of, lang=self.lang)[0]
         self.intro = w.HTML()
@@ -257,6 +258,8 @@ class CallPanel:
         self.status.value = html.escape(saved)
         self.next_steps.value = self._next_steps_html(call, mine, as_of)
         self._fill_picker()
+        for callback in self.on_saved:
+            callback(call.client_id)
         return mine
 
     def _next_steps_html(self, call, mine: pd.DataFrame, as_of: dt.date) -> str:

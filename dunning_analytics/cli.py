@@ -394,6 +394,47 @@ def _cmd_contact(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_contacts(args: argparse.Namespace) -> int:
+    from .corrections import recent_contacts
+    from .formatting import format_date
+
+    lang = _lang(args)
+    frame = recent_contacts(args.ledger, args.client, limit=args.limit)
+    if frame.empty:
+        print(f"No contacts recorded with {plain_text(args.client)}.")
+        return 0
+    for row in frame.itertuples(index=False):
+        promise = (
+            f" promised {format_date(row.promised_date, lang)}"
+            if isinstance(row.promised_date, dt.date)
+            else ""
+        )
+        about = f" on {plain_text(row.invoice_id)}" if isinstance(row.invoice_id, str) else ""
+        note = f": {plain_text(row.note)}" if isinstance(row.note, str) else ""
+        print(
+            f"{row.contact_id}  {row.contact_at:%d-%m-%Y %H:%M}  {row.kind}{about}{promise}{note}"
+        )
+    print(
+        "Take one back with: dunning-analytics withdraw --ledger LEDGER --contact ID --reason ..."
+    )
+    return 0
+
+
+def _cmd_withdraw(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .corrections import withdraw_contact
+
+    by = args.by or getpass.getuser()
+    row = withdraw_contact(args.ledger, args.contact, by=by, reason=args.reason)
+    print(
+        f"Withdrawn: {row['kind']} with {plain_text(row['client_id'])} of "
+        f"{row['contact_at']:%d-%m-%Y %H:%M} (kept in withdrawn_contacts, by {plain_text(by)}); "
+        "the worklist no longer counts it."
+    )
+    return 0
+
+
 # the CSV columns of `forecast` (the same names in every language: for other programs)
 _FORECAST_COLUMNS = {
     "invoice": [
@@ -790,6 +831,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--at", type=_datetime, help="when: 'yyyy-mm-dd hh:mm' or 'dd-mm-jjjj hh:mm' (default now)"
     )
     p.set_defaults(func=_cmd_contact)
+
+    p = sub.add_parser("contacts", help="a client's last recorded contacts, with their ids")
+    p.add_argument("--ledger", required=True, help="the ledger file")
+    p.add_argument("--client", required=True, help="the client's id")
+    p.add_argument("--limit", type=_whole(1, 1000), default=10, help="how many (default 10)")
+    p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
+    p.set_defaults(func=_cmd_contacts)
+
+    p = sub.add_parser(
+        "withdraw", help="take back a recorded contact (kept in withdrawn_contacts, with why)"
+    )
+    p.add_argument("--ledger", required=True, help="the ledger file")
+    p.add_argument("--contact", required=True, help="the contact's id (see `contacts`)")
+    p.add_argument("--reason", help="why, in a sentence (e.g. 'wrong client')")
+    p.add_argument("--by", help="who withdraws it (default: your user name)")
+    p.set_defaults(func=_cmd_withdraw)
 
     p = sub.add_parser(
         "forecast", help="when the money comes in: per open invoice, or per week (13 weeks)"

@@ -22,13 +22,14 @@ import pyarrow as pa
 
 # Bump when a table or model changes; an older file gets the new models on
 # its next writable open.
-MODELS_VERSION = "23"
+MODELS_VERSION = "24"
 
 TABLES = (
     "clients",
     "invoices",
     "payments",
     "contacts",
+    "withdrawn_contacts",
     "loads",
     "rejected_rows",
     "bank_transactions",

@@ -155,8 +155,9 @@ COPY_COLUMNS = {
     },
 }
 # tables the copy leaves out whole: refused rows hold the files' raw values, learned bank
-# accounts are the clients' IBANs; ledger_meta and the index are rebuilt in the copy
-NOT_COPIED = ("rejected_rows", "client_bank_accounts")
+# accounts are the clients' IBANs, withdrawn contacts are mistakes (with their notes);
+# ledger_meta and the index are rebuilt in the copy
+NOT_COPIED = ("rejected_rows", "client_bank_accounts", "withdrawn_contacts")
 
 
 def _copy_select(table: str) -> str:

@@ -86,6 +86,25 @@ CREATE TABLE IF NOT EXISTS contacts (
     source_load     INTEGER
 );
 
+-- Contacts taken back (a call on the wrong client, a promise with the wrong date): the row
+-- as it was, with who withdrew it, when and why. Views read `contacts` only, so a withdrawn
+-- contact no longer moves the ladder; nothing is deleted without a trace.
+CREATE TABLE IF NOT EXISTS withdrawn_contacts (
+    contact_id       VARCHAR   NOT NULL,
+    client_id        VARCHAR   NOT NULL,
+    invoice_id       VARCHAR,
+    contact_at       TIMESTAMP NOT NULL,
+    channel          VARCHAR,
+    kind             VARCHAR   NOT NULL,
+    promised_date    DATE,
+    promised_amount  DECIMAL(18, 2),
+    note             VARCHAR,
+    source_load      INTEGER,
+    withdrawn_at     TIMESTAMP NOT NULL,
+    withdrawn_by     VARCHAR   NOT NULL,
+    withdrawn_reason VARCHAR
+);
+
 -- Incoming bank transactions and reversals of them from loaded statements (CAMT.053,
 -- MT940), each once however often overlapping statements repeat it, with how it was
 -- matched. booking_date is the bank's booking (entry) date, value_date the interest date.
