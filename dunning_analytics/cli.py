@@ -77,8 +77,9 @@ def _as_of(con, args: argparse.Namespace, acting: bool = False) -> dt.date | Non
 
     end = ledger_end_date(con)
     as_of = args.as_of or (working_day(con) if acting and end else end)
-    if acting:
-        print(data_note(con, _lang(args)), file=sys.stderr)
+    note = data_note(con, _lang(args), only_old=True) if acting else ""
+    if note:  # acting on old data: say so
+        print(note, file=sys.stderr)
     if args.as_of and end and args.as_of > end:
         print(
             f"warning: --as-of {args.as_of} is after the ledger's last date {end}: payments "

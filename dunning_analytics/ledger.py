@@ -524,10 +524,10 @@ def working_day(ledger, today=None):
     return end - dt.timedelta(days=end.weekday())
 
 
-def data_note(ledger, lang: str | None = None, today=None) -> str:
+def data_note(ledger, lang: str | None = None, today=None, only_old: bool = False) -> str:
     """One sentence: up to which date the ledger has data, and, when that is more than a
     week before `today` (default the calendar's; a demo ledger is never old), that the
-    newest export should be loaded."""
+    newest export should be loaded. With `only_old`, '' unless the data is old."""
     import datetime as dt
 
     from .formatting import format_date, resolve_lang
@@ -537,10 +537,15 @@ def data_note(ledger, lang: str | None = None, today=None) -> str:
     end = ledger_end_date(ledger, today=today)
     nl = lang == "nl"
     if end is None:
+        if only_old:
+            return ""
         return "Het debiteurenbestand is nog leeg." if nl else "The ledger holds no data yet."
     text = f"{'Gegevens tot en met' if nl else 'Data up to'} {format_date(end, lang)}."
     days = (today - end).days
-    if days > 7 and working_day(ledger, today) == today:
+    old = days > 7 and working_day(ledger, today) == today
+    if only_old and not old:
+        return ""
+    if old:
         text += (
             f" Dat is {days} dagen geleden: lees de nieuwste export in."
             if nl

@@ -586,8 +586,15 @@ def lab_with_own_ledger(demo_ledger, tmp_path_factory):
 
 
 def test_the_call_form_records_a_promise_and_the_worklist_moves_on(browser, lab_with_own_ledger):
+    """With every other notebook open and run (their kernels alive), a promise typed into
+    notebook 06's call form is saved, and the contact command writes too (#32)."""
     from dunning_analytics.ledger import open_ledger
 
+    others = []
+    for name in [n.name for n in NOTEBOOKS if not n.name.startswith("06")]:
+        other = Notebook(browser, lab_with_own_ledger, name)
+        other.run_all()
+        others.append(other)
     notebook = Notebook(browser, lab_with_own_ledger, "06_dunning_worklist.ipynb")
     try:
         notebook.run_all()
@@ -618,9 +625,19 @@ def test_the_call_form_records_a_promise_and_the_worklist_moves_on(browser, lab_
         assert len(after) == len(calls) - 1 and not any(f"({client})" in c for c in after)
         saved = page.locator(".widget-html", has_text="Saved in the ledger").inner_text()
         assert "promised to pay (€1,000.00, 2026-10-30)" in saved, saved
+        # the command line writes too while all seven notebooks stay open
+        written = subprocess.run(
+            [str(Path(sys.executable).with_name("dunning-analytics")), "contact", "--ledger",
+             str(lab_with_own_ledger["ledger"]), "--client", client, "--kind", "call",
+             "--at", "2026-10-27 10:00", "--note", "called back"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert written.returncode == 0, written.stderr
     finally:
         notebook.screenshot()
         notebook.page.close()
+        for other in others:
+            other.page.close()
     con = open_ledger(lab_with_own_ledger["ledger"], read_only=True)
     try:
         promises = con.execute(
