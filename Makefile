@@ -16,7 +16,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	# strip notebook outputs on commit (git filter; a run notebook never dirties the repo)
-	if [ -d .git ]; then $(BIN)/nbstripout --install --attributes .gitattributes; fi
+	# ... and without the Python version JupyterLab writes on every save (metadata.language_info),
+	# so opening, running and saving notebooks leaves `git status` clean and `git pull` works
+	if [ -d .git ]; then $(BIN)/nbstripout --install --attributes .gitattributes && \
+		git config filter.nbstripout.extrakeys "metadata.language_info"; fi
 	touch $(STAMP)
 
 # rebuilt when the generator or the models change (the old file is replaced, not loaded into)

@@ -83,3 +83,35 @@ def test_commits_strip_notebook_outputs():
         text=True,
     ).stdout
     assert "nbstripout" in clean, "run `make setup` to install the filter"
+
+
+def test_a_notebook_run_and_saved_leaves_git_status_clean(demo_ledger, monkeypatch, tmp_path):
+    """Run a notebook and save it as JupyterLab does (outputs, counts, the kernel's
+    language_info): git's clean filter, as `make setup` configures it, gives back exactly
+    the committed file, so `git status` stays clean and `git pull` can update the kit."""
+    import subprocess
+    import sys
+
+    root = NOTEBOOKS[0].parents[1]
+    extra = subprocess.run(
+        ["git", "config", "--get", "filter.nbstripout.extrakeys"],
+        cwd=root, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    assert extra == "metadata.language_info", "run `make setup` to configure the filter"
+    path = next(p for p in NOTEBOOKS if p.name.startswith("02"))
+    monkeypatch.setenv("DUNNING_LEDGER", str(demo_ledger))
+    book = nbformat.read(path, as_version=4)
+    NotebookClient(
+        book, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    assert book.metadata.get("language_info")  # what a save adds
+    cleaned = subprocess.run(
+        [sys.executable, "-m", "nbstripout", "--extra-keys", extra],
+        input=nbformat.writes(book), cwd=root, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    committed = subprocess.run(
+        ["git", "show", f"HEAD:notebooks/{path.name}"], cwd=root, capture_output=True, text=True
+    ).stdout
+    assert cleaned == committed
