@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # JupyterLab refuses to run as root unless told; root is common in containers.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-browser bench bench-browser bench-forecast lint format setup demo clean
+.PHONY: lab app test test-browser bench bench-browser bench-forecast lint format setup demo clean
 
 setup: $(STAMP)
 
@@ -28,8 +28,21 @@ $(DEMO): $(STAMP) dunning_analytics/demo.py $(wildcard dunning_analytics/sql/*.s
 
 demo: $(DEMO)
 
+LEDGER ?= $(abspath $(DEMO))
+
+# JupyterLab on the start page (notebooks/00_start.ipynb); `make lab LEDGER=mine.duckdb` for yours
 lab: $(STAMP) $(DEMO)
-	DUNNING_LEDGER=$(abspath $(DEMO)) $(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG)
+	DUNNING_LEDGER=$(LEDGER) $(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) \
+		--LabApp.default_url=/lab/tree/00_start.ipynb
+
+# The same views as a web app without code cells (Voila), opening on the start page
+APP_PORT ?= 8866
+app: $(STAMP) $(DEMO)
+	@echo "The app: http://localhost:$(APP_PORT)/voila/render/00_start.ipynb"
+	DUNNING_LEDGER=$(LEDGER) $(BIN)/voila notebooks --port=$(APP_PORT) --no-browser \
+		--Voila.ip=127.0.0.1 & \
+		sleep 3; $(BIN)/python -m webbrowser -t http://localhost:$(APP_PORT)/voila/render/00_start.ipynb; \
+		wait
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
