@@ -506,6 +506,16 @@ def ledger_end_date(ledger: str | Path | duckdb.DuckDBPyConnection, today=None):
     return row[0][0]
 
 
+def is_demo(ledger) -> bool:
+    """True for a demo ledger (`dunning-analytics demo` writes its table demo_archetype)."""
+    with connected(ledger) as con:
+        found = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'demo_archetype' "
+            "AND database_name = current_database()"
+        ).fetchall()
+    return found[0][0] > 0
+
+
 def working_day(ledger, today=None):
     """The day acting views (worklist, call plan, letters, the call form) are for by
     default: `today` (the calendar's), or for a demo ledger the Monday of the week of its
@@ -513,12 +523,7 @@ def working_day(ledger, today=None):
     import datetime as dt
 
     today = today or dt.date.today()
-    with connected(ledger) as con:
-        demo = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'demo_archetype' "
-            "AND database_name = current_database()"
-        ).fetchall()[0][0]
-    if not demo:
+    if not is_demo(ledger):
         return today
     end = ledger_end_date(ledger, today=today) or today
     return end - dt.timedelta(days=end.weekday())

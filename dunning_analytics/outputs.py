@@ -184,12 +184,10 @@ def unique_path(path: str | Path, ledger=None) -> Path:
     """Return `path`, or `stem (2).suffix`, `stem (3).suffix`, ... : the first name the kit
     may write without force (a free name or one of its own unchanged outputs)."""
     path = Path(path)
-    candidate, n = path, 1
-    while True:
+    for n in range(1, 1000):
+        candidate = path if n == 1 else path.with_name(f"{path.stem} ({n}){path.suffix}")
         try:
             return check_output(candidate, ledger)
         except OutputRefused:
-            if candidate.exists() is False and not candidate.is_symlink():
-                raise
-            n += 1
-            candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+            continue
+    raise OutputRefused(f"{path}: no free file name beside it; clear the folder")

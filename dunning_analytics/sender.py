@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .ledger import LedgerError, connected
+from .ledger import LedgerError, is_demo
 from .settings_file import Setting, SettingsError, read_checked
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,16 +71,6 @@ def load_sender(path: str | Path | None = None) -> dict:
     if problems:
         raise SettingsError(f"{path}: " + "; ".join(problems.values()))
     return sender
-
-
-def is_demo(ledger) -> bool:
-    """True for a demo ledger (dunning-analytics demo writes its table demo_archetype)."""
-    with connected(ledger) as con:
-        found = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'demo_archetype' "
-            "AND database_name = current_database()"
-        ).fetchall()
-    return found[0][0] > 0
 
 
 def ledger_file(ledger) -> Path | None:

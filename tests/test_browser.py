@@ -5,6 +5,7 @@ Chromium (Debian's /usr/bin/chromium) or playwright is missing. Screenshots
 go to artifacts/screenshots/ (ignored by git, left behind by CI).
 """
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -98,43 +99,41 @@ def _lab(demo_ledger, tmp_path_factory, lang):
         DUNNING_LEDGER=str(BIG_LEDGER or demo_ledger),
         DUNNING_LANG=lang,
     )
-    log = open(home / "lab.log", "w")  # noqa: SIM115 (closed below)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "lab",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={work}",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--allow-root",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     base = f"http://127.0.0.1:{port}"
+    argv = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+        f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--allow-root",
+    ]  # fmt: skip
+    with _serving(argv, env, f"{base}/api/status?token={token}", home / "lab.log", "JupyterLab"):
+        yield {"base": base, "token": token, "folder": work, "lang": lang}
+
+
+@contextlib.contextmanager
+def _serving(argv, env, ready_url: str, log_path: Path, what: str):
+    """Run a server (JupyterLab, Voila) until the block ends; fail when `ready_url` does not
+    answer within 90 s, with the end of its log."""
+    log = open(log_path, "w")  # noqa: SIM115 (closed below)
+    server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 90
     while True:
         try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+            urllib.request.urlopen(ready_url, timeout=30)
             break
         except OSError:
             if time.time() > deadline or server.poll() is not None:
                 server.kill()
-                pytest.fail("JupyterLab did not start:\n" + (home / "lab.log").read_text()[-2000:])
+                pytest.fail(f"{what} did not start:\n" + log_path.read_text()[-2000:])
             time.sleep(0.5)
-    yield {"base": base, "token": token, "folder": work, "lang": lang}
-    server.terminate()
     try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+        yield server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -721,30 +720,11 @@ def voila_app(demo_ledger, tmp_path_factory):
         DUNNING_LEDGER=str(ledger),
         DUNNING_LANG="en",
     )
-    log = open(home / "voila.log", "w")  # noqa: SIM115 (closed below)
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("voila")), str(work), f"--port={port}",
-         "--no-browser", "--Voila.ip=127.0.0.1"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/voila/render/00_start.ipynb", timeout=30)
-            break
-        except OSError:
-            if time.time() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("Voila did not start:\n" + (home / "voila.log").read_text()[-2000:])
-            time.sleep(0.5)
-    yield {"base": base, "ledger": ledger}
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+    argv = [str(Path(sys.executable).with_name("voila")), str(work), f"--port={port}",
+            "--no-browser", "--Voila.ip=127.0.0.1"]  # fmt: skip
+    with _serving(argv, env, f"{base}/voila/render/{START_PAGE}", home / "voila.log", "Voila"):
+        yield {"base": base, "ledger": ledger}
 
 
 # jupyterlab-plotly's renderer stores a static image of each chart in the notebook's output

@@ -672,3 +672,15 @@ def test_letters_on_a_ledger_with_nothing_open_say_so(capsys, tmp_path):
     code, out, _ = run(capsys, "letters", "--ledger", ledger, "--out", tmp_path / "l", "--no-pdf")
     assert code == 0 and "No letters due" in out
     assert run(capsys, "forecast", "--ledger", ledger)[0] == 0
+
+
+def test_the_excel_button_never_replaces_a_file_of_the_users(books, tmp_path):
+    from dunning_analytics.widgets import AgingExplorer
+
+    explorer = AgingExplorer(books, as_of=dt.date(2026, 9, 20), export_folder=tmp_path)
+    mine = tmp_path / "aging-2026-09-20.xlsx"
+    mine.write_bytes(b"my own workbook")
+    written = explorer.export()
+    assert written.name == "aging-2026-09-20 (2).xlsx"
+    assert mine.read_bytes() == b"my own workbook"
+    assert explorer.export() == written  # its own file is replaced, not multiplied

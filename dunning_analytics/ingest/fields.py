@@ -5,7 +5,7 @@ Shared by the loader and the presets; imports only the package's formatting limi
 
 from __future__ import annotations
 
-from ..formatting import FIRST_YEAR, MAX_AMOUNT
+from ..formatting import FIRST_YEAR
 
 KINDS = ("history", "invoices", "payments", "contacts", "clients")
 CONTACT_KINDS = (
@@ -29,7 +29,6 @@ MAX_TERM_DAYS = 365  # a longer payment term is a typing error, not a term
 EARLIEST_YEAR = FIRST_YEAR
 FUTURE_MARGIN_DAYS = 62
 LATE_YEARS = 10
-MAX_AMOUNT = float(MAX_AMOUNT)  # formatting.MAX_AMOUNT: the largest amount one row holds
 
 # one plain e-mail address: local part and domain of ASCII letters, digits and the few signs
 # addresses use, no display name, no second address, no quotes, spaces or angle brackets

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..formatting import MAX_AMOUNT
 from ..ledger import connected, refresh_index, transaction
 from ..settings_file import Setting, read_checked
 from .errors import LoadError, Rejection
@@ -38,7 +39,6 @@ from .fields import (
     FUTURE_MARGIN_DAYS,
     KINDS,
     LATE_YEARS,
-    MAX_AMOUNT,
     MAX_TERM_DAYS,
     normal_name,
 )
