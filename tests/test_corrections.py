@@ -90,3 +90,21 @@ def test_the_notebook_panel_withdraws_with_one_click(tmp_path):
     assert len(panel.rows.children) == 1
     assert contact not in set(recent_contacts(path, "K1")["contact_id"])
     assert _next(path)[0] == "call"
+
+
+def test_a_withdrawn_contact_does_not_come_back_with_a_reload(tmp_path, write):
+    path = _books(tmp_path / "books.duckdb")
+    contacts = write(
+        "contacts.csv",
+        "contact_id,client_id,invoice_id,contact_at,kind,promised_date\n"
+        "x1,K1,A,2025-06-16 10:00,promise_to_pay,2025-06-30\n",
+    )
+    from dunning_analytics import load
+
+    load(path, contacts, kind="contacts")
+    withdraw_contact(path, "x1", by="eva", reason="wrong date")
+    again = load(path, contacts, kind="contacts", force=True)
+    assert again.withdrawn_skipped == 1 and again.rows_loaded == 0
+    assert "withdrawn earlier and are not loaded again" in again.summary()
+    assert "x1" not in set(recent_contacts(path, "K1")["contact_id"])
+    assert _next(path)[0] == "call"

@@ -91,6 +91,7 @@ class LoadResult:
     kept_newer: int = 0  # invoices the ledger records as paid more than this (older) file
     accept_older: bool = False  # ... and they took this file's word
     far_dates: list = field(default_factory=list)  # far dates loaded as asked (Rejection)
+    withdrawn_skipped: int = 0  # contacts taken back earlier, not loaded again
 
     def summary(self) -> str:
         """One paragraph for a person: the counts, and what was derived."""
@@ -155,6 +156,11 @@ class LoadResult:
             text += (
                 f" {self.kept_newer} recorded payments were replaced by this file's, which shows "
                 "less paid (--accept-older)."
+            )
+        if self.withdrawn_skipped:
+            text += (
+                f" {self.withdrawn_skipped} contacts were withdrawn earlier and are not loaded "
+                "again (they are in withdrawn_contacts)."
             )
         if self.far_dates:
             shown = "; ".join(str(r) for r in self.far_dates[:5])
@@ -967,12 +973,20 @@ def _write_keyed(con, table: str, key: str, columns: list[str], load_id: int) ->
 
 
 def _write_client_rows(
-    con, load_id: int, table: str, key: str, identity: list[str], columns: list[str]
+    con,
+    load_id: int,
+    table: str,
+    key: str,
+    identity: list[str],
+    columns: list[str],
+    withdrawn: str | None = None,
 ) -> dict[str, int]:
     """Write the good staged rows of payments or contacts: rows of a client (given, or the
     client of their invoice), keyed by `key` when the file gives it, else by a hash of the
     client, the invoice, the `identity` fields and the row's number among identical ones
-    (so a reload finds the same ids). `columns`: what the table holds besides the key."""
+    (so a reload finds the same ids). `columns`: what the table holds besides the key.
+    Rows whose key is in the table `withdrawn` (taken back earlier) are not written again;
+    the counts say how many (`withdrawn`)."""
     fields = ", ".join(identity)
     rest = ", ".join(c for c in columns if c not in ("client_id", "invoice_id"))
     con.execute(
@@ -1000,7 +1014,13 @@ def _write_client_rows(
         QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _line) = 1
         """
     )
-    return _write_keyed(con, table, key, columns, load_id)
+    skipped = 0
+    if withdrawn:
+        skipped = con.execute(
+            f"SELECT count(*) FROM da_keyed WHERE {key} IN (SELECT {key} FROM {withdrawn})"
+        ).fetchall()[0][0]
+        con.execute(f"DELETE FROM da_keyed WHERE {key} IN (SELECT {key} FROM {withdrawn})")
+    return _write_keyed(con, table, key, columns, load_id) | {"withdrawn": skipped}
 
 
 def _write_payments(con, load_id: int) -> dict[str, int]:
@@ -1031,6 +1051,7 @@ def _write_contacts(con, load_id: int) -> dict[str, int]:
             "promised_amount",
             "note",
         ],
+        withdrawn="withdrawn_contacts",
     )
 
 
@@ -1242,6 +1263,7 @@ def _load_into(
                     counts = _write_clients(con, mapping, load_id)
                 if kind in ("history", "invoices", "clients"):
                     result.due_dates_rederived = _rederive_due_dates(con)
+                result.withdrawn_skipped = counts.pop("withdrawn", 0)
                 result.rows_loaded = counts["loaded"]
                 result.rows_updated = counts["updated"]
                 result.rows_unchanged = (
@@ -1250,6 +1272,7 @@ def _load_into(
                     - result.left_out_paid
                     - result.rows_loaded
                     - result.rows_updated
+                    - result.withdrawn_skipped
                 )
                 result.load_id = load_id
                 con.execute(
