@@ -23,7 +23,7 @@ from .formatting import format_date, format_eur, format_percent, parse_amount, t
 from .ledger import connected, ledger_end_date
 from .risk import rule_reasons
 from .vocabulary import pick
-from .widgets import DateControl, _replace, interactive_table, table_data, ui_text
+from .widgets import DateControl, _replace, data_line, interactive_table, table_data, ui_text
 
 # texts: key -> (English, Dutch)
 _TEXT = {
@@ -134,6 +134,7 @@ class CashForecastView:
         self.week.observe(self.show_week, names="value")
         self.widget = w.VBox(
             [
+                data_line(ledger, self.lang),
                 w.HBox([self.as_of.widget, self.weeks, self.busy]),
                 self.summary,
                 self.chart,

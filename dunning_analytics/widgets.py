@@ -281,6 +281,7 @@ class AgingExplorer:
         self.export_button.on_click(self.export)
         self.widget = w.VBox(
             [
+                data_line(ledger, self.lang),
                 w.HBox([self.as_of.widget, self.scheme, self.kind]),
                 w.HBox([self.basis, self.min_amount, self.export_button, self.busy]),
                 self.export_note,
@@ -569,6 +570,7 @@ class ClientExplorer:
         self.client.observe(self.show, names="value")
         self.widget = w.VBox(
             [
+                data_line(ledger, self.lang),
                 self.client,
                 w.HBox([self.card, w.VBox([self.trend, self.trend_note])]),
                 self.timeline,
@@ -741,6 +743,7 @@ class RiskExplorer:
             control.observe(self.refresh, names="value")
         self.widget = w.VBox(
             [
+                data_line(ledger, self.lang),
                 w.HBox([self.as_of.widget, self.busy]),
                 *self.sliders.values(),
                 self.summary,
@@ -819,6 +822,14 @@ def risk_explorer(
 ) -> RiskExplorer:
     """Return a RiskExplorer on `ledger` (opened read-only); display it in a notebook."""
     return RiskExplorer(ledger, as_of=as_of, lang=lang)
+
+
+def data_line(ledger, lang: str) -> w.HTML:
+    """A view's first line: up to which date the ledger has data (and, when that is over a
+    week ago, to load the newest export)."""
+    from .ledger import data_note
+
+    return w.HTML(f"<p class='da-data-note'>{html.escape(data_note(ledger, lang))}</p>")
 
 
 class LettersPanel:

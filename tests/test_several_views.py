@@ -56,6 +56,8 @@ def test_every_explorer_lets_go_of_the_ledger_between_updates(demo_ledger, tmp_p
     views[0].as_of.set(dt.date(2026, 9, 30))  # a date typed: the chart and table update
     views[0].pick(views[0].frame["client_id"].iloc[0])
     views[2].refresh()
+    for view in (*views[:3], views[4]):  # each says up to which date the ledger has data
+        assert view.widget.children[0].value == "<p class='da-data-note'>Data up to 2026-10-31.</p>"
     # with all of them shown, another program can write the ledger at once
     con = open_ledger(path, wait=0)
     con.close()
