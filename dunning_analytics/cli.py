@@ -91,7 +91,14 @@ def _as_of(con, args: argparse.Namespace, acting: bool = False) -> dt.date | Non
 
 
 def _table_out(
-    frame, args: argparse.Namespace, *, sheet: str, money: list[str], codes=(), totals=True
+    frame,
+    args: argparse.Namespace,
+    *,
+    sheet: str,
+    money: list[str],
+    codes=(),
+    totals=True,
+    title: tuple[str, str] | None = None,
 ) -> bool:
     """Write `frame` (headings and codes in the chosen language, a totals row when `totals`)
     to --out, its format from the file's extension (.csv or .xlsx), or as CSV to standard
@@ -117,6 +124,7 @@ def _table_out(
             money_columns=money_headings,
             ledger=args.ledger,
             force=args.force,
+            title=_title(title, lang) if title else None,
         )
         print(f"Wrote {len(frame)} rows to {path}" + (" with a totals row" if totals else ""))
     elif fmt == "csv":
@@ -124,6 +132,14 @@ def _table_out(
     else:
         raise LedgerError(f"--format {fmt} needs --out FILE.{fmt}")
     return True
+
+
+def _title(title: tuple, lang: str) -> str:
+    """A file's title line: (English, Dutch, date) as 'Aging as of 31-10-2026'."""
+    from .formatting import format_date
+
+    english, dutch, day = title
+    return f"{dutch if lang == 'nl' else english} {format_date(day, lang)}"
 
 
 def _mapping_pairs(pairs: list[str]) -> dict[str, str]:
@@ -258,7 +274,9 @@ def _cmd_aging(args: argparse.Namespace) -> int:
         if args.by == "client"
         else ["amount", "paid_amount", "credit_applied", "outstanding"]
     )
-    if _table_out(frame, args, sheet=f"aging {as_of}", money=money, codes=["kind", "bucket"]):
+    title = ("Aging as of", "Ouderdom per", as_of)
+    codes = ["kind", "bucket"]
+    if _table_out(frame, args, sheet=f"aging {as_of}", money=money, codes=codes, title=title):
         return 0
     basis = {"due": ("due date", "vervaldatum"), "invoice": ("invoice date", "factuurdatum")}
     nl = lang == "nl"
@@ -302,7 +320,9 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     columns = ["client_id", "name", "kind", "grade", "level", "recommendation", "reason_text"]
     shown = flags[columns + ["revenue", "open_exposure"]]
     money = ["revenue", "open_exposure"]
-    if _table_out(shown, args, sheet=f"flags {as_of}", money=money, codes=["kind", "grade"]):
+    title = ("Deposit and prepayment terms as of", "Aanbetaling en vooruitbetaling per", as_of)
+    codes = ["kind", "grade"]
+    if _table_out(shown, args, sheet=f"flags {as_of}", money=money, codes=codes, title=title):
         return 0
     print(f"Prepayment flags as of {as_of}: {len(flags)} clients")
     for row in shown.itertuples(index=False):
@@ -330,7 +350,8 @@ def _cmd_calls(args: argparse.Namespace) -> int:
     not_planned = pick(("not planned this week", "deze week niet ingepland"), lang)
     for call in unplanned:
         print(f"{not_planned}: {plain_text(call.name)} ({plain_text(call.client_id)})")
-    _table_out(table, args, sheet="calls", money=["open", "overdue"])
+    title = ("Calls planned from", "Belplanning vanaf", as_of)
+    _table_out(table, args, sheet="calls", money=["open", "overdue"], title=title)
     if args.ics:
         print(f"Wrote {write_ics(planned, args.ics, ledger=args.ledger, force=args.force)}")
     return 0
@@ -503,6 +524,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             money_columns=money_headings,
             ledger=args.ledger,
             force=args.force,
+            title=_title(("Cash-in forecast as of", "Verwachte ontvangsten vanaf", as_of), lang),
         )
     elif fmt == "table":
         shown = frame.copy()

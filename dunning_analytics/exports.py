@@ -91,6 +91,7 @@ def write_table(
     money_columns=(),
     ledger=None,
     force: bool = False,
+    title: str | None = None,
 ) -> Path:
     """Write `frame` to .csv or .xlsx (by the file's suffix), safe for spreadsheets.
 
@@ -98,37 +99,56 @@ def write_table(
     a file the kit did not write unless `force`, and never half.
 
     Dutch (`lang` 'nl' or DUNNING_LANG=nl) CSV uses ';' between fields and a decimal
-    comma, as Dutch Excel expects; English CSV ',' and a decimal point. In Excel the
+    comma, as Dutch Excel expects; English CSV ',' and a decimal point. In Excel row 1 holds
+    `title` (default the sheet's name), the header is frozen with a filter, the
     `money_columns` get a euro number format and a last row whose first cell reads
-    Total/Totaal is bold.
+    Total/Totaal is bold with SUM formulas.
     """
     path = _writable(path, (".csv", ".xlsx"))
     with replacing(path, ledger, force) as tmp:
-        _write_table_file(spreadsheet_frame(frame), tmp, sheet, lang, money_columns)
+        _write_table_file(spreadsheet_frame(frame), tmp, sheet, lang, money_columns, title)
     return path
 
 
-def _write_table_file(safe: pd.DataFrame, path: Path, sheet, lang, money_columns) -> None:
+def _write_table_file(safe: pd.DataFrame, path: Path, sheet, lang, money_columns, title) -> None:
     if path.suffix.lower() == ".xlsx":
-        from openpyxl.styles import Font
-
-        money = {str(c) for c in money_columns}
-        euro = '"€" #,##0.00;"€" -#,##0.00' if resolve_lang(lang) == "nl" else '"€"#,##0.00'
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            safe.to_excel(writer, sheet_name=sheet[:31], index=False)
-            sheet_obj = writer.sheets[sheet[:31]]
-            for heading, cells in zip(safe.columns, sheet_obj.columns, strict=True):
-                width = max(len(str(c.value or "")) for c in cells[:200])
-                sheet_obj.column_dimensions[cells[0].column_letter].width = min(60, width + 2)
-                if str(heading) in money:
-                    for cell in cells[1:]:
-                        cell.number_format = euro
-            last = sheet_obj.max_row
-            if last > 1 and str(sheet_obj.cell(last, 1).value) in ("Total", "Totaal"):
-                for cell in sheet_obj[last]:
-                    cell.font = Font(bold=True)
+        _write_workbook(safe, path, sheet, lang, money_columns, title)
     else:
         write_csv(safe, path, lang=lang)
+
+
+def _write_workbook(safe: pd.DataFrame, path: Path, sheet, lang, money_columns, title) -> None:
+    """The table as a workbook: a bold title line (row 1), a bold header (row 2) frozen with
+    a filter over the rows, euro formats, and a totals row whose money cells are SUM
+    formulas over the rows above (so an edited cell updates the total)."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    name = sheet[:31]
+    money = {str(c) for c in money_columns}
+    euro = '"€" #,##0.00;"€" -#,##0.00' if resolve_lang(lang) == "nl" else '"€"#,##0.00'
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        safe.to_excel(writer, sheet_name=name, index=False, startrow=1)
+        book = writer.sheets[name]
+        book.cell(1, 1, value=safe_text(title or sheet)).font = Font(bold=True, size=13)
+        header, last = 2, book.max_row
+        totals = last > header and str(book.cell(last, 1).value) in ("Total", "Totaal")
+        end = last - 1 if totals else last  # the last row of the table itself
+        for index, heading in enumerate(safe.columns, start=1):
+            letter = get_column_letter(index)
+            cells = [book.cell(row, index) for row in range(header, last + 1)]
+            width = max(len(str(c.value or "")) for c in cells[:200])
+            book.column_dimensions[letter].width = min(60, width + 2)
+            if str(heading) in money:
+                for cell in cells[1:]:
+                    cell.number_format = euro
+                if totals and end > header:
+                    book.cell(last, index).value = f"=SUM({letter}{header + 1}:{letter}{end})"
+        for row in (header, last) if totals else (header,):
+            for cell in book[row]:
+                cell.font = Font(bold=True)
+        book.freeze_panes = book.cell(header + 1, 1)
+        book.auto_filter.ref = f"A{header}:{get_column_letter(len(safe.columns))}{end}"
 
 
 def write_csv(safe: pd.DataFrame, target, lang: str | None = None, money=()) -> None:

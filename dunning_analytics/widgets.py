@@ -441,6 +441,8 @@ class AgingExplorer:
             lang=self.lang,
             money_columns=money_headings,
             ledger=self.ledger,
+            title=f"{pick(('Aging as of', 'Ouderdom per'), self.lang)} "
+            f"{format_date(self.as_of.value, self.lang)}",
         )
         note = ui_text("wrote", self.lang).format(path=path.name, n=len(self.frame))
         self.export_note.value = (

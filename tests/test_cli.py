@@ -111,11 +111,18 @@ def test_aging_out_writes_excel_and_dutch_csv_with_totals(demo_ledger, tmp_path,
     code, out, _ = _run(capsys, "aging", "--ledger", demo_ledger, "--out", tmp_path / "a.xlsx")
     assert code == 0 and "Wrote" in out
     sheet = openpyxl.load_workbook(tmp_path / "a.xlsx").active
-    header = [c.value for c in sheet[1]]
-    last = {h: c.value for h, c in zip(header, sheet[sheet.max_row], strict=True)}
+    assert sheet["A1"].value == "Aging as of 2026-10-31" and sheet["A1"].font.bold
+    header = [c.value for c in sheet[2]]
+    assert all(c.font.bold for c in sheet[2]) and sheet.freeze_panes == "A3"
+    last_row = sheet.max_row
+    assert sheet.auto_filter.ref == f"A2:{sheet.cell(2, len(header)).column_letter}{last_row - 1}"
+    last = {h: c.value for h, c in zip(header, sheet[last_row], strict=True)}
     assert last["client"] == "Total"
-    assert round(last["outstanding"], 2) == float(totals["outstanding"])
-    assert round(last["overdue"], 2) == float(totals["overdue"])
+    for column in ("outstanding", "overdue"):  # a formula over the rows: what Excel shows
+        letter = sheet.cell(2, header.index(column) + 1).column_letter
+        assert last[column] == f"=SUM({letter}3:{letter}{last_row - 1})"
+        cells = [sheet[f"{letter}{row}"].value for row in range(3, last_row)]
+        assert round(sum(cells), 2) == float(totals[column])
     code, _, _ = _run(
         capsys, "aging", "--ledger", demo_ledger, "--out", tmp_path / "a.csv", "--lang", "nl"
     )

@@ -151,8 +151,8 @@ def test_exports_neutralise_formula_injection(ledger, tmp_path):
         names = {row["name"] for row in csv.DictReader(fh)}
     assert names == {'\'=HYPERLINK("http://x","y")', "'@SUM(A1:A9)"}
     sheet = openpyxl.load_workbook(write_table(table, tmp_path / "calls.xlsx")).active
-    header = [c.value for c in sheet[1]]
-    cells = [row[header.index("name")] for row in sheet.iter_rows(min_row=2)]
+    header = [c.value for c in sheet[2]]  # row 1: the title
+    cells = [row[header.index("name")] for row in sheet.iter_rows(min_row=3)]
     assert all(c.data_type == "s" and c.value.startswith("'") for c in cells)
     ics = write_ics(planned, tmp_path / "calls.ics").read_bytes().decode("utf-8")
     assert ics.startswith("BEGIN:VCALENDAR") and ics.count("BEGIN:VEVENT") == len(planned) == 2

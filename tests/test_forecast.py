@@ -159,10 +159,11 @@ def test_forecast_command_writes_each_open_invoice_and_the_weeks(ledger, tmp_pat
     assert main([*base, "--weeks", "6", "--out", str(target), "--lang", "nl"]) == 0
     sheet = load_workbook(target).active
     values = list(sheet.values)
-    assert values[0][:2] == ("week vanaf", "verwacht")
-    assert len(values) == 1 + 6 + 1  # headings, six weeks, what comes later or never
+    assert values[0][0].startswith("Verwachte ontvangsten vanaf")  # the title line
+    assert values[1][:2] == ("week vanaf", "verwacht")
+    assert len(values) == 2 + 6 + 1  # title, headings, six weeks, what comes later or never
     assert values[-1][0] == "na 6 weken of nooit"
-    assert round(sum(v[1] for v in values[1:]), 2) == 500.00  # every open euro once
+    assert round(sum(v[1] for v in values[2:]), 2) == 500.00  # every open euro once
 
     assert main([*base, "--format", "xlsx"]) == 1
     assert "needs --out" in capsys.readouterr().err
