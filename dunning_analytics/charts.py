@@ -423,6 +423,8 @@ def client_timeline_chart(
         x=[pd.Timestamp(d).isoformat() for d in invoices["due_date"]],
         marker={"symbol": "line-ns-open", "size": 14, "color": "#222"},
     )
+    # invoices in date order (as they come), not grouped by their colour's trace
+    fig.update_yaxes(categoryorder="array", categoryarray=[*labels, t("client")])
     for kind, (symbol, tint) in _CONTACT_SYMBOLS.items():
         part = contacts[contacts["kind"] == kind]
         if part.empty:

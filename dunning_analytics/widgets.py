@@ -647,6 +647,8 @@ class ClientExplorer:
             legend={"orientation": "h", "y": -0.15},
             margin={"l": 10, "r": 10, "t": 50, "b": 10},
         )
+        # quarters in date order, a quarter this client had no invoice in shown empty
+        fig.update_xaxes(categoryorder="category ascending")
         _replace(self.trend, fig)
         self.timings.append(time.perf_counter() - started)
 

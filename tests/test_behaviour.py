@@ -242,3 +242,22 @@ def test_a_part_quarter_starts_on_its_own_first_day():
     assert (starts[-1], ends[-1]) == (D(2026, 10, 1), D(2026, 10, 31))
     assert (starts[-2], ends[-2]) == (D(2026, 7, 1), D(2026, 9, 30))
     assert all(e < s for e, s in zip(ends, starts[1:], strict=False))  # no overlap
+
+
+def test_the_timeline_lists_invoices_by_date_and_the_trend_quarters_in_order(demo_ledger):
+    from dunning_analytics.behaviour import client_timeline
+    from dunning_analytics.charts import client_timeline_chart
+    from dunning_analytics.widgets import ClientExplorer
+
+    as_of = dt.date(2026, 10, 31)
+    explorer = ClientExplorer(demo_ledger, as_of=as_of)
+    for client_id in list(explorer.profiles["client_id"])[:40]:
+        invoices, contacts = client_timeline(demo_ledger, as_of, client_id)
+        recent = invoices.tail(30)
+        figure = client_timeline_chart(recent, contacts, as_of=as_of)
+        order = [y for y in figure.layout.yaxis.categoryarray if y in set(recent["invoice_id"])]
+        assert order == list(recent.sort_values("invoice_date")["invoice_id"])
+        explorer.client.value = client_id
+        # plotly puts categories in the order of first appearance unless told: a client's
+        # quarter without invoices would come after the portfolio's later quarters
+        assert explorer.trend.layout.xaxis.categoryorder == "category ascending"
