@@ -23,7 +23,14 @@ from IPython.display import display
 
 from .conversation import CALL_OUTCOMES, call_contacts, record_contacts
 from .dunning import call_plan, worklist
-from .formatting import format_date, format_eur, format_start, parse_amount, resolve_lang
+from .formatting import (
+    client_text,
+    format_date,
+    format_eur,
+    format_start,
+    parse_amount,
+    resolve_lang,
+)
 from .ingest.errors import LoadError
 from .ledger import LedgerError
 from .vocabulary import heading, pick, word
@@ -157,7 +164,7 @@ class CallPanel:
         )
         self.picker.options = [
             (
-                f"{format_start(c.start, lang)} · {c.name} ({c.client_id}) · "
+                f"{format_start(c.start, lang)} · {client_text(c.name, c.client_id)} · "
                 f"{format_eur(c.total_overdue, lang)}",
                 i,
             )

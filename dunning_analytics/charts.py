@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .aging import NOT_YET_DUE, UNAPPLIED
-from .formatting import format_eur, format_number, money_sum, plain_text, resolve_lang
+from .formatting import client_text, format_eur, format_number, money_sum, resolve_lang
 from .vocabulary import pick, word
 
 
@@ -20,10 +20,7 @@ def client_label(name, client_id) -> str:
     """A client as a chart label: its name, with the id only when it differs, as one line
     with <, > and & escaped (plotly reads tags such as <b> or <a href> in labels and hover
     text, so a name from a file never becomes markup)."""
-    plain_id = plain_text(client_id)
-    plain_name = plain_text(name) or plain_id
-    label = plain_name if plain_name == plain_id or not plain_id else f"{plain_name} ({plain_id})"
-    return html.escape(label, quote=False)
+    return html.escape(client_text(name, client_id), quote=False)
 
 
 # every text a chart shows: key -> (English, Dutch)

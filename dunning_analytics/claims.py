@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from .formatting import format_date, format_eur, resolve_lang
+from .formatting import client_text, format_date, format_eur, resolve_lang
 from .law import claim_costs, statutory_interest
 from .ledger import connected, query_frame
 from .vocabulary import pick
@@ -55,8 +55,10 @@ class ClaimStatement:
         lines = [
             pick(
                 (
-                    f"{self.name} ({self.client_id}), as of {format_date(self.as_of, 'en')}",
-                    f"{self.name} ({self.client_id}), per {format_date(self.as_of, 'nl')}",
+                    f"{client_text(self.name, self.client_id)}, as of "
+                    f"{format_date(self.as_of, 'en')}",
+                    f"{client_text(self.name, self.client_id)}, per "
+                    f"{format_date(self.as_of, 'nl')}",
                 ),
                 self.lang,
             ),

@@ -21,7 +21,7 @@ from pathlib import Path
 import holidays
 import pandas as pd
 
-from .formatting import format_date, format_eur, resolve_lang
+from .formatting import client_text, format_date, format_eur, resolve_lang
 from .ledger import connected, query_frame
 from .settings_file import Setting, SettingsError, read_checked
 from .vocabulary import pick, word
@@ -438,7 +438,10 @@ class PlannedCall:
                 f"afgesproken betalingstermijn {int(term)} dagen",
             )
         lines = [
-            say(f"Call {self.name} ({self.client_id})", f"Bellen: {self.name} ({self.client_id})"),
+            say(
+                f"Call {client_text(self.name, self.client_id)}",
+                f"Bellen: {client_text(self.name, self.client_id)}",
+            ),  # fmt: skip
             say(
                 f"Open {eur(self.total_open)}, of which overdue {eur(self.total_overdue)}; "
                 f"{term_text}.",

@@ -19,7 +19,7 @@ from IPython.display import display
 
 from .charts import cash_forecast_chart
 from .forecast import curves, invoice_forecast, invoice_weeks, new_invoice_forecast, weekly_forecast
-from .formatting import format_date, format_eur, format_percent, parse_amount, to_cents
+from .formatting import client_text, format_date, format_eur, format_percent, parse_amount, to_cents
 from .ledger import connected, ledger_end_date
 from .risk import rule_reasons
 from .vocabulary import pick
@@ -285,7 +285,7 @@ class NewInvoicePanel:
             self.model = curves(con, self.as_of)
         self.client = w.Dropdown(
             description=_t("client", self.lang),
-            options=[(f"{name} ({client_id})", client_id) for client_id, name, *_ in clients],
+            options=[(client_text(name, client_id), client_id) for client_id, name, *_ in clients],
             layout={"width": "420px"},
         )
         self.amount = w.Text(

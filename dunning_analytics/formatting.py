@@ -42,6 +42,14 @@ def plain_text(value) -> str:
     return _CONTROL.sub(" ", str(value)).strip()
 
 
+def client_text(name, client_id) -> str:
+    """A client as one line of text: its name, with the id in brackets only when it differs
+    ('Studio Brouwer', not 'Studio Brouwer (Studio Brouwer)')."""
+    plain_id = plain_text(client_id)
+    plain_name = plain_text(name) or plain_id
+    return plain_name if plain_name == plain_id or not plain_id else f"{plain_name} ({plain_id})"
+
+
 def plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of `frame` whose text cells are plain_text: a table for a terminal."""
     out = frame.copy()

@@ -31,6 +31,7 @@ from .forecast import backtest, weekly_forecast
 from .formatting import (
     FIRST_YEAR,
     LAST_YEAR,
+    client_text,
     format_date,
     format_eur,
     format_number,
@@ -483,10 +484,9 @@ def _chart(fig: go.Figure, name: str) -> str:
 
 
 def _client_labels(frame: pd.DataFrame) -> list[str]:
-    """'Name (client id)' per row, HTML-escaped."""
-    return [
-        html.escape(f"{n} ({c})") for n, c in zip(frame["name"], frame["client_id"], strict=True)
-    ]
+    """'Name (client id)' per row (the id only when it differs), HTML-escaped."""
+    pairs = zip(frame["name"], frame["client_id"], strict=True)
+    return [html.escape(client_text(n, c)) for n, c in pairs]
 
 
 def summary_lines(review: Review) -> list[str]:

@@ -18,6 +18,7 @@ from IPython.display import display
 from .aging import BUCKET_SCHEMES, aging, aging_totals, bucket_labels
 from .charts import aging_by_client_chart, money_table
 from .formatting import (
+    client_text,
     format_date,
     format_eur,
     money_floats,
@@ -340,7 +341,7 @@ class AgingExplorer:
         # picked in the table or the chart joins the list
         shown = self.frame.head(PICKER_CLIENTS)
         options = [
-            (f"{n} ({c})", c) for c, n in zip(shown["client_id"], shown["name"], strict=True)
+            (client_text(n, c), c) for c, n in zip(shown["client_id"], shown["name"], strict=True)
         ]
         current = self.client.value
         if current in self.frame["client_id"].values and current not in shown["client_id"].values:
@@ -372,7 +373,7 @@ class AgingExplorer:
 
     def _option(self, client_id: str) -> tuple[str, str]:
         name = self.frame.loc[self.frame["client_id"] == client_id, "name"].iloc[0]
-        return (f"{name} ({client_id})", client_id)
+        return (client_text(name, client_id), client_id)
 
     def pick(self, client_id: str) -> None:
         """Show `client_id`'s open items (adding the client to the picker when not listed)."""
@@ -553,7 +554,7 @@ class ClientExplorer:
         self.profiles = client_profiles(self.ledger, self.as_of)
         grade = "beoordeling" if self.lang == "nl" else "grade"
         options = [
-            (f"{n} ({c}) · {grade} {word(g, self.lang)}", c)
+            (f"{client_text(n, c)} · {grade} {word(g, self.lang)}", c)
             for c, n, g in zip(
                 self.profiles["client_id"],
                 self.profiles["name"],
@@ -855,7 +856,7 @@ class LettersPanel:
         self.picker = w.Dropdown(
             description=t("letter"),
             options=[
-                (f"{word(x.kind, self.lang)}: {x.name} ({x.client_id})", i)
+                (f"{word(x.kind, self.lang)}: {client_text(x.name, x.client_id)}", i)
                 for i, x in enumerate(letters)
             ],
             layout={"width": "640px"},

@@ -684,3 +684,22 @@ def test_the_excel_button_never_replaces_a_file_of_the_users(books, tmp_path):
     assert written.name == "aging-2026-09-20 (2).xlsx"
     assert mine.read_bytes() == b"my own workbook"
     assert explorer.export() == written  # its own file is replaced, not multiplied
+
+
+def test_a_client_whose_id_is_its_name_is_named_once(tmp_path):
+    from dunning_analytics.dunning import call_plan
+    from dunning_analytics.formatting import client_text
+
+    assert client_text("Studio Brouwer", "Studio Brouwer") == "Studio Brouwer"
+    assert client_text("Jansen", "K1") == "Jansen (K1)"
+    ledger = tmp_path / "l.duckdb"
+    con = make_ledger(ledger, invoices=[("A1", "Studio Brouwer", "2026-08-01", "2026-08-31", 90)])
+    con.execute("INSERT INTO clients (client_id, name) VALUES ('Studio Brouwer', 'Studio Brouwer')")
+    con.execute(
+        "INSERT INTO contacts (contact_id, client_id, invoice_id, contact_at, kind) VALUES "
+        "('r', 'Studio Brouwer', 'A1', TIMESTAMP '2026-09-01 09:00', 'reminder')"
+    )
+    con.close()
+    planned, unplanned = call_plan(ledger, dt.date(2026, 9, 14))
+    sheet = (planned + unplanned)[0].sheet()
+    assert "Studio Brouwer" in sheet and "Studio Brouwer (Studio Brouwer)" not in sheet
