@@ -588,6 +588,22 @@ def test_new_work_panel_gives_the_deposit_and_the_expected_payment(open_notebook
     notebook.check_rendered()
 
 
+def _save_promise(page, amount: str, note: str | None = None) -> None:
+    """In notebook 06's call form (JupyterLab or the app): a promise to pay `amount` by
+    30-10-2026 for the picked call, saved; waits until the form says what happens next."""
+    outcome = page.locator(".widget-dropdown", has_text="Outcome")
+    form = page.locator(".widget-vbox").filter(has=outcome).last
+    form.locator(".widget-dropdown", has_text="Outcome").locator("select").select_option(
+        label="promised to pay"
+    )
+    form.locator(".widget-datepicker", has_text="Pay by").locator("input").fill("2026-10-30")
+    form.locator(".widget-text", has_text="Amount").locator("input").fill(amount)
+    if note:
+        form.locator("textarea").fill(note)
+    form.get_by_role("button", name="Save").click()
+    page.wait_for_selector(".da-moved", timeout=60_000)
+
+
 @pytest.fixture
 def lab_with_own_ledger(demo_ledger, tmp_path_factory):
     """JupyterLab on a copy of the demo ledger that no other test's kernel holds open, so a
@@ -621,17 +637,7 @@ def test_the_call_form_records_a_promise_and_the_worklist_moves_on(browser, lab_
             f"Call {calls[0].split(' · ')[1]}"
             in page.locator("pre").filter(has_text=client).first.inner_text()
         )
-        outcome = page.locator(".widget-dropdown", has_text="Outcome")
-        form = page.locator(".widget-vbox").filter(has=outcome)
-        form = form.last
-        form.locator(".widget-dropdown", has_text="Outcome").locator("select").select_option(
-            label="promised to pay"
-        )
-        form.locator(".widget-datepicker", has_text="Pay by").locator("input").fill("2026-10-30")
-        form.locator(".widget-text", has_text="Amount").locator("input").fill("1.000,00")
-        form.locator("textarea").fill("pays Friday, confirmed by e-mail")
-        form.get_by_role("button", name="Save").click()
-        page.wait_for_selector(".da-moved", timeout=60_000)
+        _save_promise(page, "1.000,00", note="pays Friday, confirmed by e-mail")
         moved = page.locator(".da-moved").inner_text()
         assert "is no longer on this week's call plan" in moved, moved
         assert "wait for the promise" in page.locator(".da-next-steps").inner_text()
@@ -767,16 +773,7 @@ def test_the_app_opens_on_the_start_page_and_saves_a_call_with_every_view_open(b
         picker = page.locator(".widget-dropdown", has_text="Call").locator("select").first
         picker.wait_for(timeout=120_000)
         client = re.search(r"\((C\d+)\)", picker.locator("option").first.inner_text()).group(1)
-        outcome = page.locator(".widget-dropdown", has_text="Outcome")
-        form = page.locator(".widget-vbox").filter(has=outcome)
-        form = form.last
-        form.locator(".widget-dropdown", has_text="Outcome").locator("select").select_option(
-            label="promised to pay"
-        )
-        form.locator(".widget-datepicker", has_text="Pay by").locator("input").fill("2026-10-30")
-        form.locator(".widget-text", has_text="Amount").locator("input").fill("250,00")
-        form.get_by_role("button", name="Save").click()
-        page.wait_for_selector(".da-moved", timeout=60_000)
+        _save_promise(page, "250,00")
         page.screenshot(path=str(SCREENSHOTS / "app-06.png"))
         assert not [e for e in errors if not any(k in e for k in KNOWN_VOILA_ERRORS)], errors
     finally:
