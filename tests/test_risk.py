@@ -341,16 +341,21 @@ def test_cli_risk_formats(demo_ledger, tmp_path, capsys):
     import openpyxl
 
     sheet = openpyxl.load_workbook(target).active
-    header = [c.value for c in sheet[1]]
+    assert sheet["A1"].value == "Aanbetaling en vooruitbetaling per 31-10-2026"  # the title
+    header = [c.value for c in sheet[2]]
     assert header[:6] == ["klantnr.", "naam", "soort", "beoordeling", "niveau", "voorwaarden"]
     assert any("aanbetaling" in str(c.value) for c in sheet["F"])
-    # the last row totals the money columns, in euro format
-    last = [c.value for c in sheet[sheet.max_row]]
+    # the last row totals the money columns (a SUM over the rows), in euro format
+    end = sheet.max_row
+    last = [c.value for c in sheet[end]]
     flags = risk_flags(demo_ledger, D(2026, 10, 31))
     flagged = flags[flags["level"] != "none"]
     assert last[0] == "Totaal"
-    assert round(last[-1], 2) == float(flagged["open_exposure"].sum())
-    assert "€" in sheet.cell(2, len(header)).number_format
+    letter = sheet.cell(2, len(header)).column_letter
+    assert last[-1] == f"=SUM({letter}3:{letter}{end - 1})"
+    exposure = [sheet.cell(row, len(header)).value for row in range(3, end)]
+    assert round(sum(exposure), 2) == float(flagged["open_exposure"].sum())
+    assert "€" in sheet.cell(3, len(header)).number_format
     # the extension picks the format: .xlsx without --format writes Excel
     second = tmp_path / "flags2.xlsx"
     assert main(["risk", "--ledger", str(demo_ledger), "--out", str(second)]) == 0
