@@ -242,16 +242,22 @@ def aging_trend_chart(
 
 
 def money_table(frame: pd.DataFrame, money_columns: list[str], lang: str | None = None):
-    """Return a pandas Styler showing `frame` with euro-formatted money columns, right-aligned.
+    """Return a pandas Styler showing `frame` with euro-formatted money columns, right-aligned
+    and never wrapped (the € stays with its amount); other fractional numbers with two
+    decimals in `lang`'s way (0,27, not 0.270000).
 
     Every text is HTML-escaped: a client named <script>...</script> shows as text.
     """
     formats = {c: (lambda v, lang=lang: format_eur(v, lang)) for c in money_columns if c in frame}
-    right = [c for c in money_columns if c in frame]
+    fractions = [
+        c for c in frame.columns if c not in formats and pd.api.types.is_float_dtype(frame[c])
+    ]
+    formats |= {c: (lambda v, lang=lang: format_number(v, 2, lang)) for c in fractions}
+    right = [c for c in money_columns if c in frame] + fractions
     return (
         frame.style.format(formats, na_rep="", escape="html")
         .format_index(escape="html", axis=1)
-        .set_properties(subset=right, **{"text-align": "right"})
+        .set_properties(subset=right, **{"text-align": "right", "white-space": "nowrap"})
         .set_table_styles(
             {c: [{"selector": "th", "props": [("text-align", "right")]}] for c in right},
             overwrite=False,
@@ -284,14 +290,19 @@ def shown_table(
     shown = shown_frame(frame, lang, codes)
     money_heads = [heading(c, lang) for c in money if c in frame]
     number_heads = {heading(c, lang): d for c, d in numbers.items() if c in frame}
+    dates = []
     for column in frame.columns:
         first = frame[column].dropna().head(1).tolist()
         if first and isinstance(first[0], dt.date) and not isinstance(first[0], dt.datetime):
             target = heading(column, lang)
+            dates.append(target)
             shown[target] = [
                 format_date(v, lang) if isinstance(v, dt.date) else "" for v in frame[column]
             ]
-    styled = money_table(shown, money_heads, lang)
+    # dates on one line (26-10-2026, never 26-/10-/2026)
+    styled = money_table(shown, money_heads, lang).set_properties(
+        subset=dates, **{"white-space": "nowrap"}
+    )
     if number_heads:
         styled = styled.format(
             {h: (lambda v, d=d: format_number(v, d, lang)) for h, d in number_heads.items()},

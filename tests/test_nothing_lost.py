@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import re
 import struct
 import zipfile
 from decimal import Decimal
@@ -703,3 +704,23 @@ def test_a_client_whose_id_is_its_name_is_named_once(tmp_path):
     planned, unplanned = call_plan(ledger, dt.date(2026, 9, 14))
     sheet = (planned + unplanned)[0].sheet()
     assert "Studio Brouwer" in sheet and "Studio Brouwer (Studio Brouwer)" not in sheet
+
+
+def test_tables_outside_the_explorers_keep_dates_and_euros_on_one_line():
+    from dunning_analytics.charts import shown_table
+
+    frame = pd.DataFrame(
+        {
+            "as_of": [dt.date(2026, 10, 31)],
+            "revenue_share": [0.27],
+            "revenue": [Decimal("4271172.50")],
+        }
+    )
+    page = shown_table(frame, money=["revenue"], lang="nl").to_html()
+    assert "0,27" in page and "0.270000" not in page  # rounded, the Dutch way
+    assert "€ 4.271.172,50" in page and "4271172.50" not in page
+    assert "31-10-2026" in page
+    rules = re.findall(r"([^{}]+)\{([^}]*)\}", page.split("</style>")[0])
+    unwrapped = ",".join(selectors for selectors, props in rules if "nowrap" in props)
+    for column in ("col0", "col1", "col2"):  # the date, the share and the euros
+        assert f"_row0_{column}" in unwrapped, column
