@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from .formatting import plain_frame, plain_text
+from .formatting import client_text, plain_frame, plain_text
 from .ingest.fields import EARLIEST_YEAR, FUTURE_MARGIN_DAYS, LATE_YEARS
 from .ledger import LedgerError, damaged
 
@@ -345,11 +345,11 @@ def _cmd_calls(args: argparse.Namespace) -> int:
         planned, unplanned = call_plan(con, as_of, lang=lang)
     table = call_table(planned + unplanned)
     for call in planned:
-        who = f"{plain_text(call.name)} ({plain_text(call.client_id)})"
-        print(f"{format_start(call.start, lang)}  {who}: {call.goal}")
+        print(f"{format_start(call.start, lang)}  {client_text(call.name, call.client_id)}: "
+              f"{call.goal}")  # fmt: skip
     not_planned = pick(("not planned this week", "deze week niet ingepland"), lang)
     for call in unplanned:
-        print(f"{not_planned}: {plain_text(call.name)} ({plain_text(call.client_id)})")
+        print(f"{not_planned}: {client_text(call.name, call.client_id)}")
     title = ("Calls planned from", "Belplanning vanaf", as_of)
     _table_out(table, args, sheet="calls", money=["open", "overdue"], title=title)
     if args.ics:

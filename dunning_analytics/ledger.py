@@ -272,8 +272,7 @@ def _friendly(path: Path, exc: duckdb.Error) -> LedgerError:
             "schrijvers tegen. Sluit of herstart de kernel van dat notebook (Kernel > Shut Down "
             "Kernel) of wacht tot de opdracht klaar is en probeer het opnieuw."
         )
-        dutch = os.environ.get("DUNNING_LANG", "").strip().lower().startswith("nl")
-        return LedgerLockedError(nl if dutch else en)
+        return LedgerLockedError(nl if _language() == "nl" else en)
     if "different configuration" in text:
         return LedgerLockedError(
             f"The ledger {path} is already open in this notebook (or program) with other "
@@ -306,6 +305,17 @@ def damaged(path, exc: Exception) -> LedgerError | None:
         "Nothing was changed. Restore it from a backup, or load your exports into a new "
         "ledger file."
     )
+
+
+def _language() -> str:
+    """formatting.resolve_lang() for a message, English when DUNNING_LANG is not a language
+    (the message explains another problem; it must not fail on this one)."""
+    from .formatting import resolve_lang
+
+    try:
+        return resolve_lang()
+    except ValueError:
+        return "en"
 
 
 def _is_lock(exc: duckdb.Error) -> bool:
@@ -437,15 +447,16 @@ def connected(
         ensure_index(ledger)
         yield ledger
         return
+    key = str(Path(ledger).resolve())
     seen = _file_signature(ledger) if read_only else None
     con = open_ledger(ledger, read_only=read_only)
     try:
-        if seen is not None and _INDEX_CHECKED.get(str(Path(ledger).resolve())) == seen:
+        if seen is not None and _INDEX_CHECKED.get(key) == seen:
             # unchanged since a read-only connection found its index current: skip the
             # fingerprint (a scan of every row), so opening per update stays cheap
             con.execute("CREATE TEMP TABLE IF NOT EXISTS da_index_checked (checked BOOLEAN)")
         elif not ensure_index(con) and seen is not None:
-            _INDEX_CHECKED[str(Path(ledger).resolve())] = seen
+            _INDEX_CHECKED[key] = seen
         yield con
     finally:
         con.close()
@@ -547,7 +558,7 @@ def data_note(ledger, lang: str | None = None, today=None, only_old: bool = Fals
         return "Het debiteurenbestand is nog leeg." if nl else "The ledger holds no data yet."
     text = f"{'Gegevens tot en met' if nl else 'Data up to'} {format_date(end, lang)}."
     days = (today - end).days
-    old = days > 7 and working_day(ledger, today) == today
+    old = days > 7 and not is_demo(ledger)
     if only_old and not old:
         return ""
     if old:

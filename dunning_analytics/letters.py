@@ -387,8 +387,6 @@ def letter_email(letter: Letter, sender: dict, pdf: bytes | None, pdf_name: str)
     program opens it as a draft to send. Names and subject are one inert line each."""
     from email.headerregistry import Address
 
-    from .ingest.fields import is_email_address
-
     message = EmailMessage()
     message["From"] = Address(plain_text(sender["name"]), addr_spec=sender["email"])
     if is_email_address(letter.email):

@@ -61,15 +61,22 @@ def lab_nl(demo_ledger, tmp_path_factory):
     yield from _lab(demo_ledger, tmp_path_factory, "nl")
 
 
-def _lab(demo_ledger, tmp_path_factory, lang):
+def _notebook_copies(tmp_path_factory, name: str, needs: str) -> tuple[Path, Path]:
+    """A fresh home folder with copies of the notebooks in `home/notebooks` (running and
+    autosaving must not touch the originals); skips without Chromium or the `needs` module."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium); browser tests skipped")
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    home = tmp_path_factory.mktemp("jupyter")
+    pytest.importorskip(needs, reason=f"{needs} is not installed")
+    home = tmp_path_factory.mktemp(name)
     work = home / "notebooks"
     work.mkdir()
-    for notebook in NOTEBOOKS:  # copies: running and autosaving must not touch the originals
+    for notebook in NOTEBOOKS:
         shutil.copy(notebook, work / notebook.name)
+    return home, work
+
+
+def _lab(demo_ledger, tmp_path_factory, lang):
+    home, work = _notebook_copies(tmp_path_factory, "jupyter", "playwright.sync_api")
     labconfig = home / "config" / "labconfig"
     labconfig.mkdir(parents=True)
     (labconfig / "page_config.json").write_text(
@@ -707,14 +714,7 @@ def test_quarterly_review_html_renders_offline(browser, demo_ledger, tmp_path, l
 @pytest.fixture
 def voila_app(demo_ledger, tmp_path_factory):
     """`make app`: Voilà serving copies of the notebooks on a copy of the demo ledger."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium); browser tests skipped")
-    pytest.importorskip("voila", reason="voila is not installed")
-    home = tmp_path_factory.mktemp("voila")
-    work = home / "notebooks"
-    work.mkdir()
-    for notebook in NOTEBOOKS:
-        shutil.copy(notebook, work / notebook.name)
+    home, work = _notebook_copies(tmp_path_factory, "voila", "voila")
     ledger = home / "ledger.duckdb"
     shutil.copy(demo_ledger, ledger)
     port = _free_port()
