@@ -42,6 +42,7 @@ from .fields import (
     MAX_TERM_DAYS,
     normal_name,
 )
+from .layout import drop_footer_rows, header_test, split_relations
 from .presets import Preset, load_preset, preset_mapping
 from .reading import RawTable, SourceError, read_source
 
@@ -92,6 +93,7 @@ class LoadResult:
     accept_older: bool = False  # ... and they took this file's word
     far_dates: list = field(default_factory=list)  # far dates loaded as asked (Rejection)
     withdrawn_skipped: int = 0  # contacts taken back earlier, not loaded again
+    skipped_rows: list = field(default_factory=list)  # totals and footer rows (Rejection)
 
     def summary(self) -> str:
         """One paragraph for a person: the counts, and what was derived."""
@@ -105,6 +107,15 @@ class LoadResult:
             f"{self.rows_updated} updated, {self.rows_unchanged} unchanged, "
             f"{self.rows_rejected} rejected."
         )
+        if self.skipped_rows:
+            shown = "; ".join(
+                f"line {r.line}" + (f" ({r.value!r})" if r.value else "")
+                for r in self.skipped_rows[:5]
+            )
+            text += (
+                f" {len(self.skipped_rows)} totals or footer rows skipped, not loaded: {shown}"
+                f"{'; ...' if len(self.skipped_rows) > 5 else ''}."
+            )
         derived = {k: v for k, v in self.due_dates_derived.items() if v}
         if derived:
             parts = ", ".join(
@@ -216,6 +227,12 @@ def resolve_mapping(
     for name in fields:
         if name not in mapping and normal_name(name) in by_normal:
             column = by_normal[normal_name(name)]
+            if f"{column} (2)" in columns:  # a heading twice: which one is meant?
+                raise LoadError(
+                    f"The column name {column!r} appears twice; say which one holds the "
+                    f"{fields[name][2]}: --map {name}='{column}' (the first) or "
+                    f"--map {name}='{column} (2)' (the second)."
+                )
             if column not in used:
                 mapping[name] = column
                 used.add(column)
@@ -1137,8 +1154,13 @@ def load(
     if decimal not in (None, ",", "."):
         raise LoadError("decimal must be ',' or '.'")
     _check_date_format(date_format)
+    named = list((mapping or {}).values())
+    if preset is not None:  # the header is the row that holds the columns asked for
+        named += [c for f, c in preset.columns.items() if f not in (mapping or {})]
     try:
-        raw = read_source(source, sheet=sheet, progress=progress)
+        raw = read_source(
+            source, sheet=sheet, progress=progress, is_header=header_test(kind, named)
+        )
     except SourceError as exc:
         raise LoadError(str(exc)) from exc
     if source_name and raw.name == "<DataFrame>":
@@ -1160,7 +1182,12 @@ def load(
     )
     if preset is not None:
         mapping = {**preset_mapping(preset, raw.table.column_names), **(mapping or {})}
-    mapping = resolve_mapping(kind, raw.table.column_names, mapping)
+    try:
+        mapping = resolve_mapping(kind, raw.table.column_names, mapping)
+    except LoadError as exc:
+        raise LoadError(f"{file_name}: {exc}") from None
+    result.skipped_rows = drop_footer_rows(raw, kind, mapping, file_name)
+    mapping = split_relations(raw, kind, mapping)
     new_file = None if hasattr(ledger, "execute") else Path(ledger)
     if new_file is not None and new_file.exists():
         new_file = None
@@ -1273,6 +1300,7 @@ def _load_into(
                     - result.rows_loaded
                     - result.rows_updated
                     - result.withdrawn_skipped
+                    - len(result.skipped_rows)
                 )
                 result.load_id = load_id
                 con.execute(

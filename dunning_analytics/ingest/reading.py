@@ -15,6 +15,8 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,25 +74,47 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _check_header(path, names: list[str]) -> None:
-    """Refuse a header without names or with a name twice."""
-    if not any(str(h).strip() for h in names):
-        raise SourceError(f"{path}: the first line must name the columns")
-    seen: dict[str, int] = {}
+HEADER_SEARCH_ROWS = 30  # report exports put title and filter rows above the header
+
+
+def unique_names(names) -> list[str]:
+    """Return the headings with every repeat numbered as Exact Online writes it: the second
+    `Naam` becomes `Naam (2)` (a mapping or preset names it so); an empty heading is
+    `column_N` (N counts from 1)."""
+    out: list[str] = []
+    taken: set[str] = set()
     for number, name in enumerate(names, start=1):
-        key = str(name).strip()
-        if key and key in seen:
-            raise SourceError(
-                f"{path}: the column name {key!r} appears twice (columns {seen[key]} and "
-                f"{number}); rename one of them"
-            )
-        seen[key] = number
+        base = str(name).strip() if name is not None else ""
+        base = base or f"column_{number}"
+        unique, repeat = base, 1
+        while unique in taken:
+            repeat += 1
+            unique = f"{base} ({repeat})"
+        taken.add(unique)
+        out.append(unique)
+    return out
+
+
+def _check_header(path, names: list) -> None:
+    """Refuse a header without names."""
+    if not any(str(h).strip() for h in names if h is not None):
+        raise SourceError(f"{path}: the first line must name the columns")
+
+
+def _header_index(rows: list[list], is_header) -> int:
+    """The index of the header among the first rows of a file: the first row (of the first
+    HEADER_SEARCH_ROWS) whose headings `is_header` accepts, else the first row."""
+    if is_header is not None:
+        for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+            if any(v is not None and str(v).strip() for v in row) and is_header(unique_names(row)):
+                return index
+    return 0
 
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-def _read_csv(path: Path, progress: bool) -> RawTable:
+def _read_csv(path: Path, progress: bool, is_header=None) -> RawTable:
     raw = path.read_bytes()[:65536]
     data = None  # the file's bytes when they must be converted before reading
     if raw.startswith(_UTF16_BOMS):  # Excel's "Unicode text": UTF-16 with a byte order mark
@@ -117,16 +141,22 @@ def _read_csv(path: Path, progress: bool) -> RawTable:
             f"{path}: no line break in the first 64 KB: the first line must name the columns "
             "and each row must be a line of its own"
         )
-    delimiter = _sniff_delimiter(lines[0])
-    header = next(csv.reader([lines[0]], delimiter=delimiter))
+    rows = [
+        next(csv.reader([line], delimiter=_sniff_delimiter(line)), [])
+        for line in lines[:HEADER_SEARCH_ROWS]
+    ]
+    skip = _header_index(rows, is_header)  # title and filter rows above the header
+    delimiter = _sniff_delimiter(lines[skip])
+    header = next(csv.reader([lines[skip]], delimiter=delimiter))
     _check_header(path, header)
+    header = unique_names(header)
     try:
-        return _read_csv_as(path, data, encoding, delimiter, header, progress)
+        return _read_csv_as(path, data, encoding, delimiter, header, progress, skip)
     except pa.ArrowInvalid as exc:
         text = str(exc)
         if "invalid UTF8" in text and encoding == "utf-8" and head.isascii():
             # the first 64 KB were plain ASCII; the rest is Windows text (cp1252)
-            return _read_csv_as(path, data, "cp1252", delimiter, header, progress)
+            return _read_csv_as(path, data, "cp1252", delimiter, header, progress, skip)
         if "invalid UTF8" in text:
             raise SourceError(
                 f"{path}: {text.split(':', 1)[-1].strip()}: the file mixes UTF-8 with another "
@@ -135,8 +165,9 @@ def _read_csv(path: Path, progress: bool) -> RawTable:
         raise SourceError(f"{path}: not a readable CSV file ({text})") from None
 
 
-def _read_csv_as(path, data, encoding, delimiter, header, progress) -> RawTable:
-    """Read the CSV at `path` (or its converted bytes `data`) with the given encoding."""
+def _read_csv_as(path, data, encoding, delimiter, header, progress, skip=0) -> RawTable:
+    """Read the CSV at `path` (or its converted bytes `data`) with the given encoding, its
+    header (`header`, repeats numbered) on line `skip` + 1."""
 
     problems: list[tuple[int, str | None, str | None, str]] = []
     skipped_lines: list[int] = []
@@ -173,7 +204,11 @@ def _read_csv_as(path, data, encoding, delimiter, header, progress) -> RawTable:
         table = pacsv.read_csv(
             stream,
             read_options=pacsv.ReadOptions(
-                encoding=encoding, block_size=8 << 20, use_threads=False
+                encoding=encoding,
+                block_size=8 << 20,
+                use_threads=False,
+                skip_rows=skip + 1,
+                column_names=header,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False
@@ -184,7 +219,7 @@ def _read_csv_as(path, data, encoding, delimiter, header, progress) -> RawTable:
                 quoted_strings_can_be_null=False,
             ),
         )
-    row_lines = np.arange(table.num_rows, dtype=np.int64) + 2
+    row_lines = np.arange(table.num_rows, dtype=np.int64) + 2 + skip
     for line in sorted(x for x in skipped_lines if x > 0):
         row_lines[row_lines >= line] += 1
     sha256, line_count = _scan(path)
@@ -192,7 +227,7 @@ def _read_csv_as(path, data, encoding, delimiter, header, progress) -> RawTable:
         line_count = data.count(b"\n") + (not data.endswith(b"\n"))
     if table.num_rows and row_lines[-1] < line_count:
         # a quoted value spans lines: number the rows by the line they start on
-        starts = _record_start_lines(path, data, encoding, delimiter, skipped_lines)
+        starts = _record_start_lines(path, data, encoding, delimiter, skipped_lines, skip)
         if len(starts) == table.num_rows:
             row_lines = starts
     # blank lines are no data: drop them (the others keep their true line numbers)
@@ -214,9 +249,10 @@ def _read_csv_as(path, data, encoding, delimiter, header, progress) -> RawTable:
     )
 
 
-def _record_start_lines(path, data, encoding, delimiter, skipped_lines) -> np.ndarray:
+def _record_start_lines(path, data, encoding, delimiter, skipped_lines, skip=0) -> np.ndarray:
     """Return the line each data row starts on, read with the csv module (slow; only
-    when quoted values span lines), leaving out the rows the reader skipped."""
+    when quoted values span lines), leaving out the `skip` rows above the header and the
+    rows the reader skipped."""
     skipped = set(skipped_lines)
     starts = []
     with (
@@ -224,7 +260,8 @@ def _record_start_lines(path, data, encoding, delimiter, skipped_lines) -> np.nd
         io.TextIOWrapper(binary, encoding=encoding, newline="") as text,
     ):
         reader = csv.reader(text, delimiter=delimiter)
-        next(reader, None)
+        for _ in range(skip + 1):
+            next(reader, None)
         previous_end = reader.line_num
         for _ in reader:
             start = previous_end + 1
@@ -252,7 +289,7 @@ def _cell_text(value) -> str | None:
     return str(value)
 
 
-def _read_excel(path: Path, sheet: str | None, progress: bool) -> RawTable:
+def _read_excel(path: Path, sheet: str | None, progress: bool, is_header=None) -> RawTable:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -275,18 +312,20 @@ def _read_excel(path: Path, sheet: str | None, progress: bool) -> RawTable:
             )
         ws = book[sheet] if sheet else book.worksheets[0]
         rows = ws.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
+        first = [list(row or ()) for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
+        if not first:
             raise SourceError(f"{path}: the sheet {ws.title!r} is empty")
-        names = [
-            str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(header)
-        ]
-        _check_header(f"{path} (sheet {ws.title!r})", names)
+        skip = _header_index(first, is_header)  # title and filter rows above the header
+        header = _merged_headings(ws, first[skip], skip + 1)
+        _check_header(f"{path} (sheet {ws.title!r})", header)
+        names = unique_names(header)
         columns: list[list[str | None]] = [[] for _ in names]
         lines: list[int] = []
-        total = (ws.max_row or 1) - 1
+        total = (ws.max_row or 1) - 1 - skip
+        data_rows = itertools.chain(first[skip + 1 :], rows)
         for number, row in enumerate(
-            tqdm(rows, total=total, desc=f"reading {path.name}", disable=not progress), start=2
+            tqdm(data_rows, total=total, desc=f"reading {path.name}", disable=not progress),
+            start=skip + 2,
         ):
             if row is None or all(v is None or str(v).strip() == "" for v in row):
                 continue
@@ -301,9 +340,39 @@ def _read_excel(path: Path, sheet: str | None, progress: bool) -> RawTable:
     return RawTable(str(path), file_sha256(path), table, np.asarray(lines, dtype=np.int64))
 
 
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _merged_headings(ws, header: list, row: int) -> list:
+    """The header row's headings, a heading merged over several columns given to each of
+    them (`Bedrag (Debet / Credit)` over two columns is that heading twice, the second
+    numbered by unique_names). Only read when the row has an empty heading after a full
+    one: the sheet's merged ranges are found in its XML."""
+    from openpyxl.utils import column_index_from_string
+
+    header = list(header)
+    gaps = [i for i in range(1, len(header)) if header[i] is None and header[i - 1] is not None]
+    if not gaps:
+        return header
+    tail = b""
+    with ws._get_source() as source:  # the sheet's XML in the workbook's zip
+        for block in iter(lambda: source.read(1 << 20), b""):
+            chunk = tail + block
+            for match in _MERGE_REF.finditer(chunk):
+                first_row, last_row = int(match[2]), int(match[4])
+                if first_row <= row <= last_row:
+                    start = column_index_from_string(match[1].decode()) - 1
+                    end = column_index_from_string(match[3].decode())
+                    for i in range(start + 1, min(end, len(header))):
+                        if header[i] is None:
+                            header[i] = header[start]
+            tail = chunk[-200:]
+    return header
+
+
 def _arrow_as_text(table: pa.Table) -> pa.Table:
     columns = {}
-    for name, column in zip(table.column_names, table.columns, strict=True):
+    for name, column in zip(unique_names(table.column_names), table.columns, strict=True):
         kind = column.type
         if pa.types.is_timestamp(kind):
             # a timestamp at midnight is a date; others keep their time to the second
@@ -344,12 +413,17 @@ def _read_dataframe(frame: pd.DataFrame) -> RawTable:
     return RawTable("<DataFrame>", sha, table, lines)
 
 
-def read_source(source, sheet: str | None = None, progress: bool = False) -> RawTable:
+def read_source(
+    source, sheet: str | None = None, progress: bool = False, is_header=None
+) -> RawTable:
     """Read `source` (a path to .csv/.txt/.xlsx/.parquet, UBL e-invoices as an .xml file,
     a folder or a .zip of them (ingest.ubl), or a DataFrame) as text.
 
     In: the source, an Excel sheet name (default the first), whether to show a
-    progress bar. Out: a RawTable. Raises SourceError when it cannot be read.
+    progress bar, and `is_header(names) -> bool`: which row of a CSV or Excel file is
+    its header (the first of the first 30 it accepts, below a report's title and filter
+    rows; default the first row). Repeated headings are numbered (`Naam`, `Naam (2)`).
+    Out: a RawTable. Raises SourceError when it cannot be read.
     """
     if isinstance(source, pd.DataFrame):
         return _read_dataframe(source)
@@ -362,9 +436,9 @@ def read_source(source, sheet: str | None = None, progress: bool = False) -> Raw
     if is_ubl_source(path):
         return read_ubl(path)
     if suffix in (".csv", ".txt", ".tsv"):
-        return _read_csv(path, progress)
+        return _read_csv(path, progress, is_header)
     if suffix in (".xlsx", ".xlsm"):
-        return _read_excel(path, sheet, progress)
+        return _read_excel(path, sheet, progress, is_header)
     if suffix in (".parquet", ".pq"):
         return _read_parquet(path)
     raise SourceError(

@@ -1,0 +1,124 @@
+"""Files as report exports write them: which row is the header, which rows are totals or
+footers, and relation cells written as `code - name`.
+
+Used by the loader between reading a file (ingest.reading) and staging its rows:
+`header_test` says which of a report's first rows is its header; `drop_footer_rows`
+takes totals and footer rows out of a read table (each reported, never loaded);
+`split_relations` turns a client column of `1003 - Bakkerij Jansen B.V.` cells into the
+client id `1003` and the name `Bakkerij Jansen B.V.`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import LoadError, Rejection
+from .fields import FIELDS, normal_name
+
+# what names a row's key: a row without it is no data row of that kind
+KEY_FIELD = {
+    "history": "invoice_id",
+    "invoices": "invoice_id",
+    "payments": "paid_date",
+    "contacts": "contact_at",
+    "clients": "client_id",
+}
+# a cell that says the row adds others up (Dutch and English reports)
+TOTALS_LABEL = r"(?i)\s*(sub|eind|grand\s*)?(totaal|totalen|total|totals)\b.*"
+# `1003 - Bakkerij Jansen B.V.`: a code with a digit in it, " - ", the name
+RELATION = r"\s*(\S*\d\S*)\s+-\s+(\S.*?)\s*"
+
+
+def header_test(kind: str, columns: list[str]):
+    """In: the kind of load and the columns a preset or mapping names (empty: none named).
+    Out: `is_header(names) -> bool` for ingest.reading: a row is the header when it holds
+    every named column (ignoring case, spaces and signs), or, with none named, when every
+    required field of `kind` finds a column of its own name."""
+    wanted = {normal_name(c) for c in columns}
+    if wanted:
+        return lambda names: wanted <= {normal_name(n) for n in names}
+    required = [f for f, (_, req, _) in FIELDS[kind].items() if req]
+    if kind in ("payments", "contacts"):
+        required = [f for f in required if f != "client_id"]
+    return lambda names: set(map(normal_name, required)) <= {normal_name(n) for n in names}
+
+
+def _empty(column: pa.ChunkedArray) -> np.ndarray:
+    values = pc.equal(pc.utf8_trim_whitespace(pc.fill_null(column, "")), "")
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _labelled_totals(table: pa.Table) -> np.ndarray:
+    labelled = np.zeros(table.num_rows, dtype=bool)
+    for column in table.columns:
+        match = pc.match_substring_regex(pc.fill_null(column, ""), f"^{TOTALS_LABEL}$")
+        labelled |= np.asarray(match.to_numpy(zero_copy_only=False), dtype=bool)
+    return labelled
+
+
+def drop_footer_rows(raw, kind: str, mapping: dict[str, str], file_name: str) -> list[Rejection]:
+    """Take the totals and footer rows out of `raw` (a RawTable of a CSV or Excel file):
+    rows without the kind's key (an invoice number for invoices) that come after the last
+    row with one, or that hold a cell labelled Totaal/Total/Subtotaal. A keyless row in
+    the middle without such a label stays (the checks refuse it as a row missing its key).
+    Out: one Rejection per row taken out (file, line, the cell that said so, reason)."""
+    key = mapping.get(KEY_FIELD[kind])
+    if raw.origins is not None or key is None or not raw.table.num_rows:
+        return []
+    keyless = _empty(raw.table.column(key))
+    if not keyless.any():
+        return []
+    with_key = np.flatnonzero(~keyless)
+    after_last = np.arange(raw.table.num_rows) > (with_key[-1] if len(with_key) else -1)
+    footer = keyless & (after_last | _labelled_totals(raw.table))
+    skipped = []
+    for index in np.flatnonzero(footer):
+        row = {n: raw.table.column(n)[int(index)].as_py() for n in raw.table.column_names}
+        label = next((v for v in row.values() if v and str(v).strip()), None)
+        column = next((n for n, v in row.items() if v == label), None)
+        skipped.append(
+            Rejection(
+                file_name,
+                int(raw.lines[index]),
+                column,
+                label,
+                f"a totals or footer row (no {FIELDS[kind][KEY_FIELD[kind]][2]}): not loaded",
+            )
+        )
+    keep = pa.array(~footer)
+    raw.table = raw.table.filter(keep)
+    raw.lines = raw.lines[~footer]
+    return skipped
+
+
+def split_relations(raw, kind: str, mapping: dict[str, str]) -> dict[str, str]:
+    """When every filled cell of the client column reads `code - name` (a code with a digit,
+    as Exact Online writes `1003 - Bakkerij Jansen B.V.`), make the code the client id and,
+    unless a name column is mapped, the rest the client's name (a new column `<column>
+    (name)`). A column of plain ids or names is left as it is. Out: the mapping to use."""
+    column = mapping.get("client_id")
+    if column is None or not raw.table.num_rows:
+        return mapping
+    text = pc.fill_null(raw.table.column(column), "")
+    filled = pc.invert(pc.equal(pc.utf8_trim_whitespace(text), ""))
+    relation = pc.match_substring_regex(text, f"^{RELATION}$")
+    if not pc.any(filled).as_py() or pc.any(pc.and_(filled, pc.invert(relation))).as_py():
+        return mapping
+
+    def part(number: int):
+        return pc.if_else(
+            filled, pc.replace_substring_regex(text, f"^{RELATION}$", f"\\{number}"), None
+        )
+
+    raw.table = raw.table.set_column(raw.table.column_names.index(column), column, part(1))
+    name_field = "name" if kind == "clients" else "client_name"
+    mapping = dict(mapping)
+    if name_field in FIELDS[kind] and name_field not in mapping:
+        name_column = f"{column} (name)"
+        if name_column in raw.table.column_names:
+            raise LoadError(f"{raw.name}: the file has a column {name_column!r} already")
+        raw.table = raw.table.append_column(name_column, part(2))
+        mapping[name_field] = name_column
+    return mapping
