@@ -226,8 +226,19 @@ def _cmd_presets(args: argparse.Namespace) -> int:
         return 0
     for key in available_presets():
         preset = load_preset(key)
-        print(f"{key:14} {preset.name}: {preset.file}")
-    print("\nShow one to copy and adapt: dunning-analytics presets --show KEY > my_export.toml")
+        print(f"{key}: {preset.name}, {preset.file}")
+        if preset.menu:
+            print(f"  Export: {preset.menu}")
+        columns = ", ".join(" or ".join(names) for names in preset.columns.values())
+        print(f"  Columns it expects: {columns}")
+        if preset.optional:
+            optional = ", ".join(" or ".join(names) for names in preset.optional.values())
+            print(f"  Read when present: {optional}")
+        for text in preset.limits:
+            print(f"  Cannot tell: {text}")
+        print()
+    print("Load with: dunning-analytics load FILE --preset KEY")
+    print("Show one to copy and adapt: dunning-analytics presets --show KEY > my_export.toml")
     return 0
 
 

@@ -44,8 +44,8 @@ def read_toml(path: str | Path, what: str) -> dict:
 @dataclass(frozen=True)
 class Setting:
     """What one settings value must be: its type (bool, int, number, text, choice, email,
-    texts: a list of texts), its range (low..high, inclusive) or choices, and how a person
-    says it ("a percentage from 0 to 100")."""
+    texts: a list of texts, text_or_texts: either), its range (low..high, inclusive) or
+    choices, and how a person says it ("a percentage from 0 to 100")."""
 
     kind: str
     low: float | None = None
@@ -69,6 +69,11 @@ class Setting:
             return None
         if self.kind == "choice":
             return None if value in self.choices else "one of " + ", ".join(map(str, self.choices))
+        if self.kind == "text_or_texts":
+            ok = isinstance(value, str) or (
+                isinstance(value, list) and value and all(isinstance(v, str) for v in value)
+            )
+            return None if ok else self.words or 'a text or a list of texts, e.g. ["a", "b"]'
         if self.kind == "texts":
             ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
             return None if ok else self.words or 'a list of texts, e.g. ["a", "b"]'

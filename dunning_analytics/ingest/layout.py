@@ -31,18 +31,17 @@ TOTALS_LABEL = r"(?i)\s*(sub|eind|grand\s*)?(totaal|totalen|total|totals)\b.*"
 RELATION = r"\s*(\S*\d\S*)\s+-\s+(\S.*?)\s*"
 
 
-def header_test(kind: str, columns: list[str]):
-    """In: the kind of load and the columns a preset or mapping names (empty: none named).
-    Out: `is_header(names) -> bool` for ingest.reading: a row is the header when it holds
-    every named column (ignoring case, spaces and signs), or, with none named, when every
-    required field of `kind` finds a column of its own name."""
-    wanted = {normal_name(c) for c in columns}
-    if wanted:
-        return lambda names: wanted <= {normal_name(n) for n in names}
-    required = [f for f, (_, req, _) in FIELDS[kind].items() if req]
-    if kind in ("payments", "contacts"):
-        required = [f for f in required if f != "client_id"]
-    return lambda names: set(map(normal_name, required)) <= {normal_name(n) for n in names}
+def header_test(kind: str, columns: list):
+    """In: the kind of load and the columns a preset or mapping names (each a name or a list
+    of the names it goes by; empty: none named). Out: `is_header(names) -> bool` for
+    ingest.reading: a row is the header when it holds every named column (ignoring case,
+    spaces and signs), or, with none named, when every required field of `kind` finds a
+    column of its own name."""
+    if not columns:
+        required = [f for f, (_, req, _) in FIELDS[kind].items() if req]
+        columns = [f for f in required if kind not in ("payments", "contacts") or f != "client_id"]
+    wanted = [{normal_name(n) for n in ([c] if isinstance(c, str) else c)} for c in columns]
+    return lambda names: all(group & {normal_name(n) for n in names} for group in wanted)
 
 
 def _empty(column: pa.ChunkedArray) -> np.ndarray:
@@ -84,7 +83,7 @@ def drop_footer_rows(raw, kind: str, mapping: dict[str, str], file_name: str) ->
                 int(raw.lines[index]),
                 column,
                 label,
-                f"a totals or footer row (no {FIELDS[kind][KEY_FIELD[kind]][2]}): not loaded",
+                f"a totals or footer row ({label!r}, no {FIELDS[kind][KEY_FIELD[kind]][2]})",
             )
         )
     keep = pa.array(~footer)
@@ -122,3 +121,63 @@ def split_relations(raw, kind: str, mapping: dict[str, str]) -> dict[str, str]:
         raw.table = raw.table.append_column(name_column, part(2))
         mapping[name_field] = name_column
     return mapping
+
+
+def _text(raw, column: str) -> pa.ChunkedArray:
+    return pc.utf8_trim_whitespace(pc.fill_null(raw.table.column(column), ""))
+
+
+def apply_layout(raw, layout: dict, mapping: dict[str, str], file_name: str) -> list[Rejection]:
+    """Apply a preset's `layout` to `raw` before staging:
+    `keep_column`/`keep_values`: only rows whose column holds one of the values are
+    invoices (Twinfield's debtor card also lists the bank lines; each other row is taken
+    out and reported); `credit_column`: an amount empty in the amount column and written
+    in this credit column is a credit (minus that amount); `paid_when_column`/
+    `paid_when_values`: the paid date counts only on rows whose column holds one of the
+    values (Exact's LastPaymentDate of an invoice not yet paid in full);
+    `credit_when_column`/`credit_when_values`: a row whose column holds one of the values is
+    a credit note, its amounts made negative (Visma's IsCreditInvoice). Out: the rows
+    taken out, as Rejections."""
+    names = raw.table.column_names
+    for key in ("keep_column", "paid_when_column", "credit_when_column"):
+        if key in layout and layout[key] not in names:
+            raise LoadError(f"{file_name}: the preset's {key} {layout[key]!r} is not a column")
+    skipped: list[Rejection] = []
+    if "keep_column" in layout and raw.table.num_rows:
+        column, values = layout["keep_column"], list(layout.get("keep_values", []))
+        keep = np.asarray(pc.is_in(_text(raw, column), pa.array(values)), dtype=bool)
+        for index in np.flatnonzero(~keep):
+            value = raw.table.column(column)[int(index)].as_py()
+            skipped.append(
+                Rejection(
+                    file_name,
+                    int(raw.lines[index]),
+                    column,
+                    value,
+                    f"not an invoice line ({column} {value!r}, not {' or '.join(values)})",
+                )
+            )
+        raw.table, raw.lines = raw.table.filter(pa.array(keep)), raw.lines[keep]
+    amount = mapping.get("amount")
+    if layout.get("credit_column") in names and amount is not None:
+        debit, credit = _text(raw, amount), _text(raw, layout["credit_column"])
+        use_credit = pc.and_(pc.equal(debit, ""), pc.not_equal(credit, ""))
+        signed = pc.if_else(use_credit, pc.binary_join_element_wise("-", credit, ""), debit)
+        raw.table = raw.table.set_column(names.index(amount), amount, signed)
+    paid = mapping.get("paid_date")
+    if "paid_when_column" in layout and paid is not None:
+        values = [v.lower() for v in layout.get("paid_when_values", [])]
+        counts = pc.is_in(pc.utf8_lower(_text(raw, layout["paid_when_column"])), pa.array(values))
+        dates = pc.if_else(counts, raw.table.column(paid), pa.scalar(None, pa.string()))
+        raw.table = raw.table.set_column(names.index(paid), paid, dates)
+    if "credit_when_column" in layout:
+        values = [v.lower() for v in layout.get("credit_when_values", [])]
+        credit = pc.is_in(pc.utf8_lower(_text(raw, layout["credit_when_column"])), pa.array(values))
+        for name in {mapping.get("amount"), mapping.get("open_amount")} - {None}:
+            text = _text(raw, name)
+            positive = pc.and_(credit, pc.invert(pc.starts_with(text, "-")))
+            positive = pc.and_(positive, pc.not_equal(text, ""))
+            minus = pc.binary_join_element_wise("-", text, "")
+            column = pc.if_else(positive, minus, raw.table.column(name))
+            raw.table = raw.table.set_column(names.index(name), name, column)
+    return skipped

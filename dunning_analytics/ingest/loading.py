@@ -42,12 +42,14 @@ from .fields import (
     MAX_TERM_DAYS,
     normal_name,
 )
-from .layout import drop_footer_rows, header_test, split_relations
+from .layout import apply_layout, drop_footer_rows, header_test, split_relations
 from .presets import Preset, load_preset, preset_mapping
 from .reading import RawTable, SourceError, read_source
 
 DEFAULT_DATE_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d"]
 _TIME_SUFFIXES = [" %H:%M:%S", " %H:%M", "T%H:%M:%S"]
+# a date written as an API's timestamp (2026-08-01T00:00:00, ...Z, with milliseconds)
+_ISO_SUFFIXES = ["T%H:%M:%S", "T%H:%M:%S.%f", "T%H:%M:%SZ", "T%H:%M:%S.%fZ"]
 
 _BOOL_TRUE = ("yes", "true", "ja", "j", "y", "1", "waar")
 _BOOL_FALSE = ("no", "false", "nee", "n", "0", "onwaar")
@@ -108,13 +110,10 @@ class LoadResult:
             f"{self.rows_rejected} rejected."
         )
         if self.skipped_rows:
-            shown = "; ".join(
-                f"line {r.line}" + (f" ({r.value!r})" if r.value else "")
-                for r in self.skipped_rows[:5]
-            )
+            shown = "; ".join(f"line {r.line}: {r.reason}" for r in self.skipped_rows[:5])
             text += (
-                f" {len(self.skipped_rows)} totals or footer rows skipped, not loaded: {shown}"
-                f"{'; ...' if len(self.skipped_rows) > 5 else ''}."
+                f" Rows skipped, not loaded: {len(self.skipped_rows)} ({shown}"
+                f"{'; ...' if len(self.skipped_rows) > 5 else ''})."
             )
         derived = {k: v for k, v in self.due_dates_derived.items() if v}
         if derived:
@@ -350,6 +349,7 @@ def _date_formats(date_format: str | None) -> tuple[list[str], list[str]]:
     base = [date_format, "%Y-%m-%d"] if date_format else list(DEFAULT_DATE_FORMATS)
     timestamps = [f + s for f in base for s in _TIME_SUFFIXES] + base
     dates = base + [f + s for f in base for s in _TIME_SUFFIXES[:1]]
+    dates += ["%Y-%m-%d" + s for s in _ISO_SUFFIXES]
     return dates, timestamps
 
 
@@ -1187,6 +1187,8 @@ def load(
     except LoadError as exc:
         raise LoadError(f"{file_name}: {exc}") from None
     result.skipped_rows = drop_footer_rows(raw, kind, mapping, file_name)
+    if preset is not None and preset.layout:
+        result.skipped_rows += apply_layout(raw, preset.layout, mapping, file_name)
     mapping = split_relations(raw, kind, mapping)
     new_file = None if hasattr(ledger, "execute") else Path(ledger)
     if new_file is not None and new_file.exists():

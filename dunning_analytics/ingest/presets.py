@@ -9,7 +9,7 @@ columns the preset expects and those the file has.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..settings_file import Setting, read_checked
@@ -21,17 +21,22 @@ PRESET_DIR = Path(__file__).resolve().parent / "preset_files"
 
 @dataclass(frozen=True)
 class Preset:
-    """One accounting package's export: field -> column, and what it lacks."""
+    """One accounting package's export: field -> column (or the names it goes by in
+    different offices, first found wins), what to export, what it lacks, and how its rows
+    are laid out (`layout`: which rows are invoices, a credit column, when a paid date
+    counts)."""
 
     key: str
     name: str
     file: str
     kind: str
-    columns: dict[str, str]
-    optional: dict[str, str]
+    columns: dict[str, list[str]]
+    optional: dict[str, list[str]]
     limits: list[str]
     date_format: str | None
     path: Path
+    menu: str = ""
+    layout: dict = field(default_factory=dict)
 
 
 def available_presets() -> dict[str, Path]:
@@ -40,13 +45,26 @@ def available_presets() -> dict[str, Path]:
 
 
 _TEXT = Setting("text")
+_COLUMN = Setting(
+    "text_or_texts",
+    words='a column name in double quotes (amount = "Bedrag"), or a list of the names it '
+    'goes by (open_amount = ["Openstaand bedrag", "Openstaand"])',
+)
 # what every preset value must be (settings_file.check_settings)
 PRESET_SETTINGS = {
-    **dict.fromkeys(("name", "file", "kind", "date_format"), _TEXT),
-    "columns.*": Setting("text", words='a column name in double quotes (amount = "Bedrag")'),
-    "optional.*": Setting("text", words='a column name in double quotes (amount = "Bedrag")'),
+    **dict.fromkeys(("name", "file", "kind", "date_format", "menu"), _TEXT),
+    "columns.*": _COLUMN,
+    "optional.*": _COLUMN,
     "limits.text": Setting("texts"),
+    **dict.fromkeys(
+        ("layout.keep_column", "layout.credit_column", "layout.paid_when_column"), _TEXT
+    ),
+    **dict.fromkeys(("layout.keep_values", "layout.paid_when_values"), Setting("texts")),
 }
+
+
+def _names(value) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
 def load_preset(name: str | Path) -> Preset:
@@ -66,8 +84,8 @@ def load_preset(name: str | Path) -> Preset:
     kind = data.get("kind", "history")
     if kind not in FIELDS:
         raise LoadError(f"{path}: kind must be one of {', '.join(FIELDS)}, not {kind!r}")
-    columns = {str(k): str(v) for k, v in data.get("columns", {}).items()}
-    optional = {str(k): str(v) for k, v in data.get("optional", {}).items()}
+    columns = {str(k): _names(v) for k, v in data.get("columns", {}).items()}
+    optional = {str(k): _names(v) for k, v in data.get("optional", {}).items()}
     unknown = sorted((set(columns) | set(optional)) - set(FIELDS[kind]))
     if unknown:
         raise LoadError(
@@ -84,29 +102,42 @@ def load_preset(name: str | Path) -> Preset:
         limits=[str(t) for t in data.get("limits", {}).get("text", [])],
         date_format=data.get("date_format"),
         path=path,
+        menu=str(data.get("menu", "")),
+        layout=dict(data.get("layout", {})),
     )
+
+
+def preset_columns(preset: Preset) -> list[str]:
+    """Every name the preset's required columns go by (to find a report's header row)."""
+    return [names[0] for names in preset.columns.values()]
 
 
 def preset_mapping(preset: Preset, columns: list[str]) -> dict[str, str]:
     """Return field -> the file's column for `preset`.
 
-    Column names match ignoring case, spaces, '_' and '-'. Raises LoadError
-    naming the expected, missing and found columns when a required column
-    is absent (the wrong preset for this file, or a changed export).
+    Column names match ignoring case, spaces, '_' and '-'; of a column's alternative names
+    the first the file has wins. Raises LoadError naming the expected, missing and found
+    columns when a required column is absent (the wrong preset for this file, or a
+    changed export).
     """
     by_normal = {normal_name(c): c for c in columns}
-    missing = [col for col in preset.columns.values() if normal_name(col) not in by_normal]
+
+    def found(names: list[str]) -> str | None:
+        return next((by_normal[normal_name(n)] for n in names if normal_name(n) in by_normal), None)
+
+    missing = [" or ".join(names) for names in preset.columns.values() if found(names) is None]
     if missing:
+        expected = ", ".join(" or ".join(names) for names in preset.columns.values())
         raise LoadError(
             f"This file does not look like {preset.name}'s {preset.file}.\n"
-            f"  Columns the preset expects: {', '.join(preset.columns.values())}\n"
+            f"  Columns the preset expects: {expected}\n"
             f"  Missing: {', '.join(missing)}\n"
             f"  Columns found: {', '.join(columns)}\n"
             "Choose another preset, or copy this one and adapt its column names "
             f"({preset.path})."
         )
-    mapping = {f: by_normal[normal_name(c)] for f, c in preset.columns.items()}
-    for field, col in preset.optional.items():
-        if normal_name(col) in by_normal:
-            mapping[field] = by_normal[normal_name(col)]
+    mapping = {f: found(names) for f, names in preset.columns.items()}
+    for field_name, names in preset.optional.items():
+        if found(names) is not None:
+            mapping[field_name] = found(names)
     return mapping

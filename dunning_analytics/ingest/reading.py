@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import io
 import itertools
+import json
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -399,6 +400,67 @@ def _read_parquet(path: Path) -> RawTable:
     return RawTable(str(path), file_sha256(path), table, lines)
 
 
+MAX_JSON_BYTES = 200 << 20  # an API export larger than this is no export of receivables
+_JSON_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
+
+
+def _json_records(data, path) -> list:
+    """The records of an API export: a list of objects, or the list inside an OData wrapper
+    (`{"d": {"results": [...]}}`, `{"d": [...]}`) or inside an object's only list."""
+    while isinstance(data, dict):
+        if "d" in data:
+            data = data["d"]
+        elif "results" in data:
+            data = data["results"]
+        else:
+            lists = [v for v in data.values() if isinstance(v, list)]
+            if len(lists) != 1:
+                break
+            data = lists[0]
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise SourceError(f"{path}: a JSON source must be a list of records (objects)")
+    return data
+
+
+def _json_text(value) -> str | None:
+    """A JSON value as text: `/Date(1780185600000)/` as its ISO date (or time), lists and
+    objects left in a record as JSON text, numbers and booleans as _cell_text writes them."""
+    if isinstance(value, str):
+        match = _JSON_DATE.fullmatch(value.strip())
+        if match:
+            moment = dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=int(match[1]))
+            return _cell_text(moment)
+        return value
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float) and value != value:  # pandas' NaN for a missing key
+        return None
+    return _cell_text(value)
+
+
+def _read_json(path: Path) -> RawTable:
+    """Read an API export (.json): one row per record, nested objects flattened with dots
+    (`contact.company_name`); each row's line is its record's number."""
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise SourceError(f"{path}: larger than {MAX_JSON_BYTES >> 20} MB")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise SourceError(f"{path}: not readable JSON ({str(exc)[:200]})") from None
+    records = _json_records(data, path)
+    frame = pd.json_normalize(records, sep=".") if records else pd.DataFrame()
+    names = unique_names(frame.columns)
+    _check_header(path, names)
+    table = pa.table(
+        {
+            name: pa.array([_json_text(v) for v in frame[column]], type=pa.string())
+            for name, column in zip(names, frame.columns, strict=True)
+        }
+    )
+    lines = np.arange(table.num_rows, dtype=np.int64) + 1
+    return RawTable(str(path), file_sha256(path), table, lines)
+
+
 def _read_dataframe(frame: pd.DataFrame) -> RawTable:
     frame = frame.reset_index(drop=True)
     try:
@@ -441,7 +503,10 @@ def read_source(
         return _read_excel(path, sheet, progress, is_header)
     if suffix in (".parquet", ".pq"):
         return _read_parquet(path)
+    if suffix == ".json":
+        return _read_json(path)
     raise SourceError(
-        f"{path}: unknown file type {suffix!r}; use .csv, .xlsx, .parquet, or UBL e-invoices "
+        f"{path}: unknown file type {suffix!r}; use .csv, .xlsx, .parquet, .json, or UBL "
+        "e-invoices "
         "(.xml, a folder or a .zip of them)"
     )
