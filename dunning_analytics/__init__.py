@@ -2,7 +2,7 @@
 
 from . import formatting, vocabulary
 from .aging import aging, aging_trend, bucket_labels
-from .ingest import LoadError, load
+from .ingest import LoadError, load, load_xaf
 from .law import collection_costs, statutory_interest
 from .ledger import LedgerError, LedgerLockedError, ledger_end_date, open_ledger
 
@@ -19,6 +19,7 @@ __all__ = [
     "statutory_interest",
     "ledger_end_date",
     "load",
+    "load_xaf",
     "open_ledger",
     "default_ledger_path",
 ]

@@ -152,8 +152,32 @@ def _mapping_pairs(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
+def _cmd_load_xaf(args: argparse.Namespace) -> int:
+    """An XAF auditfile: its clients, invoices and payments in one transaction."""
+    from .ingest.xaf import load_xaf
+
+    results = load_xaf(
+        args.ledger,
+        args.file,
+        debtor_accounts=args.debtor_account,
+        force=args.force,
+        skip_bad_rows=args.skip_bad_rows,
+        allow_far_dates=args.allow_far_dates,
+        future_days=args.future_days,
+    )
+    for part, result in zip(("Clients", "Invoices", "Payments"), results, strict=True):
+        print(f"{part}: {result.summary()}")
+        for rejection in result.rejections[:50]:
+            print(f"  {rejection}")
+    return 0
+
+
 def _cmd_load(args: argparse.Namespace) -> int:
     from .ingest.loading import load, read_mapping_file
+    from .ingest.xaf import is_xaf
+
+    if is_xaf(Path(args.file)):
+        return _cmd_load_xaf(args)
 
     mapping = read_mapping_file(args.mapping) if args.mapping else {}
     mapping.update(_mapping_pairs(args.map or []))
@@ -633,8 +657,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "file",
-        help="CSV (comma or semicolon), .xlsx or .parquet; or UBL e-invoices (Peppol, SI-UBL): "
-        "an .xml file, a folder of them, or a .zip",
+        help="CSV (comma or semicolon), .xlsx, .parquet or .json; an XAF 3.2 auditfile (.xaf: "
+        "clients, invoices and payments at once); or UBL e-invoices (Peppol, SI-UBL): an .xml "
+        "file, a folder of them, or a .zip",
     )
     p.add_argument("--ledger", required=True, help="the ledger file (created when missing)")
     p.add_argument(
@@ -646,8 +671,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--preset",
         metavar="NAME",
-        help="an accounting package's export: exact_online, moneybird, e_boekhouden, snelstart, "
-        "twinfield, or a preset .toml file (see `dunning-analytics presets`)",
+        help="an accounting package's export: twinfield, exact_online, moneybird, e_boekhouden, "
+        "snelstart, wefact, afas, yuki, visma_eaccounting, ... or a preset .toml file (see "
+        "`dunning-analytics presets`)",
+    )
+    p.add_argument(
+        "--debtor-account",
+        action="append",
+        metavar="ACCID",
+        help="an auditfile's debtor account (repeat; default: told from the file)",
     )
     p.add_argument(
         "--export-date",

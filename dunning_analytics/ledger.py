@@ -426,14 +426,25 @@ def memory_ledger() -> duckdb.DuckDBPyConnection:
 
 @contextlib.contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Run the block as one transaction: commit at the end, roll back on any error."""
+    """Run the block as one transaction: commit at the end, roll back on any error. Inside
+    another transaction on the same connection the block is part of that one (several
+    loads of one auditfile commit together or not at all)."""
+    if id(con) in _IN_TRANSACTION:
+        yield con
+        return
     con.execute("BEGIN TRANSACTION")
+    _IN_TRANSACTION.add(id(con))
     try:
         yield con
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        _IN_TRANSACTION.discard(id(con))
     con.execute("COMMIT")
+
+
+_IN_TRANSACTION: set[int] = set()  # connections (by id) inside a transaction() block
 
 
 @contextlib.contextmanager

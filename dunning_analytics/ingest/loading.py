@@ -1158,8 +1158,12 @@ def load(
     if preset is not None:  # the header is the row that holds the columns asked for
         named += [c for f, c in preset.columns.items() if f not in (mapping or {})]
     try:
-        raw = read_source(
-            source, sheet=sheet, progress=progress, is_header=header_test(kind, named)
+        raw = (
+            source
+            if isinstance(source, RawTable)  # read already (the parts of an auditfile)
+            else read_source(
+                source, sheet=sheet, progress=progress, is_header=header_test(kind, named)
+            )
         )
     except SourceError as exc:
         raise LoadError(str(exc)) from exc
