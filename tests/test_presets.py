@@ -10,6 +10,7 @@ import pytest
 from dunning_analytics import LoadError, load
 from dunning_analytics.aging import aging
 from dunning_analytics.cli import main
+from dunning_analytics.dunning import worklist
 from dunning_analytics.ingest.presets import available_presets, load_preset
 from dunning_analytics.ledger import connected
 
@@ -300,6 +301,15 @@ def test_wefact_invoices(ledger):
     ]
     assert payments(ledger) == [("F2026-0050", dt.date(2026, 9, 22), Decimal("1210.00"))]
     assert open_total(ledger) == Decimal("605.00")
+    # the reminder WeFact sent is a contact: the ladder knows it was sent
+    assert result.contacts_loaded == 1
+    assert table(ledger, "SELECT invoice_id, client_id, contact_at, kind, note FROM contacts") == [
+        ("F2026-0057", "DB0005", dt.datetime(2026, 10, 17), "reminder",
+         "WeFact: 1 sent, the last on this date")
+    ]  # fmt: skip
+    work = worklist(ledger, EXPORT_DATE)
+    row = work.loc[work["invoice_id"] == "F2026-0057"].iloc[0]
+    assert row["stage"] == "reminder" and row["next_action"] != "reminder", row.to_dict()
 
 
 def test_afas_open_items_with_a_leading_index_column(ledger):

@@ -181,3 +181,38 @@ def apply_layout(raw, layout: dict, mapping: dict[str, str], file_name: str) -> 
             column = pc.if_else(positive, minus, raw.table.column(name))
             raw.table = raw.table.set_column(names.index(name), name, column)
     return skipped
+
+
+def sent_contacts(raw, preset, mapping: dict[str, str], file_name: str) -> list:
+    """The reminders and aanmaningen an export records per invoice (WeFact's ReminderDate
+    and SummationDate, with their counts), as RawTables of contacts: one contact per
+    invoice and kind, on the last date sent, named `<preset>:<kind>:<invoice>`. Read
+    before the invoices are staged; loaded after them (ingest.loading)."""
+    parts = []
+    invoice = mapping.get("invoice_id")
+    for contact in preset.contacts if invoice else []:
+        date, count = contact["date"], contact.get("count")
+        if date not in raw.table.column_names:
+            continue
+        dates = _text(raw, date)
+        sent = np.asarray(pc.not_equal(dates, ""), dtype=bool)
+        numbers = _text(raw, invoice).filter(pa.array(sent))
+        counts = (
+            _text(raw, count).filter(pa.array(sent)).to_pylist()
+            if count in raw.table.column_names
+            else [""] * int(sent.sum())
+        )
+        ids = [f"{preset.key}:{contact['kind']}:{n}" for n in numbers.to_pylist()]
+        notes = [f"{preset.name}: {c or 'at least 1'} sent, the last on this date" for c in counts]
+        table = pa.table(
+            {
+                "contact_id": pa.array(ids, pa.string()),
+                "invoice_id": numbers,
+                "contact_at": dates.filter(pa.array(sent)),
+                "kind": pa.array([contact["kind"]] * len(ids), pa.string()),
+                "note": pa.array(notes, pa.string()),
+            }
+        )
+        sha = f"{raw.sha256}:{contact['kind']}"
+        parts.append(type(raw)(file_name, sha, table, raw.lines[sent]))
+    return parts

@@ -42,7 +42,13 @@ from .fields import (
     MAX_TERM_DAYS,
     normal_name,
 )
-from .layout import apply_layout, drop_footer_rows, header_test, split_relations
+from .layout import (
+    apply_layout,
+    drop_footer_rows,
+    header_test,
+    sent_contacts,
+    split_relations,
+)
 from .presets import Preset, load_preset, preset_mapping
 from .reading import RawTable, SourceError, read_source
 
@@ -96,6 +102,7 @@ class LoadResult:
     far_dates: list = field(default_factory=list)  # far dates loaded as asked (Rejection)
     withdrawn_skipped: int = 0  # contacts taken back earlier, not loaded again
     skipped_rows: list = field(default_factory=list)  # totals and footer rows (Rejection)
+    contacts_loaded: int = 0  # reminders and aanmaningen the export records (presets)
 
     def summary(self) -> str:
         """One paragraph for a person: the counts, and what was derived."""
@@ -109,6 +116,11 @@ class LoadResult:
             f"{self.rows_updated} updated, {self.rows_unchanged} unchanged, "
             f"{self.rows_rejected} rejected."
         )
+        if self.contacts_loaded:
+            text += (
+                f" Reminders and aanmaningen recorded in the export: {self.contacts_loaded} "
+                "loaded as contacts (the ladder goes on from them)."
+            )
         if self.skipped_rows:
             shown = "; ".join(f"line {r.line}: {r.reason}" for r in self.skipped_rows[:5])
             text += (
@@ -1194,10 +1206,16 @@ def load(
     if preset is not None and preset.layout:
         result.skipped_rows += apply_layout(raw, preset.layout, mapping, file_name)
     mapping = split_relations(raw, kind, mapping)
+    sent = sent_contacts(raw, preset, mapping, file_name) if preset is not None else []
     new_file = None if hasattr(ledger, "execute") else Path(ledger)
     if new_file is not None and new_file.exists():
         new_file = None
     try:
+        if sent:  # the invoices and what was sent about them: one transaction
+            return _load_with_sent(ledger, sent, skip_bad_rows, force, far_dates, lambda con:
+                _load_into(con, raw, result, kind, mapping, date_format, decimal,
+                           skip_bad_rows, force, export_date, file_name,
+                           far_dates=far_dates, accept_older=accept_older))  # fmt: skip
         return _load_into(
             ledger,
             raw,
@@ -1219,6 +1237,28 @@ def load(
             for leftover in (new_file, new_file.with_name(new_file.name + ".wal")):
                 leftover.unlink(missing_ok=True)
         raise
+
+
+def _load_with_sent(ledger, sent, skip_bad_rows, force, far_dates, load_invoices):
+    """Load the invoices (`load_invoices(con)`), then the reminders and aanmaningen the
+    export records about them (`sent`, RawTables of contacts), all in one transaction.
+    Out: the invoices' LoadResult, `contacts_loaded` counting the contacts written."""
+    with connected(ledger, read_only=False) as con, transaction(con):
+        result = load_invoices(con)
+        for part in sent:
+            done = load(
+                con,
+                part,
+                kind="contacts",
+                mapping={n: n for n in part.table.column_names},
+                skip_bad_rows=skip_bad_rows,
+                force=force,
+                allow_far_dates=far_dates["allowed"],
+                future_days=far_dates["margin"],
+                today=far_dates["latest"] - dt.timedelta(days=far_dates["margin"]),
+            )
+            result.contacts_loaded += done.rows_loaded + done.rows_updated
+    return result
 
 
 def _load_into(

@@ -37,6 +37,8 @@ class Preset:
     path: Path
     menu: str = ""
     layout: dict = field(default_factory=dict)
+    # what was sent, as the export records it: [{kind, date, count}] -> contacts
+    contacts: list[dict] = field(default_factory=list)
 
 
 def available_presets() -> dict[str, Path]:
@@ -104,6 +106,7 @@ def load_preset(name: str | Path) -> Preset:
         path=path,
         menu=str(data.get("menu", "")),
         layout=dict(data.get("layout", {})),
+        contacts=[dict(c) for c in data.get("contacts", [])],
     )
 
 
