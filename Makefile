@@ -30,9 +30,14 @@ demo: $(DEMO)
 
 LEDGER ?= $(abspath $(DEMO))
 
+# the kit's own JupyterLab settings (menus in DUNNING_LANG's language, no news pop-ups)
+LAB_SETTINGS := $(abspath .jupyter/lab-settings)
+
 # JupyterLab on the start page (notebooks/00_start.ipynb); `make lab LEDGER=mine.duckdb` for yours
 lab: $(STAMP) $(DEMO)
-	DUNNING_LEDGER=$(LEDGER) $(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) \
+	$(BIN)/python -m dunning_analytics.lab_settings $(LAB_SETTINGS)
+	JUPYTERLAB_SETTINGS_DIR=$(LAB_SETTINGS) DUNNING_LEDGER=$(LEDGER) \
+		$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) \
 		--LabApp.default_url=/lab/tree/00_start.ipynb
 
 # The same views as a web app without code cells (Voila), opening on the start page

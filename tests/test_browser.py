@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 
 from dunning_analytics import review
+from dunning_analytics.lab_settings import write_lab_settings
+from dunning_analytics.notebook_text import text as notebook_text
 
 pytestmark = pytest.mark.browser
 
@@ -82,12 +84,8 @@ def _lab(demo_ledger, tmp_path_factory, lang):
     (labconfig / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
     )
-    # no news or update pop-ups in the screenshots
-    notification = home / "settings" / "@jupyterlab" / "apputils-extension"
-    notification.mkdir(parents=True)
-    (notification / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
+    # the settings `make lab` writes: menus in the language, no news or update pop-ups
+    write_lab_settings(home / "settings", lang)
     # render every cell (no windowing), so off-screen outputs exist in the page too
     tracker = home / "settings" / "@jupyterlab" / "notebook-extension"
     tracker.mkdir(parents=True)
@@ -162,6 +160,10 @@ def browser():
 ANYWIDGET_TIMER = "[anywidget] Failed to initialize model."
 
 
+# JupyterLab's own words the tests click or read, per language (its Dutch language pack)
+LAB_WORDS = {"en": {"Idle": "Idle", "Run": "Run"}, "nl": {"Idle": "Inactief", "Run": "Uitvoeren"}}
+
+
 class Notebook:
     """One notebook open in JupyterLab, with the browser console's errors and outside requests."""
 
@@ -180,6 +182,7 @@ class Notebook:
             ),
         )
         self.name = name
+        self.lang = lab["lang"]
         self.suffix = "" if lab["lang"] == "en" else f"-{lab['lang']}"
         # ?reset: a fresh workspace, so tabs of earlier tests are not restored
         self.page.goto(f"{lab['base']}/lab/tree/{name}?reset&token={lab['token']}")
@@ -201,7 +204,7 @@ class Notebook:
         while time.time() < deadline:
             self.accept_dialogs()
             status = self.page.locator(".jp-StatusBar-Widget").all_inner_texts()
-            if any("Idle" in text for text in status):
+            if any(LAB_WORDS[self.lang]["Idle"] in text for text in status):
                 return
             time.sleep(0.5)
         raise AssertionError(f"{self.name}: the kernel did not start")
@@ -217,7 +220,8 @@ class Notebook:
             if not started:
                 self.accept_dialogs()
                 try:
-                    self.page.get_by_role("menuitem", name="Run", exact=True).click(timeout=5000)
+                    run = LAB_WORDS[self.lang]["Run"]
+                    self.page.get_by_role("menuitem", name=run, exact=True).click(timeout=5000)
                     self.page.get_by_text("Run All Cells", exact=True).click(timeout=5000)
                 except PlaywrightTimeout:
                     self.page.keyboard.press("Escape")
@@ -365,6 +369,13 @@ def test_notebook_in_dutch(browser, lab_nl, path):
             assert english not in text + titles, (path.name, english)
         if "€" in text:
             assert re.search(r"€ -?\d{1,3}(\.\d{3})*,\d\d", text), path.name
+        # JupyterLab's own menus in Dutch (its language pack), and the notebook's headings
+        menus = notebook.page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+        assert "Bestand" in menus and "File" not in menus, menus
+        if path.name != START_PAGE:
+            heading = notebook.page.locator(".jp-OutputArea h1").first.inner_text()
+            dutch = notebook_text(f"{path.name[:2]}.1", "nl").splitlines()[0].lstrip("# ")
+            assert dutch in heading, (path.name, heading)
     finally:
         notebook.screenshot()
         notebook.page.close()
