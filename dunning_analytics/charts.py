@@ -6,6 +6,7 @@ Money arrives as Decimal and is converted to float only here, for drawing.
 from __future__ import annotations
 
 import html
+import textwrap
 from decimal import Decimal
 
 import pandas as pd
@@ -540,7 +541,11 @@ def level_chart(
     fig = go.Figure()
     t = lambda key: chart_text(key, lang)  # noqa: E731
     colours = [LEVEL_COLOURS[level] for level in summary["level"]]
-    levels = [LEVEL_NAMES[resolve_lang(lang)][level] for level in summary["level"]]
+    # long level names on two lines, so neighbours never overlap ("geen bijzondere<br>...")
+    levels = [
+        "<br>".join(textwrap.wrap(LEVEL_NAMES[resolve_lang(lang)][level], 14))
+        for level in summary["level"]
+    ]
     fig.add_bar(
         name=t("clients"),
         x=levels,
@@ -576,33 +581,77 @@ def level_chart(
     return fig
 
 
-def backtest_chart(result: pd.DataFrame) -> go.Figure:
+_BACKTEST_TEXT = {
+    "revenue_share": ("share of revenue (the friction)", "aandeel in de omzet (het ongemak)"),
+    "late_share": ("share of amount paid late", "aandeel in het te laat betaalde bedrag"),
+    "collection_share": (
+        "share of amount sent to collection",
+        "aandeel in het bedrag naar incasso",
+    ),
+    "title": (
+        "Backtest: what the flagged clients did in the following months",
+        "Terugblik: wat de gemarkeerde klanten in de maanden erna deden",
+    ),
+    "yaxis": ("% coming from flagged clients", "% afkomstig van gemarkeerde klanten"),
+    "xaxis": ("flags as of", "markering op"),
+}
+
+
+def backtest_chart(result: pd.DataFrame, lang: str | None = None) -> go.Figure:
     """Per backtest date: flagged clients' share of revenue against their share of late
     and collected amounts in the following months. Late share far above revenue share
     means the flags pick the right clients."""
-    x = [str(d) for d in result["as_of"]]
+    from .formatting import format_date
+
+    t = lambda key: pick(_BACKTEST_TEXT[key], lang)  # noqa: E731
+    x = [format_date(d, lang) for d in result["as_of"]]
     fig = go.Figure()
-    for column, label, colour in (
-        ("revenue_share", "share of revenue (the friction)", "#8a8d91"),
-        ("late_share", "share of amount paid late", "#e8743b"),
-        ("collection_share", "share of amount sent to collection", "#6d1a1f"),
+    for column, colour in (
+        ("revenue_share", "#8a8d91"),
+        ("late_share", "#e8743b"),
+        ("collection_share", "#6d1a1f"),
     ):
         fig.add_bar(
-            name=label,
+            name=t(column),
             x=x,
             y=[100 * float(v) if v == v and v is not None else 0 for v in result[column]],
             marker_color=colour,
         )
     fig.update_layout(
-        title="Backtest: what the flagged clients did in the following months",
+        title=t("title"),
         barmode="group",
-        yaxis={"title": "% coming from flagged clients", "range": [0, 100]},
-        xaxis_title="flags as of",
+        yaxis={"title": t("yaxis"), "range": [0, 100]},
+        xaxis={"title": t("xaxis"), "type": "category"},
         template="plotly_white",
         legend={"orientation": "h", "y": -0.25},
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        separators=_separators(lang),
     )
     return fig
+
+
+def grade_counts(profiles: pd.DataFrame, lang: str | None = None):
+    """How many clients have each grade (behaviour.client_profiles), as a one-row table:
+    A, B, C, D and new side by side, in `lang`."""
+    from .behaviour import GRADES
+
+    counts = profiles["grade"].value_counts().reindex(list(GRADES), fill_value=0)
+    frame = pd.DataFrame([counts.to_list()], columns=[word(g, lang) for g in GRADES])
+    frame.insert(0, pick(("grade", "beoordeling"), lang), [pick(("clients", "klanten"), lang)])
+    return shown_table(frame, lang=lang)
+
+
+def backtest_table(result: pd.DataFrame, lang: str | None = None):
+    """The deposit flags' backtest (risk.backtest) as a tidy table in `lang`: per date the
+    flagged clients, the revenue and late and collected amounts after it, and the shares."""
+    columns = ["as_of", "flagged_clients", "revenue", "late_amount", "flagged_late_amount",
+               "collection_amount", "flagged_collection_amount", "revenue_share", "late_share",
+               "lift"]  # fmt: skip
+    shown = result[columns].rename(columns={"revenue": "revenue_next"})
+    money = ["revenue_next", "late_amount", "flagged_late_amount", "collection_amount",
+             "flagged_collection_amount"]  # fmt: skip
+    numbers = {"revenue_share": 2, "late_share": 2, "lift": 2}
+    return shown_table(shown, money=money, numbers=numbers, lang=lang)
 
 
 def week_actions_chart(actions: pd.DataFrame, as_of, lang: str | None = None) -> go.Figure:

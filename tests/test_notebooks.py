@@ -44,6 +44,40 @@ def test_notebook_runs_top_to_bottom(path, lang, demo_ledger, monkeypatch, tmp_p
         assert re.search(r"€ -?\d{1,3}(\.\d{3})*,\d\d", text) or not re.search("€", text)
         for english in ("not yet due", "unapplied credit", "formal notice", '"new"'):
             assert english not in text, (path.name, english)
+        # every table heading and chart text in words, in Dutch (no raw column names)
+        headings = [h for o in shown for h in _table_headings(o)]
+        raw = [h for h in headings if "_" in h or ENGLISH.search(h)]
+        assert not raw, (path.name, raw)
+        chart_words = [w for o in plots for w in _chart_texts(o)]
+        english = [w for w in chart_words if "_" in w or ENGLISH.search(w)]
+        assert not english, (path.name, english)
+
+
+ENGLISH = re.compile(r"\b(the|share|paid|revenue|clients|amount|expected|flagged)\b")
+
+
+def _table_headings(output) -> list[str]:
+    """The column headings of the HTML tables in an output, as text."""
+    import html as html_module
+
+    page = output.get("data", {}).get("text/html", "")
+    cells = re.findall(r"<th[^>]*>(.*?)</th>", page, flags=re.S)
+    return [html_module.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells]
+
+
+def _chart_texts(output) -> list[str]:
+    """A plotly chart's title, axis titles and trace names."""
+    figure = output["data"]["application/vnd.plotly.v1+json"]
+    layout = figure.get("layout", {})
+
+    def title(part) -> str:
+        value = (part or {}).get("title", "")
+        return value.get("text", "") if isinstance(value, dict) else str(value)
+
+    axes = [v for k, v in layout.items() if k.startswith(("xaxis", "yaxis"))]
+    texts = [title(layout)] + [title(a) for a in axes]
+    texts += [t.get("name", "") for t in figure.get("data", []) if t.get("name")]
+    return [t for t in texts if t]
 
 
 def _committed(path: Path):
