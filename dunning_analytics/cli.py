@@ -392,6 +392,43 @@ def _cmd_calls(args: argparse.Namespace) -> int:
     return 0
 
 
+WORKLIST_COLUMNS = [
+    "action_date", "next_action", "stage", "client_id", "name", "invoice_id", "due_date",
+    "outstanding", "days_overdue", "due_now", "action_text", "note",
+]  # fmt: skip
+
+
+def _cmd_worklist(args: argparse.Namespace) -> int:
+    """Every open invoice with its stage, next action (the ladder's codes), date and reason:
+    what notebook 06 shows, as a table, CSV or Excel."""
+    from .dunning import worklist
+    from .formatting import format_date, format_eur
+    from .ledger import connected
+    from .vocabulary import word
+
+    lang = _lang(args)
+    with connected(args.ledger, read_only=True) as con:
+        as_of = _as_of(con, args, acting=True) or dt.date.today()
+        work = worklist(con, as_of, lang=lang)
+    frame = work[WORKLIST_COLUMNS].sort_values(["action_date", "client_id", "invoice_id"])
+    frame["days_overdue"] = frame["days_overdue"].astype("Int64")
+    title = ("Worklist as of", "Werklijst per", as_of)
+    # the codes stay codes in CSV and Excel, for scripts; the printed list reads them in words
+    shown = {"sheet": "worklist", "money": ["outstanding"], "title": title, "totals": False}
+    if _table_out(frame, args, **shown):
+        return 0
+    for row in frame.itertuples():
+        print(
+            f"{format_date(row.action_date, lang)}  {word(row.next_action, lang):<20} "
+            f"{client_text(row.name, row.client_id)}  {row.invoice_id}  "
+            f"{format_eur(row.outstanding, lang)}  {row.action_text}"
+        )
+    nl = lang == "nl"
+    print(f"{len(frame)} {'open facturen' if nl else 'open invoices'}, "
+          f"{'per' if nl else 'as of'} {format_date(as_of, lang)}")  # fmt: skip
+    return 0
+
+
 def _cmd_letters(args: argparse.Namespace) -> int:
     from .ledger import connected
     from .letters import letters_due, mark_sent, write_letters
@@ -817,6 +854,20 @@ def build_parser() -> argparse.ArgumentParser:
         "the day to act from, yyyy-mm-dd or dd-mm-jjjj (default: today; on the demo ledger "
         "the Monday of its last week)"
     )
+    p = sub.add_parser(
+        "worklist",
+        help="every open invoice with its stage, next action, date and reason (notebook 06)",
+    )
+    p.add_argument("--ledger", required=True, help="the ledger file")
+    p.add_argument("--as-of", type=_date, help=acting_help)
+    p.add_argument("--out", metavar="FILE", help=out_help)
+    p.add_argument(
+        "--format", choices=["csv"], help="csv: the list as CSV on standard output (no --out)"
+    )
+    p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    p.set_defaults(func=_cmd_worklist)
+
     p = sub.add_parser("calls", help="this week's call plan in the golden hours")
     p.add_argument("--ledger", required=True, help="the ledger file")
     p.add_argument("--as-of", type=_date, help=acting_help)

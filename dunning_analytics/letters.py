@@ -52,6 +52,8 @@ CSV_COLUMNS = (
 # the fixed words of the layout: key -> (English, Dutch)
 _WORDS = {
     "attention": ("Attn.", "T.a.v."),
+    "scan_to_pay": ("Scan with your banking app to pay", "Scan met uw bankapp om te betalen"),
+    "reference": ("Payment reference", "Betalingskenmerk"),
     "regards": ("Kind regards,", "Met vriendelijke groet,"),
     "kvk": ("Chamber of Commerce", "KvK"),
     "vat": ("VAT", "btw"),
@@ -94,6 +96,8 @@ class Letter:
     vat_on_costs: bool = False
     problem: str | None = None  # why it could not be built or written (then it is not sent)
     sender: dict = field(default_factory=dict)  # whose letterhead it carries
+    reference: str = ""  # what the client quotes when paying (pay_code.letter_reference)
+    pay_qr: str | None = None  # the SEPA payment QR code (EPC069-12) as a PNG data URI
 
     @classmethod
     def failed(cls, client_id: str, kind: str, lang: str, as_of: dt.date, problem: str):
@@ -116,9 +120,12 @@ def _environment(templates: Path, lang: str):
     """A jinja2 environment over `templates` with the filters eur, date and longdate in
     `lang`; HTML is escaped, an unknown variable is an error."""
     import jinja2
+    import jinja2.sandbox
     from babel.dates import format_date as babel_date
 
-    env = jinja2.Environment(
+    # the sandbox: a template (maybe from --templates) formats the figures, never reaches
+    # Python's objects (`''.__class__`, `letter.__init__.__globals__` are refused)
+    env = jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
         undefined=jinja2.StrictUndefined,
@@ -227,6 +234,8 @@ def build_letter(
     rendered HTML. Raises LedgerError for an unknown client or kind, a formal notice to
     a consumer or a 14-day letter to a business, or a letter with nothing to claim.
     """
+    import jinja2
+
     if kind not in LETTER_KINDS:
         raise LedgerError(f"unknown letter kind {kind!r}; use one of {', '.join(LETTER_KINDS)}")
     lang = resolve_lang(lang)
@@ -242,6 +251,13 @@ def build_letter(
         if kind == "fourteen_day_letter" and client["kind"] != "consumer":
             raise LedgerError(f"{client_id} is a business: send a formal notice instead")
         figures = _figures(con, as_of, client, kind, lang, invoice_ids, vat_rate)
+        references = dict(
+            con.execute(
+                "SELECT invoice_id, payment_reference FROM invoices "
+                "WHERE list_contains($ids, invoice_id)",
+                {"ids": list(figures["rows"]["invoice_id"])},
+            ).fetchall()
+        )
     if figures["rows"].empty:
         raise LedgerError(f"{client_id} has nothing open to write a {kind} about on {as_of}")
     days = TERM_DAYS.get(kind)
@@ -263,6 +279,7 @@ def build_letter(
         vat_on_costs=vat_rate is not None,
         sender=sender,
     )
+    _add_pay_code(letter, references)
     env = _environment(folder, lang)
     name = f"{kind}.{lang}.html.j2"
     if not (folder / name).exists():
@@ -275,10 +292,41 @@ def build_letter(
         "invoices": letter.invoices,
         "t": {key: pick(pair, lang) for key, pair in _WORDS.items()},
     }
-    letter.html = template.render(context)
+    try:
+        letter.html = template.render(context)
+    except jinja2.TemplateError as exc:
+        raise LedgerError(f"{_template_line(exc, folder / name)}: {exc}") from None
     subject = template.blocks["subject"](template.new_context(context))
     letter.subject = html.unescape("".join(subject)).strip()
     return letter
+
+
+def _template_line(exc: Exception, default: Path) -> str:
+    """Where in a template an error arose: `file:line` from the traceback jinja2 rewrites
+    to the template's own lines (the innermost template frame), else the template's file."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else str(default)
+
+
+def _add_pay_code(letter: Letter, references: dict) -> None:
+    """Give `letter` the reference to quote and, when the sender has an IBAN and the amount
+    fits the standard, a SEPA payment QR code for its total (pay_code)."""
+    from .pay_code import epc_payload, letter_reference, pay_qr
+
+    rows = [{**row, "payment_reference": references.get(row["invoice_id"])}
+            for row in letter.invoices]  # fmt: skip
+    letter.reference = letter_reference(rows)
+    sender = letter.sender
+    if not sender.get("iban"):
+        return
+    try:
+        payload = epc_payload(sender["name"], sender["iban"], letter.total, letter.reference,
+                              sender.get("bic") or "")  # fmt: skip
+    except ValueError:  # a total the standard cannot carry: the letter goes without the code
+        return
+    letter.pay_qr = pay_qr(payload)
 
 
 def due_letters(
