@@ -59,11 +59,19 @@ _TEXT = {
     ),
     "saved": (
         "Saved in the ledger: {what} with {name} ({n} invoices).",
-        "Vastgelegd in het grootboek: {what} met {name} ({n} facturen).",
+        "Vastgelegd in de administratie: {what} met {name} ({n} facturen).",
+    ),
+    "confirmation": (
+        "Confirmation for the client, to check and send: {path}",
+        "Bevestiging voor de klant, om na te lezen en te versturen: {path}",
+    ),
+    "no_confirmation": (
+        "No written confirmation: {reason}",
+        "Geen schriftelijke bevestiging: {reason}",
     ),
     "saved_one": (
         "Saved in the ledger: {what} with {name} (invoice {invoice}).",
-        "Vastgelegd in het grootboek: {what} met {name} (factuur {invoice}).",
+        "Vastgelegd in de administratie: {what} met {name} (factuur {invoice}).",
     ),
     "now": ("What happens next for {name}", "Wat er nu gebeurt bij {name}"),
     "moved_on": (
@@ -103,9 +111,12 @@ class CallPanel:
         as_of: dt.date,
         lang: str | None = None,
         calls: list | None = None,
+        confirmations: str | Path | None = "confirmations",
     ):
         self.ledger = ledger
         self.as_of = as_of
+        self.confirmations = confirmations  # the folder of the confirmation drafts (None: none)
+        self.confirmation: Path | None = None  # the last one written
         self.lang = resolve_lang(lang)
         self.on_saved: list = []  # called with the client id after each save
         t = lambda key: _text(key, self.lang)  # noqa: E731
@@ -262,12 +273,30 @@ class CallPanel:
         work = worklist(self.ledger, as_of, lang=lang)
         self.calls = call_plan(self.ledger, as_of, work=work, lang=lang)[0]
         mine = work[work["client_id"] == call.client_id]
-        self.status.value = html.escape(saved)
+        self.status.value = html.escape(saved) + self._confirm(contacts)
         self.next_steps.value = self._next_steps_html(call, mine, as_of)
         self._fill_picker()
         for callback in self.on_saved:
             callback(call.client_id)
         return mine
+
+    def _confirm(self, contacts: list[dict]) -> str:
+        """Write the call's confirmation draft (confirmation.write_confirmation); out: the
+        line saying where it is, or why there is none (the call is saved either way)."""
+        from .confirmation import write_confirmation
+
+        self.confirmation = None
+        if self.confirmations is None:
+            return ""
+        try:
+            self.confirmation = write_confirmation(
+                self.ledger, contacts, self.confirmations, lang=self.lang
+            )
+        except (LedgerError, OSError, ValueError) as exc:
+            reason = html.escape(str(exc))
+            return f"<br>{_text('no_confirmation', self.lang).format(reason=reason)}"
+        line = _text("confirmation", self.lang).format(path=html.escape(str(self.confirmation)))
+        return f"<br><span class='da-confirmation'>{line}</span>"
 
     def _next_steps_html(self, call, mine: pd.DataFrame, as_of: dt.date) -> str:
         lang = self.lang

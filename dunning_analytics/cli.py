@@ -485,6 +485,15 @@ def _cmd_contact(args: argparse.Namespace) -> int:
     when = f"{at:%d-%m-%Y %H:%M}"
     who = plain_text(args.client)
     print(f"Recorded: {args.kind} with {who} on {when} (load {result.load_id})")
+    if args.email_out:
+        from .confirmation import write_confirmation
+        from .conversation import contact_kind
+
+        agreed = {"client_id": args.client, "kind": contact_kind(args.kind), "at": at,
+                  "invoice_id": args.invoice, "promised_date": args.promised_date,
+                  "promised_amount": amount, "note": args.note}  # fmt: skip
+        path = write_confirmation(args.ledger, [agreed], args.email_out, lang=_lang(args))
+        print(f"Wrote the confirmation draft for the client: {path}")
     return 0
 
 
@@ -947,6 +956,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--at", type=_datetime, help="when: 'yyyy-mm-dd hh:mm' or 'dd-mm-jjjj hh:mm' (default now)"
     )
+    p.add_argument(
+        "--email-out",
+        metavar="DIR",
+        help="write the client's written confirmation of what was agreed there (.eml draft)",
+    )
+    p.add_argument("--lang", choices=["en", "nl"], help=lang_help)
     p.set_defaults(func=_cmd_contact)
 
     p = sub.add_parser("contacts", help="a client's last recorded contacts, with their ids")

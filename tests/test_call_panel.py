@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -59,7 +60,7 @@ def _contacts(path):
 
 def test_a_promise_covers_the_oldest_invoices_and_their_ladder_waits(ledger):
     path = _ledger(ledger)
-    panel = CallPanel(path, AS_OF, lang="nl")
+    panel = CallPanel(path, AS_OF, lang="nl", confirmations=Path(path).parent / "mail")
     assert [c.client_id for c in panel.calls] == ["K1", "K3"]  # most overdue first
     _pick(panel, "K1")
     assert "Bellen: Jansen (K1)" in panel.sheet.value
@@ -82,10 +83,15 @@ def test_a_promise_covers_the_oldest_invoices_and_their_ladder_waits(ledger):
     assert [c.client_id for c in panel.calls] == ["K3"]
     assert "staat niet meer op de belplanning" in panel.next_steps.value
     assert "wachten op de belofte" in panel.next_steps.value
-    assert panel.status.value == (
-        "Vastgelegd in het grootboek: betaalbelofte (€ 1.500,00, 20-06-2025) met Jansen "
-        "(2 facturen)."
+    assert panel.status.value.startswith(
+        "Vastgelegd in de administratie: betaalbelofte (€ 1.500,00, 20-06-2025) met Jansen "
+        "(2 facturen).<br>"
     )
+    # and the client's written confirmation of it, beside the ledger as asked
+    assert panel.confirmation.parent == Path(path).parent / "mail"
+    assert f"om na te lezen en te versturen: {panel.confirmation}" in panel.status.value
+    draft = panel.confirmation.read_text(encoding="utf-8")
+    assert "Bevestiging van ons gesprek van 16-06-2025" in draft
     con = open_ledger(path, read_only=True)
     source = con.execute(
         "SELECT file_name, kind, rows_read FROM loads ORDER BY load_id DESC LIMIT 1"
@@ -96,7 +102,7 @@ def test_a_promise_covers_the_oldest_invoices_and_their_ladder_waits(ledger):
 
 def test_a_call_without_promise_moves_the_invoice_to_the_next_step(ledger):
     path = _ledger(ledger)
-    panel = CallPanel(path, AS_OF, lang="en")
+    panel = CallPanel(path, AS_OF, lang="en", confirmations=Path(path).parent / "mail")
     _pick(panel, "K3")
     panel.outcome.value = "call"
     panel.on.input.value = D(2025, 6, 17)  # made on Tuesday
@@ -116,7 +122,7 @@ def test_a_call_without_promise_moves_the_invoice_to_the_next_step(ledger):
 
 def test_a_complaint_needs_a_note_and_a_refused_form_writes_nothing(ledger):
     path = _ledger(ledger)
-    panel = CallPanel(path, AS_OF, lang="en")
+    panel = CallPanel(path, AS_OF, lang="en", confirmations=Path(path).parent / "mail")
     _pick(panel, "K1")
     panel.outcome.value = "dispute"
     assert panel.save() is None
@@ -168,7 +174,7 @@ def test_a_complaint_needs_a_note_and_a_refused_form_writes_nothing(ledger):
 
 def test_a_save_while_another_program_holds_the_ledger_names_it_and_keeps_the_form(ledger):
     path = _ledger(ledger)
-    panel = CallPanel(path, AS_OF, lang="en")
+    panel = CallPanel(path, AS_OF, lang="en", confirmations=Path(path).parent / "mail")
     _pick(panel, "K3")
     panel.outcome.value = "call"
     panel.note.value = "voicemail, called back at 10"

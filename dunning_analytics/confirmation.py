@@ -1,0 +1,125 @@
+"""Every agreement confirmed in writing: after a call is recorded, an e-mail draft to the
+client that states what was agreed (the invoices, the amount and date of a promise, the
+first instalment of a payment plan, a dispute) and what follows if it is not kept.
+
+The wording is the jinja2 template `data/letters/confirmation.<lang>.html.j2` (sandboxed,
+as the letters); the draft is an .eml marked unsent, To: the client's e-mail address where
+the ledger knows one, From: your details (sender.sender_for).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from decimal import Decimal
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path
+
+from .formatting import plain_text, resolve_lang
+from .ingest.fields import is_email_address
+from .ledger import connected, query_frame
+
+# what a call agreed, strongest first: the confirmation states that one
+AGREEMENTS = ("payment_plan", "promise_to_pay", "dispute", "call", "service_call")
+
+
+def agreement(ledger, contacts: list[dict]) -> dict:
+    """In: a ledger and the contacts one call recorded (conversation.call_contacts).
+    Out: what was agreed: kind, at, client_id, promised_date and promised_amount (a
+    promise's parts summed), note, and invoices (invoice_id, amount: the promised part,
+    else what is open on the call's day; a plan on the client alone: its open invoices)."""
+    kinds = {c["kind"] for c in contacts}
+    kind = next(k for k in AGREEMENTS if k in kinds)
+    first = contacts[0]
+    promised = {c["invoice_id"]: c["promised_amount"] for c in contacts
+                if c["kind"] == "promise_to_pay"}  # fmt: skip
+    plan = next((c for c in contacts if c["kind"] == "payment_plan"), {})
+    ids = sorted({c["invoice_id"] for c in contacts if c.get("invoice_id")})
+    with connected(ledger) as con:
+        open_now = query_frame(
+            con,
+            "SELECT invoice_id, outstanding FROM invoice_settlement_at($day) "
+            "WHERE client_id = $c AND outstanding > 0 ORDER BY due_date, invoice_id",
+            {"day": first["at"].date(), "c": first["client_id"]},
+        )
+    if ids:
+        open_now = open_now[open_now["invoice_id"].isin(ids)]
+    rows = [{"invoice_id": i, "amount": promised.get(i, amount)}
+            for i, amount in zip(open_now["invoice_id"], open_now["outstanding"], strict=True)
+            if kind != "promise_to_pay" or i in promised]  # fmt: skip
+    total = sum((Decimal(str(a)) for a in promised.values()), Decimal("0"))
+    return {
+        "kind": kind,
+        "at": first["at"],
+        "client_id": first["client_id"],
+        "promised_date": plan.get("promised_date")
+        or next((c["promised_date"] for c in contacts if c.get("promised_date")), None),
+        "promised_amount": plan.get("promised_amount") if plan else total,
+        "note": next((c["note"] for c in contacts if c.get("note")), None),
+        "invoices": rows,
+    }
+
+
+def confirmation_email(ledger, contacts: list[dict], lang: str | None = None,
+                       sender: dict | None = None, templates=None) -> EmailMessage:  # fmt: skip
+    """The confirmation of one call's contacts as an e-mail draft (text and HTML parts,
+    marked unsent). In: the ledger, the recorded contacts, the language (default
+    DUNNING_LANG), your details (default sender.sender_for(ledger), which refuses the
+    example firm's outside the demo) and the template folder (default data/letters/)."""
+    import jinja2
+
+    from .letters import DEFAULT_TEMPLATES, _client, _environment, _template_line, html_to_text
+    from .sender import sender_for
+
+    lang = resolve_lang(lang)
+    sender = sender or sender_for(ledger)
+    agreed = agreement(ledger, contacts)
+    with connected(ledger) as con:
+        client = _client(con, agreed["client_id"])
+    folder = Path(templates or DEFAULT_TEMPLATES)
+    name = f"confirmation.{lang}.html.j2"
+    template = _environment(folder, lang).get_template(name)
+    context = {"sender": sender, "client": client, "agreed": agreed}
+    try:
+        body = template.render(context)
+        subject = "".join(template.blocks["subject"](template.new_context(context)))
+    except jinja2.TemplateError as exc:
+        from .ledger import LedgerError
+
+        raise LedgerError(f"{_template_line(exc, folder / name)}: {exc}") from None
+    message = EmailMessage()
+    message["From"] = Address(plain_text(sender["name"]), addr_spec=sender["email"])
+    if is_email_address(client.get("email")):
+        message["To"] = Address(plain_text(client["name"]), addr_spec=client["email"])
+    message["Subject"] = plain_text(html.unescape(subject).strip())
+    message["X-Unsent"] = "1"
+    message.set_content(html_to_text(body))
+    message.add_alternative(body, subtype="html")
+    return message
+
+
+def write_confirmation(ledger, contacts: list[dict], folder: str | Path,
+                       lang: str | None = None, sender: dict | None = None) -> Path:  # fmt: skip
+    """Write the confirmation of one call's contacts into `folder` as an .eml draft, under
+    a name of its own (never over another file). Out: the file written."""
+    import hashlib
+    import re
+
+    from .outputs import unique_path, write_bytes
+
+    message = confirmation_email(ledger, contacts, lang, sender)
+    first = contacts[0]
+    client = re.sub(r"[^A-Za-z0-9_-]+", "_", first["client_id"])[:40]
+    tag = hashlib.sha256(first["client_id"].encode("utf-8")).hexdigest()[:8]
+    at: dt.datetime = first["at"]
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{at:%Y-%m-%d-%H%M}-{client}-{tag}-confirmation"
+    # each call's draft is kept: a second one of the same minute gets a name of its own
+    path = next(
+        p
+        for n in range(1, 1000)
+        if not (p := folder / (f"{stem}.eml" if n == 1 else f"{stem} ({n}).eml")).exists()
+    )
+    return write_bytes(unique_path(path, ledger), bytes(message), ledger=ledger)
