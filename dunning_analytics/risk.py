@@ -151,9 +151,8 @@ def _reason(rule: str, row, policy: dict, lang: str) -> str:
         n, age = int(row.settled_invoices), int(row.client_age_days)
         first = day(row.first_invoice_date)
         if nl:
-            return (
-                f"nieuwe klant: {n} betaalde facturen, eerste factuur {first} ({age} dagen geleden)"
-            )
+            facturen = _plural(n, "betaalde factuur", "betaalde facturen")
+            return f"nieuwe klant: {n} {facturen}, eerste factuur {first} ({age} dagen geleden)"
         invoices = _plural(n, "invoice", "invoices")
         return f"new client: {n} settled {invoices}, first invoice {first} ({age} days ago)"
     if rule == "chronic_late":

@@ -379,3 +379,21 @@ def test_reasons_for_a_page_only_and_for_any_client_on_demand(demo_ledger):
     assert len(flagged) > 10
     for _, row in flagged.iterrows():
         assert rule_reasons(inputs, row["client_id"], lang="nl") == row["reasons"]
+
+
+def test_one_settled_invoice_reads_in_the_singular():
+    """'1 betaalde factuur', never '1 betaalde facturen' (plural agreement, #32)."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from dunning_analytics.risk import _reason, load_policy
+
+    row = pd.Series(
+        {"settled_invoices": 1, "client_age_days": 40, "first_invoice_date": dt.date(2026, 9, 1)}
+    )
+    policy = load_policy()
+    assert "nieuwe klant: 1 betaalde factuur, eerste" in _reason("new_client", row, policy, "nl")
+    assert "new client: 1 settled invoice, first" in _reason("new_client", row, policy, "en")
+    row["settled_invoices"] = 2
+    assert "2 betaalde facturen" in _reason("new_client", row, policy, "nl")
