@@ -10,14 +10,11 @@ the ledger knows one, From: your details (sender.sender_for).
 from __future__ import annotations
 
 import datetime as dt
-import html
 from decimal import Decimal
-from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 
-from .formatting import plain_text, resolve_lang
-from .ingest.fields import is_email_address
+from .formatting import resolve_lang
 from .ledger import connected, query_frame
 
 # what a call agreed, strongest first: the confirmation states that one
@@ -67,9 +64,8 @@ def confirmation_email(ledger, contacts: list[dict], lang: str | None = None,
     marked unsent). In: the ledger, the recorded contacts, the language (default
     DUNNING_LANG), your details (default sender.sender_for(ledger), which refuses the
     example firm's outside the demo) and the template folder (default data/letters/)."""
-    import jinja2
 
-    from .letters import DEFAULT_TEMPLATES, _client, _environment, _template_line, html_to_text
+    from .letters import DEFAULT_TEMPLATES, _client, _environment, draft_email, render
     from .sender import sender_for
 
     lang = resolve_lang(lang)
@@ -81,41 +77,23 @@ def confirmation_email(ledger, contacts: list[dict], lang: str | None = None,
     name = f"confirmation.{lang}.html.j2"
     template = _environment(folder, lang).get_template(name)
     context = {"sender": sender, "client": client, "agreed": agreed}
-    try:
-        body = template.render(context)
-        subject = "".join(template.blocks["subject"](template.new_context(context)))
-    except jinja2.TemplateError as exc:
-        from .ledger import LedgerError
-
-        raise LedgerError(f"{_template_line(exc, folder / name)}: {exc}") from None
-    message = EmailMessage()
-    message["From"] = Address(plain_text(sender["name"]), addr_spec=sender["email"])
-    if is_email_address(client.get("email")):
-        message["To"] = Address(plain_text(client["name"]), addr_spec=client["email"])
-    message["Subject"] = plain_text(html.unescape(subject).strip())
-    message["X-Unsent"] = "1"
-    message.set_content(html_to_text(body))
-    message.add_alternative(body, subtype="html")
-    return message
+    body, subject = render(template, context, folder / name)
+    return draft_email(sender, client["name"], client.get("email"), subject, body)
 
 
 def write_confirmation(ledger, contacts: list[dict], folder: str | Path,
                        lang: str | None = None, sender: dict | None = None) -> Path:  # fmt: skip
     """Write the confirmation of one call's contacts into `folder` as an .eml draft, under
     a name of its own (never over another file). Out: the file written."""
-    import hashlib
-    import re
-
+    from .letters import client_file_tag
     from .outputs import unique_path, write_bytes
 
     message = confirmation_email(ledger, contacts, lang, sender)
     first = contacts[0]
-    client = re.sub(r"[^A-Za-z0-9_-]+", "_", first["client_id"])[:40]
-    tag = hashlib.sha256(first["client_id"].encode("utf-8")).hexdigest()[:8]
     at: dt.datetime = first["at"]
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{at:%Y-%m-%d-%H%M}-{client}-{tag}-confirmation"
+    stem = f"{at:%Y-%m-%d-%H%M}-{client_file_tag(first['client_id'])}-confirmation"
     # each call's draft is kept: a second one of the same minute gets a name of its own
     path = next(
         p

@@ -234,7 +234,6 @@ def build_letter(
     rendered HTML. Raises LedgerError for an unknown client or kind, a formal notice to
     a consumer or a 14-day letter to a business, or a letter with nothing to claim.
     """
-    import jinja2
 
     if kind not in LETTER_KINDS:
         raise LedgerError(f"unknown letter kind {kind!r}; use one of {', '.join(LETTER_KINDS)}")
@@ -292,13 +291,22 @@ def build_letter(
         "invoices": letter.invoices,
         "t": {key: pick(pair, lang) for key, pair in _WORDS.items()},
     }
-    try:
-        letter.html = template.render(context)
-    except jinja2.TemplateError as exc:
-        raise LedgerError(f"{_template_line(exc, folder / name)}: {exc}") from None
-    subject = template.blocks["subject"](template.new_context(context))
-    letter.subject = html.unescape("".join(subject)).strip()
+    letter.html, letter.subject = render(template, context, folder / name)
     return letter
+
+
+def render(template, context: dict, path: Path) -> tuple[str, str]:
+    """In: a template of `_environment` (with a `subject` block), its context and file.
+    Out: the HTML and the subject as one line of text. A template error (an unknown
+    variable, the sandbox refusing Python's objects) raises LedgerError with file and line."""
+    import jinja2
+
+    try:
+        body = template.render(context)
+        subject = "".join(template.blocks["subject"](template.new_context(context)))
+    except jinja2.TemplateError as exc:
+        raise LedgerError(f"{_template_line(exc, path)}: {exc}") from None
+    return body, html.unescape(subject).strip()
 
 
 def _template_line(exc: Exception, default: Path) -> str:
@@ -429,20 +437,29 @@ def html_to_text(markup: str) -> str:
     return text.strip() + "\n"
 
 
-def letter_email(letter: Letter, sender: dict, pdf: bytes | None, pdf_name: str) -> EmailMessage:
-    """The letter as an e-mail draft: text and HTML parts, the PDF attached, To: the
-    client's address when it is one plain address; marked as unsent (X-Unsent), so a mail
-    program opens it as a draft to send. Names and subject are one inert line each."""
+def draft_email(sender: dict, name: str, address, subject: str, body: str) -> EmailMessage:
+    """An e-mail draft from `sender` to `name` at `address` (left out unless it is one plain
+    address): the subject on one inert line, the HTML `body` and its text; marked unsent
+    (X-Unsent), so a mail program opens it as a draft to send."""
     from email.headerregistry import Address
 
     message = EmailMessage()
     message["From"] = Address(plain_text(sender["name"]), addr_spec=sender["email"])
-    if is_email_address(letter.email):
-        message["To"] = Address(plain_text(letter.name), addr_spec=letter.email)
-    message["Subject"] = plain_text(letter.subject)
+    if is_email_address(address):
+        message["To"] = Address(plain_text(name), addr_spec=address)
+    message["Subject"] = plain_text(subject)
     message["X-Unsent"] = "1"
-    message.set_content(letter.text)
-    message.add_alternative(letter.html, subtype="html")
+    message.set_content(html_to_text(body))
+    message.add_alternative(body, subtype="html")
+    return message
+
+
+def letter_email(letter: Letter, sender: dict, pdf: bytes | None, pdf_name: str) -> EmailMessage:
+    """The letter as an e-mail draft: text and HTML parts, the PDF attached, To: the
+    client's address when it is one plain address; marked as unsent (X-Unsent), so a mail
+    program opens it as a draft to send. Names and subject are one inert line each."""
+
+    message = draft_email(sender, letter.name, letter.email, letter.subject, letter.html)
     if pdf is not None:
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename=pdf_name)
     return message
@@ -452,11 +469,16 @@ def file_stem(letter: Letter) -> str:
     """The letter's file name without suffix: date, client, kind, and 8 hex digits of the
     client id's sha256, so two clients whose ids differ only in signs a file name cannot
     hold ('K 1', 'K/1') never share a file."""
+    return f"{letter.as_of.isoformat()}-{client_file_tag(letter.client_id)}-{letter.kind}"
+
+
+def client_file_tag(client_id: str) -> str:
+    """A client id as a file name can hold it: its letters, digits, '_' and '-' (at most 40),
+    then 8 hex digits of its sha256, so 'K 1' and 'K/1' never share a name."""
     import hashlib
 
-    client = re.sub(r"[^A-Za-z0-9_-]+", "_", letter.client_id)[:40]
-    tag = hashlib.sha256(letter.client_id.encode("utf-8")).hexdigest()[:8]
-    return f"{letter.as_of.isoformat()}-{client}-{tag}-{letter.kind}"
+    client = re.sub(r"[^A-Za-z0-9_-]+", "_", client_id)[:40]
+    return f"{client}-{hashlib.sha256(client_id.encode('utf-8')).hexdigest()[:8]}"
 
 
 def write_letters(

@@ -44,9 +44,13 @@ def header_test(kind: str, columns: list):
     return lambda names: all(group & {normal_name(n) for n in names} for group in wanted)
 
 
+def _trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A text column with missing values as '' and no surrounding spaces."""
+    return pc.utf8_trim_whitespace(pc.fill_null(column, ""))
+
+
 def _empty(column: pa.ChunkedArray) -> np.ndarray:
-    values = pc.equal(pc.utf8_trim_whitespace(pc.fill_null(column, "")), "")
-    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray(pc.equal(_trimmed(column), "").to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _labelled_totals(table: pa.Table) -> np.ndarray:
@@ -101,7 +105,7 @@ def split_relations(raw, kind: str, mapping: dict[str, str]) -> dict[str, str]:
     if column is None or not raw.table.num_rows:
         return mapping
     text = pc.fill_null(raw.table.column(column), "")
-    filled = pc.invert(pc.equal(pc.utf8_trim_whitespace(text), ""))
+    filled = pc.invert(pc.equal(_trimmed(text), ""))
     relation = pc.match_substring_regex(text, f"^{RELATION}$")
     if not pc.any(filled).as_py() or pc.any(pc.and_(filled, pc.invert(relation))).as_py():
         return mapping
@@ -124,7 +128,7 @@ def split_relations(raw, kind: str, mapping: dict[str, str]) -> dict[str, str]:
 
 
 def _text(raw, column: str) -> pa.ChunkedArray:
-    return pc.utf8_trim_whitespace(pc.fill_null(raw.table.column(column), ""))
+    return _trimmed(raw.table.column(column))
 
 
 def apply_layout(raw, layout: dict, mapping: dict[str, str], file_name: str) -> list[Rejection]:

@@ -16,6 +16,7 @@ nothing; a newer export of the same invoices updates them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -1207,10 +1208,7 @@ def load(
         result.skipped_rows += apply_layout(raw, preset.layout, mapping, file_name)
     mapping = split_relations(raw, kind, mapping)
     sent = sent_contacts(raw, preset, mapping, file_name) if preset is not None else []
-    new_file = None if hasattr(ledger, "execute") else Path(ledger)
-    if new_file is not None and new_file.exists():
-        new_file = None
-    try:
+    with no_ledger_left_on_failure(ledger):
         if sent:  # the invoices and what was sent about them: one transaction
             return _load_with_sent(ledger, sent, skip_bad_rows, force, far_dates, lambda con:
                 _load_into(con, raw, result, kind, mapping, date_format, decimal,
@@ -1231,8 +1229,18 @@ def load(
             far_dates=far_dates,
             accept_older=accept_older,
         )
+
+
+@contextlib.contextmanager
+def no_ledger_left_on_failure(ledger):
+    """Run a load; when it fails on a ledger file that did not exist before, remove the
+    file and its .wal again (a refused first load leaves nothing behind)."""
+    new_file = None if hasattr(ledger, "execute") else Path(ledger)
+    if new_file is not None and new_file.exists():
+        new_file = None
+    try:
+        yield
     except BaseException:
-        # a first load that fails leaves no empty ledger file behind
         if new_file is not None:
             for leftover in (new_file, new_file.with_name(new_file.name + ".wal")):
                 leftover.unlink(missing_ok=True)

@@ -375,21 +375,18 @@ def load_xaf(ledger, path, debtor_accounts: list[str] | None = None, **options) 
     allow_far_dates, today, ...). Out: the three LoadResults, the notes of what could not
     be linked in the invoices' `limits`."""
     from ..ledger import connected, transaction
-    from .loading import load
+    from .loading import load, no_ledger_left_on_failure
 
     books = read_xaf(path, debtor_accounts)
-    new_file = None if hasattr(ledger, "execute") or Path(ledger).exists() else Path(ledger)
-    try:
-        with connected(ledger, read_only=False) as con, transaction(con):
-            results = [
-                load(con, getattr(books, part), kind=kind, mapping=mapping, **options)
-                for part, (kind, mapping) in XAF_PARTS.items()
-            ]
-    except BaseException:
-        if new_file is not None:  # a first load that fails leaves no ledger behind
-            for leftover in (new_file, new_file.with_name(new_file.name + ".wal")):
-                leftover.unlink(missing_ok=True)
-        raise
+    with (
+        no_ledger_left_on_failure(ledger),
+        connected(ledger, read_only=False) as con,
+        transaction(con),
+    ):
+        results = [
+            load(con, getattr(books, part), kind=kind, mapping=mapping, **options)
+            for part, (kind, mapping) in XAF_PARTS.items()
+        ]
     results[1].limits = [
         f"Debtor accounts read: {', '.join(books.debtor_accounts)} (name others with "
         "--debtor-account).",
