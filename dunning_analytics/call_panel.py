@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from pathlib import Path
 
 import ipywidgets as w
@@ -50,6 +51,17 @@ _TEXT = {
     "time": ("at", "om"),
     "promised_date": ("Pay by", "Betaalt op"),
     "amount": ("Amount €", "Bedrag €"),
+    "instalments": ("Instalments", "Termijnen"),
+    "instalments_hint": (
+        "one per line or separated by ';': date=amount, e.g. 15-12-2026=500,00 (empty: one "
+        "instalment, the date and amount above)",
+        "één per regel of gescheiden door ';': datum=bedrag, bijv. 15-12-2026=500,00 (leeg: "
+        "één termijn, de datum en het bedrag hierboven)",
+    ),
+    "bad_instalment": (
+        "instalment {text!r}: write it as date=amount, e.g. 15-12-2026=500,00",
+        "termijn {text!r}: schrijf datum=bedrag, bijv. 15-12-2026=500,00",
+    ),
     "note": ("Note", "Notitie"),
     "save": ("Save", "Opslaan"),
     "no_calls": ("No calls planned this week.", "Deze week staan er geen gesprekken gepland."),
@@ -136,6 +148,11 @@ class CallPanel:
         self.pay_by = as_of + dt.timedelta(days=7)  # the sheet's "can you pay by ...?"
         self.promised_date = DateControl(self.pay_by, self.lang, t("promised_date"))
         self.amount = w.Text(description=t("amount"), layout={"width": "260px"})
+        self.instalments = w.Textarea(
+            description=t("instalments"),
+            placeholder=t("instalments_hint"),
+            layout={"width": "640px", "height": "60px"},
+        )
         self.note = w.Textarea(description=t("note"), layout={"width": "640px", "height": "60px"})
         self.button = w.Button(description=t("save"), icon="check", button_style="primary")
         self.status = w.HTML()
@@ -146,6 +163,7 @@ class CallPanel:
                 w.HBox([self.outcome, self.about]),
                 w.HBox([self.on.widget, self.time]),
                 self.promise_row,
+                self.instalments,
                 self.note,
                 self.button,
             ],
@@ -188,6 +206,8 @@ class CallPanel:
     def _outcome_changed(self, *_) -> None:
         with_date = self.outcome.value in ("promise_to_pay", "payment_plan")
         self.promise_row.layout.display = None if with_date else "none"
+        plan = self.outcome.value == "payment_plan"
+        self.instalments.layout.display = None if plan else "none"
 
     def show(self, *_) -> None:
         """Show the picked call's sheet and fill the form's defaults from it."""
@@ -210,6 +230,7 @@ class CallPanel:
         self.amount.value = format_eur(amount, self.lang).replace("€", "").strip()
         self.promised_date.set(self.pay_by)
         self.note.value = ""
+        self.instalments.value = ""
 
     def _form_values(self) -> dict:
         """The form's contents as record_contacts arguments; ValueError says what is wrong."""
@@ -235,7 +256,29 @@ class CallPanel:
                 raise ValueError(ui_text("bad_date", lang).format(text=text))
             values["promised_date"] = promised
             values["promised_amount"] = parse_amount(self.amount.value, lang)
+        if self.outcome.value == "payment_plan":
+            values["instalments"] = self._instalments() or [
+                (values["promised_date"], values["promised_amount"])
+            ]
         return values
+
+    def _instalments(self) -> list[tuple[dt.date, object]]:
+        """The instalments typed in the form (date=amount, a line or ';' each)."""
+        from .formatting import parse_date
+
+        found: list[tuple[dt.date, object]] = []
+        for text in re.split(r"[;\n]", self.instalments.value):
+            if not text.strip():
+                continue
+            day, sep, amount = text.partition("=")
+            bad = _text("bad_instalment", self.lang).format(text=text.strip())
+            if not sep:
+                raise ValueError(bad)
+            try:
+                found.append((parse_date(day), parse_amount(amount.strip(), self.lang)))
+            except ValueError:
+                raise ValueError(bad) from None
+        return found
 
     def save(self, *_) -> pd.DataFrame | None:
         """Record the picked call as the form says; then recompute the worklist and the

@@ -461,6 +461,19 @@ def _cmd_letters(args: argparse.Namespace) -> int:
     return 0 if len(written) == len(table) else 1
 
 
+def _instalment(text: str) -> tuple[dt.date, object]:
+    """One --instalment DATE=AMOUNT ('15-12-2026=500,00'), as (date, Decimal)."""
+    from .formatting import parse_amount
+
+    day, sep, amount = text.partition("=")
+    if not sep:
+        raise LedgerError(f"--instalment {text!r}: write it as DATE=AMOUNT, e.g. 15-12-2026=500,00")
+    try:
+        return _date(day.strip()), parse_amount(amount.strip())
+    except (ValueError, argparse.ArgumentTypeError) as exc:
+        raise LedgerError(f"--instalment {text!r}: {exc}") from None
+
+
 def _cmd_contact(args: argparse.Namespace) -> int:
     from .conversation import record_contact
     from .formatting import parse_amount
@@ -472,6 +485,7 @@ def _cmd_contact(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise LedgerError(f"--promised-amount: {exc}") from None
     at = args.at or dt.datetime.now().replace(second=0, microsecond=0)
+    instalments = [_instalment(text) for text in args.instalment or []]
     result = record_contact(
         args.ledger,
         args.client,
@@ -481,6 +495,7 @@ def _cmd_contact(args: argparse.Namespace) -> int:
         promised_date=args.promised_date,
         promised_amount=amount,
         note=args.note,
+        instalments=instalments,
     )
     when = f"{at:%d-%m-%Y %H:%M}"
     who = plain_text(args.client)
@@ -953,6 +968,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--promised-date", type=_date, help="with a promise: the day it will be paid")
     p.add_argument("--promised-amount", help="with a promise: the amount, e.g. 1250,00")
     p.add_argument("--note", help="what was said, in a sentence")
+    p.add_argument(
+        "--instalment",
+        action="append",
+        metavar="DATE=AMOUNT",
+        help="with a payment plan: one instalment, e.g. 15-12-2026=500,00 (repeat, in order)",
+    )
     p.add_argument(
         "--at", type=_datetime, help="when: 'yyyy-mm-dd hh:mm' or 'dd-mm-jjjj hh:mm' (default now)"
     )

@@ -24,7 +24,8 @@ AGREEMENTS = ("payment_plan", "promise_to_pay", "dispute", "call", "service_call
 def agreement(ledger, contacts: list[dict]) -> dict:
     """In: a ledger and the contacts one call recorded (conversation.call_contacts).
     Out: what was agreed: kind, at, client_id, promised_date and promised_amount (a
-    promise's parts summed), note, and invoices (invoice_id, amount: the promised part,
+    promise's parts summed; a plan's first instalment), a plan's instalments (due_date,
+    amount), note, and invoices (invoice_id, amount: the promised part,
     else what is open on the call's day; a plan on the client alone: its open invoices)."""
     kinds = {c["kind"] for c in contacts}
     kind = next(k for k in AGREEMENTS if k in kinds)
@@ -46,7 +47,11 @@ def agreement(ledger, contacts: list[dict]) -> dict:
             for i, amount in zip(open_now["invoice_id"], open_now["outstanding"], strict=True)
             if kind != "promise_to_pay" or i in promised]  # fmt: skip
     total = sum((Decimal(str(a)) for a in promised.values()), Decimal("0"))
+    terms = [(d, Decimal(str(a))) for d, a in plan.get("instalments") or []]
+    if terms:  # a plan's first instalment is what is promised first
+        plan = {**plan, "promised_date": terms[0][0], "promised_amount": terms[0][1]}
     return {
+        "instalments": [{"due_date": d, "amount": a} for d, a in terms],
         "kind": kind,
         "at": first["at"],
         "client_id": first["client_id"],

@@ -57,8 +57,12 @@ def record_contacts(ledger, contacts: list[dict], source: str = "recorded contac
     from .ingest.loading import load
 
     rows = []
+    plans = []
     for number, contact in enumerate(contacts, start=1):
         kind = contact_kind(contact["kind"])
+        if contact.get("instalments"):
+            contact = {**contact, **_first_instalment(number, kind, contact)}
+            plans.append(contact)
         promised = contact.get("promised_date")
         amount = contact.get("promised_amount")
         if kind == "promise_to_pay" and promised is None:
@@ -81,7 +85,64 @@ def record_contacts(ledger, contacts: list[dict], source: str = "recorded contac
             }
         )
     frame = pd.DataFrame(rows, columns=_COLUMNS, dtype=object)
-    return load(ledger, frame, kind="contacts", source_name=source)
+    if not plans:
+        return load(ledger, frame, kind="contacts", source_name=source)
+    from .ledger import connected, transaction
+
+    with connected(ledger, read_only=False) as con, transaction(con):
+        result = load(con, frame, kind="contacts", source_name=source)
+        for plan in plans:
+            _write_instalments(con, plan, result.load_id)
+    return result
+
+
+MAX_INSTALMENTS = 120  # ten years of monthly terms
+
+
+def _first_instalment(number: int, kind: str, contact: dict) -> dict:
+    """Check a payment plan's instalments ((date, amount), ...): at least one, dated on or
+    after the agreement and each after the one before, amounts above zero. Out: the
+    contact's promised date and amount (the first instalment's) and the instalments."""
+    instalments = [(d, Decimal(str(a))) for d, a in contact["instalments"]]
+    day = contact["at"].date() if isinstance(contact.get("at"), dt.datetime) else None
+    if kind != "payment_plan":
+        raise LoadError(f"contact {number}: only a payment plan has instalments")
+    if len(instalments) > MAX_INSTALMENTS:
+        raise LoadError(f"contact {number}: at most {MAX_INSTALMENTS} instalments")
+    for n, (due, amount) in enumerate(instalments, start=1):
+        before = instalments[n - 2][0] if n > 1 else None
+        late_enough = isinstance(due, dt.date) and (
+            due > before if before is not None else day is None or due >= day
+        )
+        if not late_enough:
+            after = (
+                f"after the instalment before it ({before})"
+                if before
+                else f"on or after the agreement ({day})"
+            )
+            raise LoadError(f"contact {number}: instalment {n} dated {due} must fall {after}")
+        if amount <= 0:
+            raise LoadError(f"contact {number}: instalment {n} of {amount} must be above zero")
+    first_date, first_amount = instalments[0]
+    return {"promised_date": first_date, "promised_amount": first_amount,
+            "instalments": instalments}  # fmt: skip
+
+
+def _write_instalments(con, plan: dict, load_id: int) -> None:
+    """Store a recorded plan's instalments under its contact (replacing those of the same
+    contact recorded before)."""
+    found = con.execute(
+        "SELECT contact_id FROM contacts WHERE client_id = ? AND kind = 'payment_plan' "
+        "AND contact_at = ? ORDER BY source_load DESC LIMIT 1",
+        [plan["client_id"], plan["at"]],
+    ).fetchall()
+    contact_id = found[0][0]
+    con.execute("DELETE FROM plan_instalments WHERE contact_id = ?", [contact_id])
+    con.executemany(
+        "INSERT INTO plan_instalments VALUES (?, ?, ?, ?, ?)",
+        [[contact_id, n, due, amount, load_id]
+         for n, (due, amount) in enumerate(plan["instalments"], start=1)],
+    )  # fmt: skip
 
 
 def record_contact(
@@ -94,10 +155,12 @@ def record_contact(
     promised_date: dt.date | None = None,
     promised_amount=None,
     note: str | None = None,
+    instalments: list | None = None,
 ):
-    """Record one contact with `client_id` at `at` (see record_contacts); returns the
-    LoadResult."""
+    """Record one contact with `client_id` at `at` (see record_contacts; a payment plan
+    with its `instalments`, (date, amount) in order); returns the LoadResult."""
     contact = {
+        "instalments": instalments or None,
         "client_id": client_id,
         "kind": kind,
         "at": at,
@@ -118,6 +181,7 @@ def call_contacts(
     promised_amount=None,
     note: str | None = None,
     invoice_id: str | None = None,
+    instalments: list | None = None,
 ) -> list[dict]:
     """The contacts to record for a call made from a call sheet (dunning.PlannedCall).
 
@@ -134,7 +198,8 @@ def call_contacts(
       of the amount, and its ladder waits until the promised date;
     - a complaint is a 'dispute' on each invoice instead of the call: the worklist holds
       those invoices (a call to resolve it) until a later contact on them;
-    - a payment plan is one contact on the client with its first date, amount and note.
+    - a payment plan is one contact on the client with its `instalments` ((date, amount),
+      in order; default one: the promised date and amount) and note.
     Raises LoadError for an outcome the form does not know or an invoice not on the sheet.
     """
     if outcome not in CALL_OUTCOMES:
@@ -174,8 +239,8 @@ def call_contacts(
         if row.invoice_id not in promised
     ]
     if outcome == "payment_plan":
-        plan = {"promised_date": promised_date, "promised_amount": promised_amount}
-        contacts.append({**base, "kind": "payment_plan"} | plan)
+        terms = instalments or [(promised_date, promised_amount)]
+        contacts.append({**base, "kind": "payment_plan", "instalments": terms})
     return contacts
 
 

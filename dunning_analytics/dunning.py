@@ -67,6 +67,7 @@ ACTION_TEXT = {
 # what every ladder value must be (settings_file.check_settings)
 LADDER_SETTINGS = {
     "collection_min_principal": Setting("number", 0, 1e9, words="an amount in euros, 0 or more"),
+    "plan_grace_days": Setting("int", 0, 60, words="whole days from 0 to 60"),
     "steps[].kind": Setting("choice", choices=(*OWN_CONTACTS, "collection")),
     "steps[].anchor": Setting("choice", choices=("due", "previous")),
     "steps[].days": Setting("int", -365, 365, words="a whole number of days from -365 to 365"),
@@ -102,8 +103,9 @@ def load_ladder(path: str | Path | None = None) -> dict:
     return ladder
 
 
-def _open_invoices(con, as_of: dt.date) -> pd.DataFrame:
-    """Open invoices with client facts and the date each ladder step was last done."""
+def _open_invoices(con, as_of: dt.date, grace_days: int = 3) -> pd.DataFrame:
+    """Open invoices with client facts, the date each ladder step was last done, and the
+    client's latest payment plan that covers the invoice (plan_instalment_status_at)."""
     return query_frame(
         con,
         """
@@ -137,6 +139,37 @@ def _open_invoices(con, as_of: dt.date) -> pd.DataFrame:
             WHERE outcome = 'pending' AND invoice_id IS NOT NULL
             GROUP BY invoice_id
         ),
+        plan_rows AS (
+            SELECT * FROM plan_instalment_status_at($as_of, $grace)
+        ),
+        plans AS (
+            -- per plan: how far it got, its first broken instalment, its next one
+            SELECT
+                contact_id, client_id, any_value(agreed_on) AS agreed_on,
+                any_value(plan_status) AS plan_status, any_value(instalments) AS instalments,
+                any_value(paid_count) AS paid_count,
+                min(number) FILTER (WHERE status = 'broken') AS broken_number,
+                min(number) FILTER (WHERE status = 'pending') AS next_number
+            FROM plan_rows
+            GROUP BY contact_id, client_id
+        ),
+        plan_facts AS (
+            SELECT p.*, b.due_date AS broken_due, b.amount AS broken_amount,
+                   b.deadline AS broken_deadline, n.due_date AS next_due,
+                   n.amount AS next_amount
+            FROM plans AS p
+            LEFT JOIN plan_rows AS b
+                ON b.contact_id = p.contact_id AND b.number = p.broken_number
+            LEFT JOIN plan_rows AS n
+                ON n.contact_id = p.contact_id AND n.number = p.next_number
+        ),
+        covering_plan AS (
+            -- the latest plan agreed after the invoice was issued covers it
+            SELECT o.invoice_id, arg_max(pf, pf.agreed_on) AS plan
+            FROM open_invoices AS o
+            JOIN plan_facts AS pf ON pf.client_id = o.client_id AND o.invoice_date <= pf.agreed_on
+            GROUP BY o.invoice_id
+        ),
         final AS (
             SELECT
                 o.invoice_id, o.client_id, c.name, c.kind AS client_kind, c.payment_term_days,
@@ -145,17 +178,19 @@ def _open_invoices(con, as_of: dt.date) -> pd.DataFrame:
                 $as_of - o.due_date AS days_overdue,
                 map_from_entries(list(struct_pack(k := d.kind, v := d.last_on))
                     FILTER (WHERE d.kind IS NOT NULL)) AS done_on,
-                p.promised_date
+                p.promised_date,
+                cp.plan
             FROM open_invoices AS o
             JOIN clients AS c USING (client_id)
             LEFT JOIN done AS d USING (invoice_id)
             LEFT JOIN promises AS p USING (invoice_id)
             LEFT JOIN complaints AS k USING (invoice_id)
+            LEFT JOIN covering_plan AS cp USING (invoice_id)
             GROUP BY ALL
         )
         SELECT * FROM final ORDER BY client_id, due_date, invoice_id
         """,
-        {"as_of": as_of},
+        {"as_of": as_of, "grace": grace_days},
     )
 
 
@@ -168,6 +203,58 @@ def risky_clients(flags: pd.DataFrame) -> set[str]:
         (flags["level_rank"] >= LEVELS.index("deposit")) | flags["grade"].isin(["C", "D"])
     ]
     return set(risky["client_id"])
+
+
+_ORDINALS = {
+    "en": ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+           "tenth"],
+    "nl": ["eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zevende", "achtste",
+           "negende", "tiende"],
+}  # fmt: skip
+
+
+def _ordinal(n: int, lang: str) -> str:
+    words = _ORDINALS[lang]
+    return words[n - 1] if n <= len(words) else (f"{n}th" if lang == "en" else f"{n}e")
+
+
+def plan_text(plan: dict, as_of: dt.date, lang: str) -> str:
+    """How a payment plan stands, in words: '2 of 5 instalments paid, the third of €500,00
+    due 01-12-2026 is 4 days late' (broken), or '... the next of €500,00 due ...'."""
+    nl = lang == "nl"
+    paid, count = int(plan["paid_count"]), int(plan["instalments"])
+    head = (f"{paid} van {count} termijnen betaald" if nl
+            else f"{paid} of {count} instalments paid")  # fmt: skip
+    if plan["plan_status"] == "broken":
+        n, due = int(plan["broken_number"]), plan["broken_due"]
+        late = (as_of - due).days
+        amount, day = format_eur(plan["broken_amount"], lang), format_date(due, lang)
+        if nl:
+            return f"betalingsregeling gebroken: {head}, de {_ordinal(n, 'nl')} van {amount} " \
+                   f"op {day} is {late} dagen te laat"  # fmt: skip
+        return f"payment plan broken: {head}, the {_ordinal(n, 'en')} of {amount} due {day} " \
+               f"is {late} days late"  # fmt: skip
+    if plan["next_due"] is None:
+        return f"betalingsregeling: {head}" if nl else f"payment plan: {head}"
+    amount, day = format_eur(plan["next_amount"], lang), format_date(plan["next_due"], lang)
+    if nl:
+        return f"betalingsregeling: {head}, de volgende van {amount} op {day}"
+    return f"payment plan: {head}, the next of {amount} due {day}"
+
+
+def _plan_step(plan, done: dict, as_of: dt.date, lang: str):
+    """The next step a payment plan sets for an invoice it covers, or None (no plan, or one
+    kept in full, or a broken one already called about: the ladder goes on): while the
+    plan runs, wait for its next instalment; once broken, one call about it first."""
+    if not isinstance(plan, dict) or plan.get("plan_status") is None:
+        return None
+    if plan["plan_status"] == "running":
+        return "wait", plan["next_due"], plan_text(plan, as_of, lang)
+    if plan["plan_status"] == "broken":
+        called = max((done.get(k) for k in ("call", "promise_to_pay") if done.get(k)), default=None)
+        if called is None or called <= plan["broken_deadline"]:
+            return "call", as_of, plan_text(plan, as_of, lang)
+    return None
 
 
 def _next_step(
@@ -194,6 +281,9 @@ def _next_step(
             "betwist: los eerst de klacht op, vraag daarna om betaling",
         )
         return stage, "call", as_of, pick(note, lang)
+    plan = _plan_step(row.plan, done, as_of, lang)
+    if plan is not None:
+        return (stage, *plan)
     if isinstance(row.promised_date, dt.date) and row.promised_date >= as_of:
         promised = format_date(row.promised_date, lang)
         note = (f"promised to pay by {promised}", f"belooft te betalen op uiterlijk {promised}")
@@ -250,8 +340,9 @@ def worklist(
     ladder = ladder or load_ladder()
     steps = ladder["steps"]
     min_principal = Decimal(str(ladder.get("collection_min_principal", 250)))
+    grace = int(ladder.get("plan_grace_days", 3))
     with connected(ledger) as con:
-        items = _open_invoices(con, as_of)
+        items = _open_invoices(con, as_of, grace)
         if items.empty:
             risky = set()
         else:
@@ -483,6 +574,11 @@ class PlannedCall:
                 lines.append(
                     f"  {format_date(c.contact_at, self.lang)} {word(c.kind, self.lang)}{extra}"
                 )
+        plans = sorted(
+            {n for n in self.invoices.get("note", []) if isinstance(n, str) and n.startswith(
+                ("payment plan", "betalingsregeling"))}
+        )  # fmt: skip
+        lines += [n[0].upper() + n[1:] for n in plans]  # how the plan stands, broken or not
         if self.disputes:
             lines.append(
                 say("Disputes or complaints: ", "Betwistingen of klachten: ")

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 # Bump when a table or model changes; an older file gets the new models on
 # its next writable open.
-MODELS_VERSION = "24"
+MODELS_VERSION = "25"
 
 TABLES = (
     "clients",
@@ -129,6 +129,8 @@ def _install_models(con: duckdb.DuckDBPyConnection, temporary: bool) -> None:
         )
     else:
         _rebuild_index_tables(con, base)
+    if temporary:  # a read-only ledger of an older kit: its newer tables as empty stand-ins
+        _stand_in_tables(con)
     for text in models:
         con.execute(text)
     if temporary:
@@ -138,6 +140,27 @@ def _install_models(con: duckdb.DuckDBPyConnection, temporary: bool) -> None:
         )
     else:
         refresh_index(con, ["receivable_month_end"])
+
+
+# tables a newer kit added, as a read-only connection to an older ledger sees them: empty
+_STAND_INS = {
+    "plan_instalments": "contact_id VARCHAR, number INTEGER, due_date DATE, "
+    "amount DECIMAL(18, 2), source_load INTEGER",
+}
+
+
+def _stand_in_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Give a read-only connection an empty temporary table for each newer table the file
+    lacks, so the models read it as 'nothing recorded'."""
+    present = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary"
+        ).fetchall()
+    }
+    for name, columns in _STAND_INS.items():
+        if name not in present:
+            con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns})")
 
 
 def _install(con: duckdb.DuckDBPyConnection) -> None:

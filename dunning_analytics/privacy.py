@@ -126,6 +126,10 @@ COPY_COLUMNS = {
         "note": DROPPED,
         "source_load": KEPT,
     },
+    "plan_instalments": {
+        "contact_id": ("da_id('c', {c})", "a keyed hash"),  # the same hash as its contact's
+        **dict.fromkeys(("number", "due_date", "amount", "source_load"), KEPT),
+    },
     "loads": {
         "load_id": KEPT,
         "file_name": ("'load-' || t.load_id", "'load-' and its number"),

@@ -2,10 +2,13 @@
 after it, and what the user reads when a save cannot happen."""
 
 import datetime as dt
+import email
+import html
 import subprocess
 import sys
 import time
 from decimal import Decimal
+from email import policy
 from pathlib import Path
 
 import duckdb
@@ -243,3 +246,49 @@ def test_amounts_read_as_people_type_them(text, lang, amount):
 def test_an_unreadable_amount_is_refused(text):
     with pytest.raises(ValueError, match="is not an amount"):
         parse_amount(text, "nl")
+
+
+def test_a_payment_plan_in_instalments_from_the_form_pauses_the_ladder(ledger):
+    """The form's payment plan with its instalments typed as Dutch people write them: the
+    plan is stored, its invoices wait for the next instalment, and the confirmation lists
+    the first one."""
+    path = _ledger(ledger)
+    panel = CallPanel(path, AS_OF, lang="nl", confirmations=Path(path).parent / "mail")
+    _pick(panel, "K1")
+    panel.outcome.value = "payment_plan"
+    assert panel.instalments.layout.display is None  # shown for a plan only
+    panel.instalments.value = "30-06-2025=1.200,00; 31-07-2025=1.200,00\n31-08-2025=1.200,00"
+    mine = panel.save()
+    con = open_ledger(path, read_only=True)
+    try:
+        stored = con.execute(
+            "SELECT number, due_date, amount FROM plan_instalments ORDER BY number"
+        ).fetchall()
+    finally:
+        con.close()
+    assert stored == [
+        (1, D(2025, 6, 30), E("1200.00")),
+        (2, D(2025, 7, 31), E("1200.00")),
+        (3, D(2025, 8, 31), E("1200.00")),
+    ]
+    assert list(mine["next_action"]) == ["wait", "wait"]
+    assert set(mine["note"]) == {
+        "betalingsregeling: 0 van 3 termijnen betaald, de volgende van € 1.200,00 op 30-06-2025"
+    }
+    draft = email.message_from_bytes(panel.confirmation.read_bytes(), policy=policy.default)
+    text = " ".join(draft.get_body(preferencelist=("plain",)).get_content().split())
+    assert "eerste termijn van € 1.200,00 uiterlijk 30-06-2025" in text
+    assert "3 31-08-2025 € 1.200,00" in text  # every instalment listed
+
+
+def test_an_instalment_typed_wrong_is_refused_and_nothing_is_saved(ledger):
+    path = _ledger(ledger)
+    panel = CallPanel(path, AS_OF, lang="en", confirmations=Path(path).parent / "mail")
+    _pick(panel, "K1")
+    panel.outcome.value = "payment_plan"
+    panel.instalments.value = "30-06-2025 1200"
+    assert panel.save() is None
+    assert "instalment '30-06-2025 1200': write it as date=amount" in html.unescape(
+        panel.status.value
+    )
+    assert _contacts(path) == []

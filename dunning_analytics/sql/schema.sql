@@ -86,6 +86,17 @@ CREATE TABLE IF NOT EXISTS contacts (
     source_load     INTEGER
 );
 
+-- Payment plans (betalingsregelingen): the instalments of a payment_plan contact, each a
+-- date and an amount, in order; the plan covers the client's invoices that were open when
+-- it was agreed (payment_plan_at says which instalments are paid, pending or broken).
+CREATE TABLE IF NOT EXISTS plan_instalments (
+    contact_id  VARCHAR        NOT NULL,   -- the payment_plan contact it was agreed in
+    number      INTEGER        NOT NULL,   -- 1, 2, 3, ... in date order
+    due_date    DATE           NOT NULL,
+    amount      DECIMAL(18, 2) NOT NULL,
+    source_load INTEGER
+);
+
 -- Contacts taken back (a call on the wrong client, a promise with the wrong date): the row
 -- as it was, with who withdrew it, when and why. Views read `contacts` only, so a withdrawn
 -- contact no longer moves the ladder; nothing is deleted without a trace.
