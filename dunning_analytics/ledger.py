@@ -30,6 +30,7 @@ TABLES = (
     "payments",
     "contacts",
     "withdrawn_contacts",
+    "plan_instalments",
     "loads",
     "rejected_rows",
     "bank_transactions",

@@ -626,7 +626,7 @@ def _save_promise(page, amount: str, note: str | None = None) -> None:
     form.locator(".widget-datepicker", has_text="Pay by").locator("input").fill("2026-10-30")
     form.locator(".widget-text", has_text="Amount").locator("input").fill(amount)
     if note:
-        form.locator("textarea").fill(note)
+        form.locator(".widget-textarea", has_text="Note").locator("textarea").fill(note)
     form.get_by_role("button", name="Save").click()
     page.wait_for_selector(".da-moved", timeout=60_000)
 
