@@ -45,6 +45,10 @@ _TEXT = {
     "call_reached": ("reached, no promise yet", "gesproken, nog geen belofte"),
     "payment_plan": ("payment plan agreed", "betalingsregeling afgesproken"),
     "dispute": ("complaint or dispute", "klacht of betwisting"),
+    "no_answer": (
+        "no answer: try again at the next slot",
+        "geen gehoor: opnieuw in het volgende belblok",
+    ),
     "about": ("About", "Over"),
     "all_invoices": ("every invoice on the sheet", "alle facturen op het overzicht"),
     "on": ("Called on", "Gebeld op"),
@@ -329,8 +333,8 @@ class CallPanel:
         from .confirmation import write_confirmation
 
         self.confirmation = None
-        if self.confirmations is None:
-            return ""
+        if self.confirmations is None or self.outcome.value == "no_answer":
+            return ""  # nothing was agreed, so nothing to confirm
         try:
             self.confirmation = write_confirmation(
                 self.ledger, contacts, self.confirmations, lang=self.lang

@@ -962,6 +962,7 @@ def build_parser() -> argparse.ArgumentParser:
             "payment_plan",
             "dispute",
             "collection",
+            "no_answer",
         ],
         help="what happened",
     )

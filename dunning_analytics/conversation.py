@@ -28,10 +28,11 @@ DEFAULT_CHANNEL = {
     "formal_notice": "letter",
     "fourteen_day_letter": "letter",
     "collection": "letter",
+    "no_answer": "phone",
 }
 # what a call can end in (the form under a call sheet) -> the contact kind recorded besides
 # the call itself; 'call': reached, no promise yet
-CALL_OUTCOMES = ("promise_to_pay", "call", "payment_plan", "dispute")
+CALL_OUTCOMES = ("promise_to_pay", "call", "payment_plan", "dispute", "no_answer")
 # the contacts fields of a load, but the id: the loader derives it from the contents
 _COLUMNS = [name for name in FIELDS["contacts"] if name != "contact_id"]
 
@@ -196,6 +197,8 @@ def call_contacts(
     - a promise covers the open invoices oldest due date first up to the amount: each
       covered invoice gets a 'promise_to_pay' (which counts as the call) with its part
       of the amount, and its ladder waits until the promised date;
+    - nobody answering is a 'no_answer' on each invoice the call was for: the ladder does
+      not move, and the call plan tries again in the next free slot after the attempt;
     - a complaint is a 'dispute' on each invoice instead of the call: the worklist holds
       those invoices (a call to resolve it) until a later contact on them;
     - a payment plan is one contact on the client with its `instalments` ((date, amount),
@@ -213,6 +216,8 @@ def call_contacts(
     if called.empty:  # the one invoice asked about is not a call's: the call was still made
         called = invoices
     base = {"client_id": call.client_id, "at": at, "note": note}
+    if outcome == "no_answer":  # an attempt: the ladder stays, the call plan tries again
+        return [{**base, "invoice_id": i, "kind": "no_answer"} for i in called["invoice_id"]]
     if outcome == "dispute":
         return [
             {**base, "invoice_id": i, "kind": "dispute"}

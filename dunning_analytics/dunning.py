@@ -129,7 +129,7 @@ def _open_invoices(con, as_of: dt.date, grace_days: int = 3) -> pd.DataFrame:
             -- it (a call, a promise) shows the conversation has moved on
             SELECT c.invoice_id, arg_max(c.kind, c.contact_at) = 'dispute' AS open_complaint
             FROM contacts AS c
-            WHERE c.contact_at::DATE <= $as_of
+            WHERE c.contact_at::DATE <= $as_of AND c.kind <> 'no_answer'  -- nobody spoke
                 AND c.invoice_id IN (SELECT invoice_id FROM open_invoices)
             GROUP BY c.invoice_id
         ),
@@ -743,7 +743,8 @@ def call_plan(
             {"clients": clients},
         ).set_index("client_id")
     planned, unplanned = [], []
-    for index, client_id in enumerate(clients):
+    starts = _assign_slots(clients, slots, history)
+    for client_id in clients:
         invoices = work[work["client_id"] == client_id]
         contacts = history[history["client_id"] == client_id].head(8)
         overdue = sum(invoices.loc[invoices["days_overdue"] > 0, "outstanding"], Decimal("0"))
@@ -768,7 +769,7 @@ def call_plan(
         call = PlannedCall(
             client_id=client_id,
             name=str(first["name"]),
-            start=slots[index] if index < len(slots) else None,
+            start=starts.get(client_id),
             minutes=minutes,
             total_open=sum(invoices["outstanding"], Decimal("0")),
             total_overdue=overdue,
@@ -788,6 +789,25 @@ def call_plan(
         )
         (planned if call.start else unplanned).append(call)
     return planned, unplanned
+
+
+def _assign_slots(clients: list[str], slots: list[dt.datetime], history: pd.DataFrame) -> dict:
+    """Give each client (most overdue first) the first free slot; a client whose call was
+    not answered gets the first free slot after that attempt (the next try). Out: client
+    -> start, for those who fit this week."""
+    attempts = (
+        history[history["kind"] == "no_answer"].groupby("client_id")["contact_at"].max()
+        if not history.empty
+        else pd.Series(dtype=object)
+    )
+    free, starts = list(slots), {}
+    for client_id in clients:
+        after = attempts.get(client_id)
+        choice = next((s for s in free if after is None or s > after), None)
+        if choice is not None:
+            starts[client_id] = choice
+            free.remove(choice)
+    return starts
 
 
 def _text_or_none(value) -> str | None:

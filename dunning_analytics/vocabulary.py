@@ -32,6 +32,7 @@ _WORDS = {
     "promise_to_pay": ("promise to pay", "betaalbelofte"),
     "payment_plan": ("payment plan", "betalingsregeling"),
     "dispute": ("dispute", "betwisting"),
+    "no_answer": ("no answer", "geen gehoor"),
     "wait": ("wait for the promise", "wachten op de belofte"),
     "done": ("every step taken", "alle stappen gezet"),
     "with_agency": ("with a collection agency", "bij een incassobureau"),

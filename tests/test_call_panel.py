@@ -292,3 +292,20 @@ def test_an_instalment_typed_wrong_is_refused_and_nothing_is_saved(ledger):
         panel.status.value
     )
     assert _contacts(path) == []
+
+
+def test_no_answer_keeps_the_ladder_and_plans_the_next_try(ledger):
+    """Nobody picked up: the attempt is recorded, the invoices stay at their step, and the
+    call plan tries again in the first free slot after the attempt; no confirmation."""
+    path = _ledger(ledger)
+    panel = CallPanel(path, AS_OF, lang="en", confirmations=Path(path).parent / "mail")
+    _pick(panel, "K1")
+    first = panel.call.start
+    panel.outcome.value = "no_answer"
+    mine = panel.save()
+    assert [k for _, _, k, *_ in _contacts(path)] == ["no_answer", "no_answer"]
+    assert list(mine["next_action"]) == ["call", "call"]  # still to be called
+    assert panel.confirmation is None
+    again = next(c for c in call_plan(path, AS_OF)[0] if c.client_id == "K1")
+    assert again.start > first  # a later slot than the one that was not answered
+    assert "no answer" in again.sheet()  # the attempt shows among the earlier contacts

@@ -18,6 +18,7 @@ CONTACT_KINDS = (
     "promise_to_pay",
     "payment_plan",
     "dispute",
+    "no_answer",  # a call attempt nobody answered: the ladder does not move
 )
 CHANNELS = ("email", "phone", "letter", "post")
 DEFAULT_TERM_DAYS = 30  # art. 6:119a lid 2 BW: the B2B term when none was agreed

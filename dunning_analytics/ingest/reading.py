@@ -505,6 +505,11 @@ def read_source(
         return _read_parquet(path)
     if suffix == ".json":
         return _read_json(path)
+    if suffix == ".xaf":
+        raise SourceError(
+            f"{path}: an XAF auditfile holds clients, invoices and payments at once: load it "
+            "with dunning_analytics.load_xaf (or `dunning-analytics load`)"
+        )
     raise SourceError(
         f"{path}: unknown file type {suffix!r}; use .csv, .xlsx, .parquet, .json, or UBL "
         "e-invoices "
