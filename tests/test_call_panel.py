@@ -44,6 +44,11 @@ def _ledger(path):
     return path
 
 
+def _panel(path, lang):
+    """The call form on `path`, its confirmation drafts in a folder beside the ledger."""
+    return CallPanel(path, AS_OF, lang=lang, confirmations=Path(path).parent / "mail")
+
+
 def _pick(panel, client_id):
     panel.picker.value = next(i for i, c in enumerate(panel.calls) if c.client_id == client_id)
     assert panel.call.client_id == client_id
@@ -63,7 +68,7 @@ def _contacts(path):
 
 def test_a_promise_covers_the_oldest_invoices_and_their_ladder_waits(ledger):
     path = _ledger(ledger)
-    panel = CallPanel(path, AS_OF, lang="nl", confirmations=Path(path).parent / "mail")
+    panel = _panel(path, "nl")
     assert [c.client_id for c in panel.calls] == ["K1", "K3"]  # most overdue first
     _pick(panel, "K1")
     assert "Bellen: Jansen (K1)" in panel.sheet.value
@@ -105,7 +110,7 @@ def test_a_promise_covers_the_oldest_invoices_and_their_ladder_waits(ledger):
 
 def test_a_call_without_promise_moves_the_invoice_to_the_next_step(ledger):
     path = _ledger(ledger)
-    panel = CallPanel(path, AS_OF, lang="en", confirmations=Path(path).parent / "mail")
+    panel = _panel(path, "en")
     _pick(panel, "K3")
     panel.outcome.value = "call"
     panel.on.input.value = D(2025, 6, 17)  # made on Tuesday
@@ -125,7 +130,7 @@ def test_a_call_without_promise_moves_the_invoice_to_the_next_step(ledger):
 
 def test_a_complaint_needs_a_note_and_a_refused_form_writes_nothing(ledger):
     path = _ledger(ledger)
-    panel = CallPanel(path, AS_OF, lang="en", confirmations=Path(path).parent / "mail")
+    panel = _panel(path, "en")
     _pick(panel, "K1")
     panel.outcome.value = "dispute"
     assert panel.save() is None
@@ -177,7 +182,7 @@ def test_a_complaint_needs_a_note_and_a_refused_form_writes_nothing(ledger):
 
 def test_a_save_while_another_program_holds_the_ledger_names_it_and_keeps_the_form(ledger):
     path = _ledger(ledger)
-    panel = CallPanel(path, AS_OF, lang="en", confirmations=Path(path).parent / "mail")
+    panel = _panel(path, "en")
     _pick(panel, "K3")
     panel.outcome.value = "call"
     panel.note.value = "voicemail, called back at 10"
@@ -253,7 +258,7 @@ def test_a_payment_plan_in_instalments_from_the_form_pauses_the_ladder(ledger):
     plan is stored, its invoices wait for the next instalment, and the confirmation lists
     the first one."""
     path = _ledger(ledger)
-    panel = CallPanel(path, AS_OF, lang="nl", confirmations=Path(path).parent / "mail")
+    panel = _panel(path, "nl")
     _pick(panel, "K1")
     panel.outcome.value = "payment_plan"
     assert panel.instalments.layout.display is None  # shown for a plan only
@@ -283,7 +288,7 @@ def test_a_payment_plan_in_instalments_from_the_form_pauses_the_ladder(ledger):
 
 def test_an_instalment_typed_wrong_is_refused_and_nothing_is_saved(ledger):
     path = _ledger(ledger)
-    panel = CallPanel(path, AS_OF, lang="en", confirmations=Path(path).parent / "mail")
+    panel = _panel(path, "en")
     _pick(panel, "K1")
     panel.outcome.value = "payment_plan"
     panel.instalments.value = "30-06-2025 1200"
@@ -298,7 +303,7 @@ def test_no_answer_keeps_the_ladder_and_plans_the_next_try(ledger):
     """Nobody picked up: the attempt is recorded, the invoices stay at their step, and the
     call plan tries again in the first free slot after the attempt; no confirmation."""
     path = _ledger(ledger)
-    panel = CallPanel(path, AS_OF, lang="en", confirmations=Path(path).parent / "mail")
+    panel = _panel(path, "en")
     _pick(panel, "K1")
     first = panel.call.start
     panel.outcome.value = "no_answer"
