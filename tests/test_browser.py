@@ -77,6 +77,20 @@ def _notebook_copies(tmp_path_factory, name: str, needs: str) -> tuple[Path, Pat
     return home, work
 
 
+def _jupyter_env(home: Path, ledger, lang: str, **extra) -> dict:
+    """The environment of a Jupyter server under test: private Jupyter folders in `home`,
+    the ledger and the language of the kit, and `extra` variables."""
+    return dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_DATA_DIR=str(home / "data"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        DUNNING_LEDGER=str(ledger),
+        DUNNING_LANG=lang,
+        **extra,
+    )
+
+
 def _lab(demo_ledger, tmp_path_factory, lang):
     home, work = _notebook_copies(tmp_path_factory, "jupyter", "playwright.sync_api")
     labconfig = home / "config" / "labconfig"
@@ -94,15 +108,12 @@ def _lab(demo_ledger, tmp_path_factory, lang):
     )
     token = os.urandom(16).hex()
     port = _free_port()
-    env = dict(
-        os.environ,
-        JUPYTER_CONFIG_DIR=str(home / "config"),
-        JUPYTER_DATA_DIR=str(home / "data"),
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+    env = _jupyter_env(
+        home,
+        BIG_LEDGER or demo_ledger,
+        lang,
         JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-        DUNNING_LEDGER=str(BIG_LEDGER or demo_ledger),
-        DUNNING_LANG=lang,
     )
     base = f"http://127.0.0.1:{port}"
     argv = [
@@ -738,14 +749,7 @@ def voila_app(demo_ledger, tmp_path_factory):
     ledger = home / "ledger.duckdb"
     shutil.copy(demo_ledger, ledger)
     port = _free_port()
-    env = dict(
-        os.environ,
-        JUPYTER_CONFIG_DIR=str(home / "config"),
-        JUPYTER_DATA_DIR=str(home / "data"),
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-        DUNNING_LEDGER=str(ledger),
-        DUNNING_LANG="en",
-    )
+    env = _jupyter_env(home, ledger, "en")
     base = f"http://127.0.0.1:{port}"
     argv = [str(Path(sys.executable).with_name("voila")), str(work), f"--port={port}",
             "--no-browser", "--Voila.ip=127.0.0.1"]  # fmt: skip
