@@ -501,8 +501,12 @@ def _cmd_contact(args: argparse.Namespace) -> int:
     who = plain_text(args.client)
     print(f"Recorded: {args.kind} with {who} on {when} (load {result.load_id})")
     if args.email_out:
-        from .confirmation import write_confirmation
+        from .confirmation import AGREEMENTS, write_confirmation
         from .conversation import contact_kind
+
+        if contact_kind(args.kind) not in AGREEMENTS:
+            print(f"No confirmation written: nothing is agreed in a {args.kind} contact.")
+            return 0
 
         agreed = {"client_id": args.client, "kind": contact_kind(args.kind), "at": at,
                   "invoice_id": args.invoice, "promised_date": args.promised_date,

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from .formatting import resolve_lang
-from .ledger import connected, query_frame
+from .ledger import LedgerError, connected, query_frame
 
 # what a call agreed, strongest first: the confirmation states that one
 AGREEMENTS = ("payment_plan", "promise_to_pay", "dispute", "call", "service_call")
@@ -28,7 +28,11 @@ def agreement(ledger, contacts: list[dict]) -> dict:
     amount), note, and invoices (invoice_id, amount: the promised part,
     else what is open on the call's day; a plan on the client alone: its open invoices)."""
     kinds = {c["kind"] for c in contacts}
-    kind = next(k for k in AGREEMENTS if k in kinds)
+    kind = next((k for k in AGREEMENTS if k in kinds), None)
+    if kind is None:  # e.g. a call nobody answered, a letter sent
+        raise LedgerError(
+            f"nothing was agreed in a {', '.join(sorted(kinds))} contact: no confirmation to write"
+        )
     first = contacts[0]
     promised = {c["invoice_id"]: c["promised_amount"] for c in contacts
                 if c["kind"] == "promise_to_pay"}  # fmt: skip

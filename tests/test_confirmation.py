@@ -9,6 +9,7 @@ from email import policy
 import pytest
 from conftest import make_ledger
 
+from dunning_analytics import LedgerError
 from dunning_analytics.cli import main
 from dunning_analytics.confirmation import confirmation_email, write_confirmation
 from dunning_analytics.conversation import record_contacts
@@ -87,3 +88,15 @@ def test_the_command_line_writes_the_draft_and_never_over_another(books, tmp_pat
     assert "U betaalt € 1.000,00 uiterlijk 30-11-2026" in " ".join(text_of(message).split())
     second = write_confirmation(books, promise(), out, lang="en")
     assert second != first[0] and len(list(out.glob("*.eml"))) == 2
+
+
+def test_a_call_nobody_answered_writes_no_confirmation(books, tmp_path, capsys):
+    argv = ["contact", "--ledger", str(books), "--client", "K1", "--kind", "no_answer",
+            "--at", "2026-11-16 10:30", "--email-out", str(tmp_path / "mail")]  # fmt: skip
+    assert main(argv) == 0  # the attempt is recorded; there is nothing to confirm
+    assert "No confirmation written: nothing is agreed in a no_answer contact." in (
+        capsys.readouterr().out
+    )
+    assert not list((tmp_path / "mail").glob("*.eml"))
+    with pytest.raises(LedgerError, match="nothing was agreed in a no_answer contact"):
+        confirmation_email(books, [{"client_id": "K1", "kind": "no_answer", "at": AT}])
