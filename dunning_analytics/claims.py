@@ -2,11 +2,15 @@
 
 What a user may put in a formal notice (aanmaning), as of a date. Interest
 runs per invoice from the day after its due date up to and including the
-as-of date, over the amount still open (law.statutory_interest); the
-collection costs (law.claim_costs) are computed over the claim as a whole
-and shown per invoice pro rata. Consumers owe costs only once a 14-day
-letter has expired (sent at least 15 days before the as-of date: 14 days
-after the day after sending).
+as-of date, each day over the principal really open that day (law.claim_run);
+the collection costs (law.claim_costs) are computed over the claim as a whole
+(each invoice's principal when it was claimed, or now when it was not yet) and
+shown per invoice pro rata. Consumers owe costs only once a 14-day letter has
+expired (sent at least 15 days before the as-of date: 14 days after the day
+after sending). A payment received on or after the day an invoice was claimed
+(its first formal notice or 14-day letter) pays the costs owed, then the
+interest, then the principal (art. 6:44 BW); an earlier one pays the principal,
+as the ledger books it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from decimal import Decimal
 import pandas as pd
 
 from .formatting import client_text, format_date, format_eur, resolve_lang
-from .law import claim_costs, statutory_interest
+from .law import claim_costs, claim_run
 from .ledger import connected, query_frame
 from .vocabulary import pick
 
@@ -44,6 +48,16 @@ class ClaimStatement:
     @property
     def total(self) -> Decimal:
         return self.principal + self.interest + self.costs
+
+    def received(self) -> dict[str, Decimal]:
+        """What payments since the claim was made paid (art. 6:44 BW): {'costs', 'interest',
+        'principal', 'total'}; empty when nothing came in since."""
+        paid = {
+            part: sum(self.invoices[f"paid_{part}"], Decimal("0.00"))
+            for part in ("costs", "interest", "principal")
+        }
+        total = sum(paid.values(), Decimal("0.00"))
+        return {**paid, "total": total} if total else {}
 
     def summary(self) -> str:
         """The claim in a few plain lines in the claim's language: who, principal, interest,
@@ -72,6 +86,21 @@ class ClaimStatement:
                 self.lang,
             ),
         ]
+        received = self.received()
+        if received:
+            lines.append(
+                pick(
+                    (
+                        f"received since the claim {eur(received['total'])}, applied by art. "
+                        f"6:44 BW: costs {eur(received['costs'])}, interest "
+                        f"{eur(received['interest'])}, principal {eur(received['principal'])}",
+                        f"ontvangen sinds de aanmaning {eur(received['total'])}, volgens art. "
+                        f"6:44 BW afgeboekt op kosten {eur(received['costs'])}, rente "
+                        f"{eur(received['interest'])}, hoofdsom {eur(received['principal'])}",
+                    ),
+                    self.lang,
+                )
+            )
         note = pick(("note", "let op"), self.lang)
         return "\n".join(lines + [f"{note}: {w}" for w in self.warnings])
 
@@ -83,9 +112,12 @@ def claim_statement(
 
     In: ledger, as-of date, client id, optional VAT rate on the costs (only for
     a creditor who cannot deduct VAT). Out: ClaimStatement with a per-invoice
-    table (invoice_id, due_date, days_overdue, principal, interest, costs,
-    total) and the totals; warnings and summary() in `lang` (else $DUNNING_LANG, else
-    English).
+    table (invoice_id, invoice_date, due_date, days_overdue, principal, interest, costs,
+    total, and what payments since the claim paid: paid_costs, paid_interest,
+    paid_principal) and the totals; warnings and summary() in `lang` (else $DUNNING_LANG,
+    else English). Payments received on or after the claim was made (the invoice's first
+    formal notice or 14-day letter) pay costs, then interest, then principal (art. 6:44
+    BW), so an invoice the ledger counts as paid can still be part of the claim.
     """
     lang = resolve_lang(lang)
     with connected(ledger) as con:
@@ -94,16 +126,7 @@ def claim_statement(
         )
         if client.empty:
             raise ValueError(f"unknown client {client_id!r}")
-        invoices = query_frame(
-            con,
-            """
-            SELECT invoice_id, due_date, outstanding AS principal, $as_of - due_date AS days_overdue
-            FROM invoice_settlement_at($as_of)
-            WHERE client_id = $c AND outstanding > 0 AND due_date < $as_of
-            ORDER BY due_date, invoice_id
-            """,
-            {"as_of": as_of, "c": client_id},
-        )
+        history = _paid_history(con, as_of, client_id)
         letters = query_frame(
             con,
             """
@@ -117,27 +140,15 @@ def claim_statement(
     letter_expired = bool(
         isinstance(sent, dt.date) and (as_of - sent).days >= LETTER_EXPIRES_AFTER_DAYS
     )
-    warnings: list[str] = []
-    interest = []
-    for row in invoices.itertuples(index=False):
-        result = statutory_interest(
-            row.principal,
-            row.due_date + dt.timedelta(days=1),
-            as_of + dt.timedelta(days=1),
-            kind="consumer" if kind == "consumer" else "commercial",
-            lang=lang,
-        )
-        interest.append(result.total)
-        warnings += [w for w in result.warnings if w not in warnings]
-    invoices["interest"] = interest
-    costs = claim_costs(list(invoices["principal"]), kind, letter_expired, vat_rate)
-    invoices["costs"] = _pro_rata(costs, list(invoices["principal"]))
-    invoices["total"] = [
-        p + i + c
-        for p, i, c in zip(
-            invoices["principal"], invoices["interest"], invoices["costs"], strict=True
-        )
-    ]
+    costs_from = (
+        sent + dt.timedelta(days=LETTER_EXPIRES_AFTER_DAYS)
+        if kind == "consumer" and letter_expired
+        else None
+    )
+    claims = _claims(history, as_of)
+    costs = claim_costs([c["basis"] for c in claims], kind, letter_expired, vat_rate)
+    shares = _pro_rata(costs, [c["basis"] for c in claims])
+    invoices, warnings = _run_claims(claims, shares, as_of, kind, costs_from, lang)
     if kind == "consumer" and not letter_expired and len(invoices):
         warnings.append(
             pick(
@@ -158,11 +169,167 @@ def claim_statement(
         invoices=invoices,
         principal=sum(invoices["principal"], Decimal("0.00")),
         interest=sum(invoices["interest"], Decimal("0.00")),
-        costs=costs,
+        costs=sum(invoices["costs"], Decimal("0.00")),
         letter_expired=letter_expired,
         warnings=warnings,
         lang=lang,
     )
+
+
+def _paid_history(con, as_of: dt.date, client_id: str) -> pd.DataFrame:
+    """Every invoice of the client due before `as_of`, with what the ledger counts as paid
+    on it at each day money moved (its due date, every payment or credit note of the
+    client, the as-of date), and the day the claim on it was made (its first formal notice
+    or 14-day letter after the due date, one naming it or the client as a whole).
+
+    Out: one row per (invoice, day): invoice_id, invoice_date, due_date, amount, claimed_on,
+    day, paid_amount (the ledger's rules: direct money, then the credit pool oldest due
+    first). As of a date, later money does not exist.
+    """
+    return query_frame(
+        con,
+        """
+        WITH
+        client_invoices AS (
+            SELECT invoice_id, invoice_date, due_date, amount FROM invoices
+            WHERE client_id = $c AND amount > 0 AND due_date < $as_of AND invoice_date <= $as_of
+        ),
+
+        money_days AS (
+            SELECT paid_date AS day FROM payments
+            WHERE (client_id = $c OR invoice_id IN (SELECT invoice_id FROM client_invoices))
+              AND paid_date <= $as_of
+            UNION SELECT invoice_date FROM invoices
+            WHERE client_id = $c AND amount < 0 AND invoice_date <= $as_of
+            UNION SELECT due_date FROM client_invoices
+            UNION SELECT $as_of
+        ),
+
+        claimed AS (
+            SELECT i.invoice_id, min(k.contact_at::DATE) AS claimed_on
+            FROM client_invoices AS i
+            JOIN contacts AS k
+              ON k.client_id = $c AND (k.invoice_id = i.invoice_id OR k.invoice_id IS NULL)
+             AND k.kind IN ('formal_notice', 'fourteen_day_letter')
+             AND k.contact_at::DATE > i.due_date AND k.contact_at::DATE <= $as_of
+            GROUP BY i.invoice_id
+        ),
+
+        paid AS (
+            SELECT as_of AS day, invoice_id, paid_amount
+            FROM receivable_items((SELECT list(day) FROM money_days), false, only_client := $c)
+            WHERE item_type = 'invoice'
+        ),
+
+        final AS (
+            SELECT i.*, k.claimed_on, p.day, p.paid_amount
+            FROM client_invoices AS i
+            JOIN paid AS p USING (invoice_id)
+            LEFT JOIN claimed AS k USING (invoice_id)
+        )
+
+        SELECT * FROM final ORDER BY due_date, invoice_id, day
+        """,
+        {"as_of": as_of, "c": client_id},
+    )
+
+
+def _claims(history: pd.DataFrame, as_of: dt.date) -> list[dict]:
+    """The invoices that make the claim, each with what was open when its default began
+    (`open_at_start`), the payments after that (day, amount), and the principal its costs
+    are counted over (`basis`): what was open when it was claimed, or, not yet claimed,
+    what is open on `as_of`. Invoices with nothing open at that point are not in it."""
+    claims = []
+    for invoice_id, rows in history.groupby("invoice_id", sort=False):
+        first = rows.iloc[0]
+        paid = dict(zip(rows["day"], rows["paid_amount"], strict=True))
+        days = sorted(paid)
+
+        def paid_by(day, paid=paid, days=days):
+            known = [d for d in days if d <= day]
+            return paid[known[-1]] if known else Decimal("0.00")
+
+        claimed_on = first["claimed_on"] if isinstance(first["claimed_on"], dt.date) else None
+        moved = [
+            (day, paid[day] - paid_by(day - dt.timedelta(days=1)))
+            for day in days
+            if day > first["due_date"]
+        ]
+        basis_day = claimed_on - dt.timedelta(days=1) if claimed_on else as_of
+        basis = first["amount"] - paid_by(basis_day)
+        if basis > 0:
+            claims.append(
+                {
+                    "invoice_id": invoice_id,
+                    "invoice_date": first["invoice_date"],
+                    "due_date": first["due_date"],
+                    "open_at_start": first["amount"] - paid_by(first["due_date"]),
+                    "payments": [(d, a) for d, a in moved if a != 0],
+                    "claimed_on": claimed_on,
+                    "basis": basis,
+                }
+            )
+    return claims
+
+
+def _run_claims(claims, shares, as_of, kind, costs_from, lang) -> tuple[pd.DataFrame, list]:
+    """Run every claim with its share of the costs up to and including `as_of`
+    (law.claim_run). Out: the per-invoice table and the warnings."""
+    rows, warnings = [], []
+    for claim, share in zip(claims, shares, strict=True):
+        # a business owes the costs from the claim on, a consumer once the 14-day letter expired
+        owed_from = costs_from if kind == "consumer" else claim["claimed_on"]
+        run = claim_run(
+            claim["open_at_start"],
+            claim["due_date"] + dt.timedelta(days=1),
+            as_of + dt.timedelta(days=1),
+            kind="consumer" if kind == "consumer" else "commercial",
+            payments=claim["payments"],
+            costs=share,
+            claimed_on=claim["claimed_on"],
+            costs_from=owed_from,
+            lang=lang,
+        )
+        warnings += [w for w in run.warnings if w not in warnings]
+        since = [p for p in run.payments if claim["claimed_on"] and p.day >= claim["claimed_on"]]
+        paid = {
+            part: sum((getattr(p, part) for p in since), Decimal("0.00"))
+            for part in ("costs", "interest", "principal")
+        }
+        rows.append(
+            {
+                "invoice_id": claim["invoice_id"],
+                "invoice_date": claim["invoice_date"],
+                "due_date": claim["due_date"],
+                "days_overdue": (as_of - claim["due_date"]).days,
+                "principal": run.principal_left,
+                "interest": run.interest_left,
+                "costs": run.costs_left,
+                "total": run.principal_left + run.interest_left + run.costs_left,
+                "claimed_on": claim["claimed_on"],
+                "paid_costs": paid["costs"],
+                "paid_interest": paid["interest"],
+                "paid_principal": paid["principal"],
+            }
+        )
+    frame = pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+    return frame[frame["total"] != 0].reset_index(drop=True), warnings
+
+
+CLAIM_COLUMNS = [
+    "invoice_id",
+    "invoice_date",
+    "due_date",
+    "days_overdue",
+    "principal",
+    "interest",
+    "costs",
+    "total",
+    "claimed_on",
+    "paid_costs",
+    "paid_interest",
+    "paid_principal",
+]
 
 
 def _pro_rata(total: Decimal, weights: list[Decimal]) -> list[Decimal]:

@@ -102,7 +102,8 @@ def write_confirmation(ledger, contacts: list[dict], folder: str | Path,
     at: dt.datetime = first["at"]
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{at:%Y-%m-%d-%H%M}-{client_file_tag(first['client_id'])}-confirmation"
+    word = "bevestiging" if resolve_lang(lang) == "nl" else "confirmation"
+    stem = f"{at:%Y-%m-%d-%H%M}-{client_file_tag(first['client_id'])}-{word}"
     # each call's draft is kept: a second one of the same minute gets a name of its own
     path = next(
         p

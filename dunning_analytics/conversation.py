@@ -15,6 +15,7 @@ import pandas as pd
 
 from .ingest.errors import LoadError
 from .ingest.fields import CONTACT_KINDS, FIELDS
+from .messages import tr
 
 # words a person types -> the ledger's contact kind
 KIND_ALIASES = {"promise": "promise_to_pay", "letter": "formal_notice"}
@@ -43,7 +44,9 @@ def contact_kind(kind: str) -> str:
     chosen = KIND_ALIASES.get(kind, kind)
     if chosen not in CONTACT_KINDS:
         known = ", ".join([*CONTACT_KINDS, *KIND_ALIASES])
-        raise LoadError(f"unknown contact kind {kind!r}; use one of {known}")
+        raise LoadError(
+            tr("unknown contact kind {kind!r}; use one of {known}", kind=kind, known=known)
+        )
     return chosen
 
 
@@ -67,12 +70,18 @@ def record_contacts(ledger, contacts: list[dict], source: str = "recorded contac
         promised = contact.get("promised_date")
         amount = contact.get("promised_amount")
         if kind == "promise_to_pay" and promised is None:
-            raise LoadError(f"contact {number}: a promise to pay needs the promised date")
+            raise LoadError(tr("contact {n}: a promise to pay needs the promised date", n=number))
         if amount is not None and Decimal(str(amount)) <= 0:
-            raise LoadError(f"contact {number}: promised amount {amount} must be above zero")
+            raise LoadError(
+                tr(
+                    "contact {n}: promised amount {amount} must be above zero",
+                    n=number,
+                    amount=amount,
+                )
+            )
         at = contact["at"]
         if not isinstance(at, dt.datetime):
-            raise LoadError(f"contact {number}: when it happened must be a date and time")
+            raise LoadError(tr("contact {n}: when it happened must be a date and time", n=number))
         rows.append(
             {
                 "client_id": contact.get("client_id"),
@@ -107,9 +116,11 @@ def _first_instalment(number: int, kind: str, contact: dict) -> dict:
     instalments = [(d, Decimal(str(a))) for d, a in contact["instalments"]]
     day = contact["at"].date() if isinstance(contact.get("at"), dt.datetime) else None
     if kind != "payment_plan":
-        raise LoadError(f"contact {number}: only a payment plan has instalments")
+        raise LoadError(tr("contact {n}: only a payment plan has instalments", n=number))
     if len(instalments) > MAX_INSTALMENTS:
-        raise LoadError(f"contact {number}: at most {MAX_INSTALMENTS} instalments")
+        raise LoadError(
+            tr("contact {n}: at most {most} instalments", n=number, most=MAX_INSTALMENTS)
+        )
     for n, (due, amount) in enumerate(instalments, start=1):
         before = instalments[n - 2][0] if n > 1 else None
         late_enough = isinstance(due, dt.date) and (
@@ -117,13 +128,28 @@ def _first_instalment(number: int, kind: str, contact: dict) -> dict:
         )
         if not late_enough:
             after = (
-                f"after the instalment before it ({before})"
+                tr("after the instalment before it ({date})", date=before)
                 if before
-                else f"on or after the agreement ({day})"
+                else tr("on or after the agreement ({date})", date=day)
             )
-            raise LoadError(f"contact {number}: instalment {n} dated {due} must fall {after}")
+            raise LoadError(
+                tr(
+                    "contact {n}: instalment {k} dated {due} must fall {after}",
+                    n=number,
+                    k=n,
+                    due=due,
+                    after=after,
+                )
+            )
         if amount <= 0:
-            raise LoadError(f"contact {number}: instalment {n} of {amount} must be above zero")
+            raise LoadError(
+                tr(
+                    "contact {n}: instalment {k} of {amount} must be above zero",
+                    n=number,
+                    k=n,
+                    amount=amount,
+                )
+            )
     first_date, first_amount = instalments[0]
     return {"promised_date": first_date, "promised_amount": first_amount,
             "instalments": instalments}  # fmt: skip
@@ -206,11 +232,23 @@ def call_contacts(
     Raises LoadError for an outcome the form does not know or an invoice not on the sheet.
     """
     if outcome not in CALL_OUTCOMES:
-        raise LoadError(f"unknown call outcome {outcome!r}; use one of {', '.join(CALL_OUTCOMES)}")
+        raise LoadError(
+            tr(
+                "unknown call outcome {outcome!r}; use one of {known}",
+                outcome=outcome,
+                known=", ".join(CALL_OUTCOMES),
+            )
+        )
     invoices = call.invoices.sort_values(["due_date", "invoice_id"])
     if invoice_id:
         if invoice_id not in set(invoices["invoice_id"]):
-            raise LoadError(f"invoice {invoice_id} is not open for {call.client_id}")
+            raise LoadError(
+                tr(
+                    "invoice {invoice} is not open for {client}",
+                    invoice=invoice_id,
+                    client=call.client_id,
+                )
+            )
         invoices = invoices[invoices["invoice_id"] == invoice_id]
     called = invoices[invoices["next_action"].isin(("service_call", "call"))]
     if called.empty:  # the one invoice asked about is not a call's: the call was still made

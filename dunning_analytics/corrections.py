@@ -17,6 +17,7 @@ import datetime as dt
 import pandas as pd
 
 from .ledger import LedgerError, connected, query_frame, transaction
+from .messages import tr
 
 _SHOWN = "contact_id, contact_at, kind, invoice_id, promised_date, promised_amount, note"
 
@@ -51,8 +52,15 @@ def withdraw_contact(
             ).fetchall()
             if earlier:
                 when, who = earlier[0]
-                raise LedgerError(f"contact {contact_id} was withdrawn already ({when}, {who})")
-            raise LedgerError(f"no contact {contact_id} in the ledger")
+                raise LedgerError(
+                    tr(
+                        "contact {id} was withdrawn already ({when}, {who})",
+                        id=contact_id,
+                        when=f"{when:%d-%m-%Y %H:%M}",
+                        who=who,
+                    )
+                )
+            raise LedgerError(tr("no contact {id} in the ledger", id=contact_id))
         con.execute(
             "INSERT INTO withdrawn_contacts BY NAME SELECT *, $at AS withdrawn_at, "
             "$by AS withdrawn_by, $reason AS withdrawn_reason FROM contacts WHERE contact_id = $id",

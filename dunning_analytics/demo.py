@@ -31,6 +31,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .ledger import open_ledger, refresh_index, transaction
+from .messages import tr
 
 ARCHETYPES = (
     "punctual",
@@ -305,7 +306,9 @@ def write_demo_ledger(
         starts = range(0, clients, _CHUNK_CLIENTS)
         with transaction(con):
             offset = 0
-            for index, first in enumerate(tqdm(starts, desc="demo ledger", disable=not progress)):
+            for index, first in enumerate(
+                tqdm(starts, desc=tr("demo ledger"), disable=not progress)
+            ):
                 n = min(_CHUNK_CLIENTS, clients - first)
                 cl, inv, cn, pay, ct = _chunk(seed, index, first, n, end, clients)
                 _insert_chunk(con, cl, inv, cn, pay, ct, offset, epoch, client_id_width(clients))

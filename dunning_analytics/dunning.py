@@ -23,6 +23,7 @@ import pandas as pd
 
 from .formatting import client_text, format_date, format_eur, resolve_lang
 from .ledger import connected, query_frame
+from .messages import marked
 from .settings_file import Setting, SettingsError, read_checked
 from .vocabulary import pick, word
 
@@ -85,7 +86,7 @@ def load_ladder(path: str | Path | None = None) -> dict:
     checked (LADDER_SETTINGS, the golden hours as hh:mm-hh:mm, the first days as weekdays,
     at least one step). Raises SettingsError naming the file and line."""
     path = path or DEFAULT_LADDER
-    ladder = read_checked(path, "ladder file", LADDER_SETTINGS)
+    ladder = read_checked(path, marked("ladder file"), LADDER_SETTINGS)
     calls = ladder.get("calls", {})
     bad_hours = [
         h for h in calls.get("golden_hours", []) if not re.fullmatch(r"\d\d:\d\d-\d\d:\d\d", h)

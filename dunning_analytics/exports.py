@@ -11,6 +11,7 @@ import pandas as pd
 
 from .formatting import money_sum, resolve_lang
 from .ledger import LedgerError
+from .messages import tr
 from .outputs import replacing, write_bytes
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -40,11 +41,21 @@ def _writable(path: str | Path, suffixes: tuple[str, ...]) -> Path:
     path = Path(path)
     if path.suffix.lower() not in suffixes:
         raise LedgerError(
-            f"{path}: cannot write a {path.suffix or 'suffix-less'} file here; "
-            f"use {' or '.join(suffixes)}"
+            tr(
+                "{path}: cannot write a {suffix} file here; use {suffixes}",
+                path=path,
+                suffix=path.suffix or tr("suffix-less"),
+                suffixes=tr(" or ").join(suffixes),
+            )
         )
     if not path.parent.is_dir():
-        raise LedgerError(f"{path}: the folder {path.parent} does not exist; create it first")
+        raise LedgerError(
+            tr(
+                "{path}: the folder {folder} does not exist; create it first",
+                path=path,
+                folder=path.parent,
+            )
+        )
     return path
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -59,12 +60,17 @@ def plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# the language a command speaks (messages.speaking sets it for the command line's --lang)
+SPOKEN: ContextVar[str | None] = ContextVar("dunning_analytics_lang", default=None)
+
+
 def resolve_lang(lang: str | None = None) -> str:
-    """Return the language to show: `lang` when given, else $DUNNING_LANG, else 'en'.
+    """Return the language to show: `lang` when given, else the one messages.speaking set
+    (a command's --lang), else $DUNNING_LANG, else 'en'.
 
     Raises ValueError for anything but 'en' or 'nl', naming where it came from.
     """
-    chosen = lang or os.environ.get("DUNNING_LANG") or "en"
+    chosen = lang or SPOKEN.get() or os.environ.get("DUNNING_LANG") or "en"
     chosen = chosen.strip().lower()
     if chosen not in LANGS:
         where = "lang" if lang else "DUNNING_LANG"
@@ -151,6 +157,8 @@ def parse_date(text: str) -> dt.date:
 
     Raises ValueError saying which forms are understood.
     """
+    from .messages import tr
+
     cleaned = text.strip()
     for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"):
         try:
@@ -158,9 +166,16 @@ def parse_date(text: str) -> dt.date:
         except ValueError:
             continue
         if not FIRST_YEAR <= day.year <= LAST_YEAR:
-            raise ValueError(f"{text!r}: give a date from {FIRST_YEAR} to {LAST_YEAR}")
+            raise ValueError(
+                tr(
+                    "{text!r}: give a date from {first} to {last}",
+                    text=text,
+                    first=FIRST_YEAR,
+                    last=LAST_YEAR,
+                )
+            )
         return day
-    raise ValueError(f"{text!r} is not a date as yyyy-mm-dd or dd-mm-jjjj")
+    raise ValueError(tr("{text!r} is not a date as yyyy-mm-dd or dd-mm-jjjj", text=text))
 
 
 def parse_amount(text: str, lang: str | None = None) -> Decimal:
@@ -170,6 +185,8 @@ def parse_amount(text: str, lang: str | None = None) -> Decimal:
     Out: the Decimal. Raises ValueError when the text is not an amount in cents (babel's
     strict reading in either language: misplaced thousands separators are refused).
     """
+    from .messages import tr
+
     cleaned = text.strip().replace("€", "").replace(" ", "").replace("\xa0", "")
     first = resolve_lang(lang)
     for lang_tried in (first, *[x for x in LANGS if x != first]):
@@ -178,7 +195,13 @@ def parse_amount(text: str, lang: str | None = None) -> Decimal:
         except NumberFormatError:
             continue
         if not value.is_finite() or abs(value) > MAX_AMOUNT:
-            raise ValueError(f"{text!r} is not an amount from 0 to {MAX_AMOUNT:,}")
+            raise ValueError(
+                tr(
+                    "{text!r} is not an amount from 0 to {most}",
+                    text=text,
+                    most=format_eur(MAX_AMOUNT, first),
+                )
+            )
         if value.as_tuple().exponent >= -2:  # euros have cents, not thousandths
             return value
-    raise ValueError(f"{text!r} is not an amount in euros, e.g. 1.250,00 or 1250.00")
+    raise ValueError(tr("{text!r} is not an amount in euros, e.g. 1.250,00 or 1250.00", text=text))

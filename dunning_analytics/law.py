@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from .messages import tr
+
 RATES_FILE = Path(__file__).resolve().parent.parent / "data" / "statutory_rates.csv"
 CENT = Decimal("0.01")
 DAYS_PER_YEAR = Decimal(365)
@@ -84,13 +86,31 @@ class InterestPeriod:
     interest: Decimal
 
 
+@dataclass(frozen=True)
+class PaymentApplied:
+    """One payment on a claim and what it paid (art. 6:44 BW: costs, then interest, then
+    principal; before the claim was made, or with nothing claimed, all to the principal)."""
+
+    day: dt.date
+    amount: Decimal
+    costs: Decimal
+    interest: Decimal
+    principal: Decimal
+
+
 @dataclass
 class InterestResult:
-    """Total interest, the periods it is made of, and warnings (e.g. a stale rate table)."""
+    """Total interest, the periods it is made of, and warnings (e.g. a stale rate table);
+    with payments (`claim_run`): how each was applied and what is left of the principal,
+    the interest and the costs."""
 
     total: Decimal
     periods: list[InterestPeriod] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    payments: list[PaymentApplied] = field(default_factory=list)
+    principal_left: Decimal = Decimal("0.00")
+    interest_left: Decimal = Decimal("0.00")
+    costs_left: Decimal = Decimal("0.00")
 
 
 def _anniversary(start: dt.date, years: int) -> dt.date:
@@ -118,58 +138,146 @@ def statutory_interest(
     'consumer' (wettelijke rente). Out: InterestResult(total, periods,
     warnings in `lang`). Raises ValueError when no rate is known for the start date.
     """
+    return claim_run(principal, start, end, kind, rates=rates, lang=lang)
+
+
+@dataclass
+class _Claim:
+    """What is left of one claim while it runs: the principal, interest that joined it
+    after a full year (still unpaid), this year's unpaid interest and the costs."""
+
+    principal: Decimal
+    capitalised: Decimal = Decimal("0.00")
+    interest: Decimal = Decimal("0.00")
+    costs: Decimal = Decimal("0.00")
+
+    @property
+    def base(self) -> Decimal:
+        """What the interest runs on: the principal and the interest added to it."""
+        return self.principal + self.capitalised
+
+    def year_ends(self) -> None:
+        """A full year of default: the year's unpaid interest joins the base."""
+        self.capitalised += self.interest
+        self.interest = Decimal("0.00")
+
+    def pay(self, day: dt.date, amount: Decimal, to_costs: bool, to_interest: bool):
+        """Apply `amount` received on `day`: costs (when `to_costs`), interest (when
+        `to_interest`: the oldest, added to the base, first), then principal."""
+        costs = min(amount, self.costs) if to_costs and amount > 0 else Decimal("0.00")
+        rest = amount - costs
+        owed = self.capitalised + self.interest
+        interest = min(rest, owed) if to_interest and rest > 0 else Decimal("0.00")
+        from_capitalised = min(interest, self.capitalised)
+        self.costs -= costs
+        self.capitalised -= from_capitalised
+        self.interest -= interest - from_capitalised
+        self.principal -= rest - interest
+        return PaymentApplied(day, amount, costs, interest, rest - interest)
+
+
+def claim_run(
+    principal,
+    start: dt.date,
+    end: dt.date,
+    kind: str = "commercial",
+    payments=(),
+    costs=Decimal("0.00"),
+    claimed_on: dt.date | None = None,
+    costs_from: dt.date | None = None,
+    rates: list[Rate] | None = None,
+    lang: str | None = None,
+) -> InterestResult:
+    """Run one claim from `start` (first day of default, counted) to `end` (not counted).
+
+    In: the principal open on `start`; `payments` as (day, amount) pairs received on the
+    claim (those from `start` to before `end` count; a negative amount is money taken
+    back); the claim's collection `costs`, owed from `costs_from` (None: not owed while
+    the payments come in); `claimed_on`, the day interest and costs were claimed (the
+    first formal notice or 14-day letter). A payment on or after `claimed_on` goes first
+    to the costs owed, then to the interest, then to the principal (art. 6:44 BW); an
+    earlier one, and every one while nothing is claimed, to the principal. Interest runs
+    per day on the principal really left (from a payment's day on, the new one), split at
+    rate changes; after each full year the year's unpaid interest joins the principal.
+    Out: InterestResult with the interest accrued (total, periods), how each payment was
+    applied, and principal_left, interest_left, costs_left. Raises ValueError when no
+    rate is known for `start`.
+    """
+    table = _rate_table(kind, rates, start)
+    claim = _Claim(cents(Decimal(str(principal))), costs=cents(Decimal(str(costs))))
+    result = InterestResult(total=Decimal("0.00"))
+    received = sorted((d, Decimal(str(a))) for d, a in payments if start <= d < end)
+    if end > start and claim.principal > 0:
+        changes = [r.valid_from for r in table if start < r.valid_from < end]
+        anniversaries = []
+        while (year_end := _anniversary(start, len(anniversaries) + 1)) < end:
+            anniversaries.append(year_end)
+        cuts = sorted({start, end, *changes, *anniversaries, *(d for d, _ in received)})
+        for left, right in zip(cuts, cuts[1:], strict=False):
+            if left in anniversaries:
+                claim.year_ends()
+            for day, amount in (p for p in received if p[0] == left):
+                claimed = claimed_on is not None and day >= claimed_on
+                owed_costs = claimed and costs_from is not None and day >= costs_from
+                result.payments.append(claim.pay(day, amount, owed_costs, claimed))
+            rate = [r for r in table if r.valid_from <= left][-1].percent
+            days = (right - left).days
+            interest = cents(claim.base * rate / 100 * days / DAYS_PER_YEAR)
+            claim.interest += interest
+            result.total += interest
+            result.periods.append(InterestPeriod(left, right, days, claim.base, rate, interest))
+        result.warnings += _stale_warning(table, kind, end, lang)
+    result.principal_left = claim.principal
+    result.interest_left = claim.capitalised + claim.interest
+    result.costs_left = claim.costs
+    return result
+
+
+def _rate_table(kind: str, rates: list[Rate] | None, start: dt.date) -> list[Rate]:
+    """The rates of `kind` in date order; ValueError for another kind or a `start` before
+    the first rate."""
     if kind not in ("commercial", "consumer"):
         raise ValueError("kind must be 'commercial' or 'consumer'")
     table = [r for r in (rates or load_rates()) if r.kind == kind]
-    base = cents(Decimal(str(principal)))
-    result = InterestResult(total=Decimal("0.00"))
-    if end <= start or base <= 0:
-        return result
     if not table or table[0].valid_from > start:
         first = table[0].valid_from if table else "none"
         raise ValueError(
-            f"no {kind} statutory rate known on {start} (the rate file starts {first}); "
-            "add the rate to data/statutory_rates.csv"
-        )
-    changes = [r.valid_from for r in table if start < r.valid_from < end]
-    anniversaries = []
-    while (year_end := _anniversary(start, len(anniversaries) + 1)) < end:
-        anniversaries.append(year_end)
-    cuts = sorted({start, end, *changes, *anniversaries})
-    year_interest = Decimal("0.00")
-    for left, right in zip(cuts, cuts[1:], strict=False):
-        if left in anniversaries:  # a full year of default: its interest joins the principal
-            base += year_interest
-            year_interest = Decimal("0.00")
-        rate = [r for r in table if r.valid_from <= left][-1].percent
-        days = (right - left).days
-        interest = cents(base * rate / 100 * days / DAYS_PER_YEAR)
-        year_interest += interest
-        result.total += interest
-        result.periods.append(InterestPeriod(left, right, days, base, rate, interest))
-    last = table[-1].valid_from
-    if (end - last).days > RATE_STALE_DAYS:
-        from .formatting import format_date
-        from .vocabulary import pick
-
-        since = format_date(last, lang)
-        name = pick(
-            ("commercial", "handelsrente") if kind == "commercial" else ("consumer", "wettelijke"),
-            lang,
-        )
-        result.warnings.append(
-            pick(
-                (
-                    f"the newest {name} rate in the table is from {since}; rates change every "
-                    "half year: check for a newer one and add it to data/statutory_rates.csv",
-                    f"het nieuwste {name}-tarief in de tabel is van {since}; de tarieven "
-                    "veranderen elk half jaar: zoek een nieuwer en zet het in "
-                    "data/statutory_rates.csv",
-                ),
-                lang,
+            tr(
+                "no {kind} statutory rate known on {start} (the rate file starts "
+                "{first}); add the rate to data/statutory_rates.csv",
+                kind=kind,
+                start=start,
+                first=first,
             )
         )
-    return result
+    return table
+
+
+def _stale_warning(table: list[Rate], kind: str, end: dt.date, lang: str | None) -> list[str]:
+    """A warning in `lang` when the newest rate is more than half a year before `end`."""
+    last = table[-1].valid_from
+    if (end - last).days <= RATE_STALE_DAYS:
+        return []
+    from .formatting import format_date
+    from .vocabulary import pick
+
+    since = format_date(last, lang)
+    name = pick(
+        ("commercial", "handelsrente") if kind == "commercial" else ("consumer", "wettelijke"),
+        lang,
+    )
+    return [
+        pick(
+            (
+                f"the newest {name} rate in the table is from {since}; rates change every "
+                "half year: check for a newer one and add it to data/statutory_rates.csv",
+                f"het nieuwste {name}-tarief in de tabel is van {since}; de tarieven "
+                "veranderen elk half jaar: zoek een nieuwer en zet het in "
+                "data/statutory_rates.csv",
+            ),
+            lang,
+        )
+    ]
 
 
 def collection_costs(principal, vat_rate=None) -> Decimal:

@@ -20,6 +20,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from .messages import current_lang, tr
+
 # Bump when a table or model changes; an older file gets the new models on
 # its next writable open.
 MODELS_VERSION = "25"
@@ -296,18 +298,21 @@ def _friendly(path: Path, exc: duckdb.Error) -> LedgerError:
             "schrijvers tegen. Sluit of herstart de kernel van dat notebook (Kernel > Shut Down "
             "Kernel) of wacht tot de opdracht klaar is en probeer het opnieuw."
         )
-        return LedgerLockedError(nl if _language() == "nl" else en)
+        return LedgerLockedError(nl if current_lang() == "nl" else en)
     if "different configuration" in text:
         return LedgerLockedError(
-            f"The ledger {path} is already open in this notebook (or program) with other "
-            "settings, e.g. read-only while this needs to write. Close that connection first "
-            "(con.close()), or pass the ledger's path instead of a connection, so it is opened "
-            "only while needed."
+            tr(
+                "The ledger {path} is already open in this notebook (or program) with other "
+                "settings, e.g. read-only while this needs to write. Close that connection first "
+                "(con.close()), or pass the ledger's path instead of a connection, so it is opened "
+                "only while needed.",
+                path=path,
+            )
         )
     damage = damaged(path, exc)
     if damage is not None:
         return damage
-    return LedgerError(f"Cannot open the ledger {path}: {text}")
+    return LedgerError(tr("Cannot open the ledger {path}: {reason}", path=path, reason=text))
 
 
 # what DuckDB says of a file that is damaged, truncated or not a database
@@ -325,21 +330,13 @@ def damaged(path, exc: Exception) -> LedgerError | None:
     if not isinstance(exc, duckdb.Error) or not _DAMAGED.search(text):
         return None
     return LedgerError(
-        f"The ledger {path} is damaged or is not a ledger (DuckDB: {text.splitlines()[0]}). "
-        "Nothing was changed. Restore it from a backup, or load your exports into a new "
-        "ledger file."
+        tr(
+            "The ledger {path} is damaged or is not a ledger (DuckDB: {reason}). Nothing was "
+            "changed. Restore it from a backup, or load your exports into a new ledger file.",
+            path=path,
+            reason=text.splitlines()[0],
+        )
     )
-
-
-def _language() -> str:
-    """formatting.resolve_lang() for a message, English when DUNNING_LANG is not a language
-    (the message explains another problem; it must not fail on this one)."""
-    from .formatting import resolve_lang
-
-    try:
-        return resolve_lang()
-    except ValueError:
-        return "en"
 
 
 def _is_lock(exc: duckdb.Error) -> bool:
@@ -407,8 +404,11 @@ def open_ledger(
     path = Path(path)
     if read_only and not path.exists():
         raise LedgerError(
-            f"The ledger {path} does not exist. Create it with "
-            "`dunning-analytics demo --ledger PATH` or `dunning-analytics load FILE --ledger PATH`."
+            tr(
+                "The ledger {path} does not exist. Create it with `dunning-analytics demo --ledger "
+                "PATH` or `dunning-analytics load FILE --ledger PATH`.",
+                path=path,
+            )
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -435,9 +435,14 @@ def _refuse_newer(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if found and found.isdigit() and int(found) > int(MODELS_VERSION):
         con.close()
         raise LedgerError(
-            f"The ledger {path} was written by a newer dunning-analytics (ledger version "
-            f"{found}; this kit knows up to {MODELS_VERSION}). It is left as it is: update the "
-            "kit (git pull, then make setup) to open it."
+            tr(
+                "The ledger {path} was written by a newer dunning-analytics (ledger version "
+                "{found}; this kit knows up to {known}). It is left as it is: update the kit (git "
+                "pull, then make setup) to open it.",
+                path=path,
+                found=found,
+                known=MODELS_VERSION,
+            )
         )
 
 

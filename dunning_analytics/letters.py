@@ -31,8 +31,9 @@ import pandas as pd
 from .formatting import format_date, format_eur, plain_text, resolve_lang
 from .ingest.fields import is_email_address
 from .ledger import LedgerError, connected, query_frame
+from .messages import tr
 from .sender import load_sender, sender_for  # noqa: F401 (load_sender: part of this API)
-from .vocabulary import pick
+from .vocabulary import pick, word
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATES = ROOT / "data" / "letters"
@@ -98,6 +99,8 @@ class Letter:
     sender: dict = field(default_factory=dict)  # whose letterhead it carries
     reference: str = ""  # what the client quotes when paying (pay_code.letter_reference)
     pay_qr: str | None = None  # the SEPA payment QR code (EPC069-12) as a PNG data URI
+    # what payments since an earlier notice paid (art. 6:44 BW): costs, interest, principal
+    received: dict = field(default_factory=dict)
 
     @classmethod
     def failed(cls, client_id: str, kind: str, lang: str, as_of: dt.date, problem: str):
@@ -140,7 +143,7 @@ def _environment(templates: Path, lang: str):
 def _client(con, client_id: str) -> dict:
     client = query_frame(con, "SELECT * FROM clients WHERE client_id = $c", {"c": client_id})
     if client.empty:
-        raise LedgerError(f"unknown client {client_id!r}")
+        raise LedgerError(tr("unknown client {client!r}", client=client_id))
     from .ingest.fields import CONTACT_DETAILS
 
     row = {name: None for name in CONTACT_DETAILS} | client.iloc[0].to_dict()
@@ -180,14 +183,14 @@ def _figures(con, as_of, client, kind, lang, invoice_ids, vat_rate) -> dict:
         return {"rows": rows, "principal": principal, "interest": zero, "costs": zero}
     if kind in ("formal_notice", "fourteen_day_letter"):
         claim = claim_statement(con, as_of, client["client_id"], lang=lang)
-        dates = _open_invoices(con, as_of, client["client_id"])[["invoice_id", "invoice_date"]]
-        rows = claim.invoices.merge(dates, on="invoice_id", how="left")
+        rows = claim.invoices
         if kind == "formal_notice":
             return {
                 "rows": rows,
                 "principal": claim.principal,
                 "interest": claim.interest,
                 "costs": claim.costs,
+                "received": claim.received(),
             }
         # the costs the consumer will owe once the 14 days have passed: BIK over the principal
         costs = claim_costs(list(rows["principal"]), "consumer", True, vat_rate)
@@ -236,7 +239,13 @@ def build_letter(
     """
 
     if kind not in LETTER_KINDS:
-        raise LedgerError(f"unknown letter kind {kind!r}; use one of {', '.join(LETTER_KINDS)}")
+        raise LedgerError(
+            tr(
+                "unknown letter kind {kind!r}; use one of {kinds}",
+                kind=kind,
+                kinds=", ".join(LETTER_KINDS),
+            )
+        )
     lang = resolve_lang(lang)
     sender = sender or sender_for(ledger)
     folder = Path(templates or DEFAULT_TEMPLATES)
@@ -246,9 +255,13 @@ def build_letter(
     with connected(ledger) as con:
         client = _client(con, client_id)
         if kind == "formal_notice" and client["kind"] == "consumer":
-            raise LedgerError(f"{client_id} is a consumer: send a 14-day letter, not a notice")
+            raise LedgerError(
+                tr("{client} is a consumer: send a 14-day letter, not a notice", client=client_id)
+            )
         if kind == "fourteen_day_letter" and client["kind"] != "consumer":
-            raise LedgerError(f"{client_id} is a business: send a formal notice instead")
+            raise LedgerError(
+                tr("{client} is a business: send a formal notice instead", client=client_id)
+            )
         figures = _figures(con, as_of, client, kind, lang, invoice_ids, vat_rate)
         references = dict(
             con.execute(
@@ -258,7 +271,14 @@ def build_letter(
             ).fetchall()
         )
     if figures["rows"].empty:
-        raise LedgerError(f"{client_id} has nothing open to write a {kind} about on {as_of}")
+        raise LedgerError(
+            tr(
+                "{client} has nothing open to write a {kind} about on {date}",
+                client=client_id,
+                kind=word(kind),
+                date=format_date(as_of),
+            )
+        )
     days = TERM_DAYS.get(kind)
     letter = Letter(
         client_id=client_id,
@@ -275,6 +295,7 @@ def build_letter(
         html="",
         invoices=figures["rows"].to_dict("records"),
         claimed=kind == "formal_notice",
+        received=figures.get("received", {}),
         vat_on_costs=vat_rate is not None,
         sender=sender,
     )
@@ -282,7 +303,7 @@ def build_letter(
     env = _environment(folder, lang)
     name = f"{kind}.{lang}.html.j2"
     if not (folder / name).exists():
-        raise LedgerError(f"no template {folder / name}")
+        raise LedgerError(tr("no template {path}", path=folder / name))
     template = env.get_template(name)
     context = {
         "sender": sender,
@@ -465,11 +486,21 @@ def letter_email(letter: Letter, sender: dict, pdf: bytes | None, pdf_name: str)
     return message
 
 
+# a letter kind in a Dutch file name (an English name keeps the code)
+DUTCH_FILE_KINDS = {
+    "reminder": "herinnering",
+    "formal_notice": "aanmaning",
+    "fourteen_day_letter": "veertiendagenbrief",
+    "statement": "rekeningoverzicht",
+}
+
+
 def file_stem(letter: Letter) -> str:
-    """The letter's file name without suffix: date, client, kind, and 8 hex digits of the
-    client id's sha256, so two clients whose ids differ only in signs a file name cannot
-    hold ('K 1', 'K/1') never share a file."""
-    return f"{letter.as_of.isoformat()}-{client_file_tag(letter.client_id)}-{letter.kind}"
+    """The letter's file name without suffix: date, client, kind (in the letter's language),
+    and 8 hex digits of the client id's sha256, so two clients whose ids differ only in
+    signs a file name cannot hold ('K 1', 'K/1') never share a file."""
+    kind = DUTCH_FILE_KINDS.get(letter.kind, letter.kind) if letter.lang == "nl" else letter.kind
+    return f"{letter.as_of.isoformat()}-{client_file_tag(letter.client_id)}-{kind}"
 
 
 def client_file_tag(client_id: str) -> str:
@@ -504,13 +535,15 @@ def write_letters(
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    if pdf:
+        _print_letters([x for x in letters if x.problem is None], folder, ledger, force)
     rows = []
     for letter in letters:
         files = {"pdf": "", "eml": ""}
         if letter.problem is None:
             try:
                 sent_by = sender or letter.sender
-                files = _write_letter_files(letter, folder, sent_by, pdf, ledger, force)
+                files = _write_letter_email(letter, folder, sent_by, pdf, ledger, force)
             except (LedgerError, ValueError, OSError) as exc:
                 letter.problem = plain_text(exc) or type(exc).__name__
         rows.append(
@@ -528,24 +561,26 @@ def write_letters(
     return table
 
 
-def _write_letter_files(letter: Letter, folder: Path, sender, pdf: bool, ledger, force) -> dict:
-    """Write one letter's PDF (when `pdf`) and .eml draft; return their file names."""
-    import tempfile
+def _print_letters(letters: list[Letter], folder: Path, ledger, force: bool) -> None:
+    """Print every letter's PDF in one browser session (pdf.print_pdfs); a letter whose PDF
+    could not be written gets its `problem` set."""
+    from .pdf import PdfJob, print_pdfs
 
+    jobs = [PdfJob(letter.html, folder / f"{file_stem(letter)}.pdf") for letter in letters]
+    for letter, printed in zip(letters, print_pdfs(jobs, ledger, force), strict=True):
+        if isinstance(printed, Exception):
+            letter.problem = plain_text(printed) or type(printed).__name__
+
+
+def _write_letter_email(letter: Letter, folder: Path, sender, pdf: bool, ledger, force) -> dict:
+    """Write one letter's .eml draft (with its printed PDF attached when `pdf`); return the
+    file names of both."""
     from .outputs import write_bytes
-    from .review import write_pdf
 
-    stem = file_stem(letter)
-    pdf_path = folder / f"{stem}.pdf"
-    pdf_bytes = None
-    if pdf:
-        with tempfile.TemporaryDirectory() as tmp:
-            page = Path(tmp) / "letter.html"
-            page.write_text(letter.html, encoding="utf-8")
-            write_pdf(page, pdf_path, ledger, force)
-        pdf_bytes = pdf_path.read_bytes()
+    pdf_path = folder / f"{file_stem(letter)}.pdf"
+    pdf_bytes = pdf_path.read_bytes() if pdf else None
     email = bytes(letter_email(letter, sender, pdf_bytes, pdf_path.name))
-    eml_path = write_bytes(folder / f"{stem}.eml", email, ledger, force)
+    eml_path = write_bytes(folder / f"{file_stem(letter)}.eml", email, ledger, force)
     return {"pdf": pdf_path.name if pdf else "", "eml": eml_path.name}
 
 

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .ledger import LedgerError, ledger_files
+from .messages import marked, tr, tr_marked
 
 MANIFEST = ".dunning-outputs.json"
 _DUCKDB_MAGIC_OFFSET = 8  # a DuckDB file holds b"DUCK" at bytes 8-11
@@ -36,10 +37,10 @@ _DUCKDB_MAGIC_OFFSET = 8  # a DuckDB file holds b"DUCK" at bytes 8-11
 
 # what each of ledger.ledger_files is, for the refusal
 _LEDGER_FILE_WORDS = (
-    "the ledger itself",
-    "the ledger's write-ahead log, which holds changes not yet in the ledger",
-    "the ledger's spill folder",
-    "the pseudonym key (overwriting it would make the aliases unrecoverable)",
+    marked("the ledger itself"),
+    marked("the ledger's write-ahead log, which holds changes not yet in the ledger"),
+    marked("the ledger's spill folder"),
+    marked("the pseudonym key (overwriting it would make the aliases unrecoverable)"),
 )
 
 
@@ -123,28 +124,48 @@ def check_output(path: str | Path, ledger=None, force: bool = False) -> Path:
         for protected, what in zip(ledger_files(one), _LEDGER_FILE_WORDS, strict=True):
             if _inside(real, Path(os.path.realpath(protected))):
                 raise OutputRefused(
-                    f"{path}: that is {what} ({protected.name}); an output never replaces "
-                    "the ledger, its .wal or its key. Give another file name"
+                    tr(
+                        "{path}: that is {what} ({name}); an output never "
+                        "replaces the ledger, its .wal or its key. Give another "
+                        "file name",
+                        path=path,
+                        what=tr_marked(what),
+                        name=protected.name,
+                    )
                 )
     if path.is_symlink():
-        raise OutputRefused(f"{path}: that is a link; give the real file's path")
+        raise OutputRefused(tr("{path}: that is a link; give the real file's path", path=path))
     if not path.exists():
         return path
     mode = path.stat().st_mode
     if not stat.S_ISREG(mode):
-        what = "a folder" if stat.S_ISDIR(mode) else "not a plain file (a device or pipe)"
-        raise OutputRefused(f"{path}: that is {what}; give a file name to write")
+        what = (
+            marked("a folder")
+            if stat.S_ISDIR(mode)
+            else marked("not a plain file (a device or pipe)")
+        )
+        raise OutputRefused(
+            tr("{path}: that is {what}; give a file name to write", path=path, what=tr_marked(what))
+        )
     if _is_own(path):
         return path
     if _is_database(path):
         raise OutputRefused(
-            f"{path}: that is a DuckDB database (or its .wal) the kit did not write, perhaps "
-            "a ledger; an output never replaces one. Give another file name"
+            tr(
+                "{path}: that is a DuckDB database (or its .wal) the kit did not "
+                "write, perhaps a ledger; an output never replaces one. Give "
+                "another file name",
+                path=path,
+            )
         )
     if not force:
         raise OutputRefused(
-            f"{path} exists and was not written by dunning-analytics (or was changed since); "
-            "it is left as it is. Give another file name, or --force to replace it"
+            tr(
+                "{path} exists and was not written by dunning-analytics (or was "
+                "changed since); it is left as it is. Give another file name, or "
+                "--force to replace it",
+                path=path,
+            )
         )
     return path
 
@@ -156,14 +177,22 @@ def replacing(path: str | Path, ledger=None, force: bool = False) -> Iterator[Pa
     On any error the temporary file is removed and `path` is as it was."""
     path = check_output(path, ledger, force)
     if not path.parent.is_dir():
-        raise OutputRefused(f"{path}: the folder {path.parent} does not exist; create it first")
+        raise OutputRefused(
+            tr(
+                "{path}: the folder {folder} does not exist; create it first",
+                path=path,
+                folder=path.parent,
+            )
+        )
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         if not tmp_path.exists() or tmp_path.stat().st_size == 0:
-            raise OutputRefused(f"{path}: nothing was written (an empty file is not kept)")
+            raise OutputRefused(
+                tr("{path}: nothing was written (an empty file is not kept)", path=path)
+            )
         with open(tmp_path, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp_path, path)
@@ -190,4 +219,4 @@ def unique_path(path: str | Path, ledger=None) -> Path:
             return check_output(candidate, ledger)
         except OutputRefused:
             continue
-    raise OutputRefused(f"{path}: no free file name beside it; clear the folder")
+    raise OutputRefused(tr("{path}: no free file name beside it; clear the folder", path=path))

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from .ledger import LedgerError, ledger_files, open_ledger, refresh_index
+from .messages import tr
 from .outputs import OutputRefused, check_output, replacing
 
 
@@ -42,9 +43,12 @@ def pseudonym_key(ledger: str | Path, path: str | Path | None = None) -> bytes:
             key = b""
         if len(key) != 32:
             raise LedgerError(
-                f"{path}: not a pseudonym key (64 hex digits): it was replaced or damaged. "
-                "Restore it from a backup; a new key (delete the file) gives every client a "
-                "new alias"
+                tr(
+                    "{path}: not a pseudonym key (64 hex digits): it was replaced or "
+                    "damaged. Restore it from a backup; a new key (delete the file) "
+                    "gives every client a new alias",
+                    path=path,
+                )
             )
         return key
     key = secrets.token_bytes(32)
@@ -192,13 +196,16 @@ def pseudonymised_copy(
     """
     ledger, out = Path(ledger), Path(out)
     if not ledger.exists():
-        raise LedgerError(f"{ledger}: no such ledger")
+        raise LedgerError(tr("{ledger}: no such ledger", ledger=ledger))
     protected = [ledger, *([Path(key_file)] if key_file else [])]
     check_output(out, protected, force)
     if out.with_name(out.name + ".wal").exists():
         raise OutputRefused(
-            f"{out}.wal exists (left by a crash): it would be replayed onto the new copy. "
-            "Give another file name for the copy"
+            tr(
+                "{out}.wal exists (left by a crash): it would be replayed onto the "
+                "new copy. Give another file name for the copy",
+                out=out,
+            )
         )
     key = pseudonym_key(ledger, key_file)
     with replacing(out, protected, force) as tmp:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -40,6 +38,7 @@ from .formatting import (
     resolve_lang,
 )
 from .ledger import LedgerError, connected, ledger_end_date, query_frame
+from .messages import tr
 from .outputs import check_output, replacing
 from .risk import LEVELS, risk_flags
 from .vocabulary import word
@@ -181,10 +180,17 @@ def parse_quarter(text: str) -> tuple[dt.date, dt.date]:
     """Return the first and last day of a quarter written as '2025Q4'."""
     match = re.fullmatch(r"(\d{4})\s*[Qq]([1-4])", text.strip())
     if not match:
-        raise LedgerError(f"quarter must look like 2025Q4, not {text!r}")
+        raise LedgerError(tr("quarter must look like 2025Q4, not {text!r}", text=text))
     year, q = int(match.group(1)), int(match.group(2))
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise LedgerError(f"quarter {text!r}: give a year from {FIRST_YEAR} to {LAST_YEAR}")
+        raise LedgerError(
+            tr(
+                "quarter {text!r}: give a year from {first} to {last}",
+                text=text,
+                first=FIRST_YEAR,
+                last=LAST_YEAR,
+            )
+        )
     start = dt.date(year, 3 * q - 2, 1)
     end = (pd.Timestamp(start) + pd.offsets.QuarterEnd(0)).date()
     return start, end
@@ -254,7 +260,7 @@ def build_review(
         from .privacy import pseudonymised_copy
 
         if hasattr(ledger, "execute"):
-            raise LedgerError("pseudonymise needs the ledger's path, not an open connection")
+            raise LedgerError(tr("pseudonymise needs the ledger's path, not an open connection"))
         with tempfile.TemporaryDirectory() as folder:
             copy = pseudonymised_copy(ledger, Path(folder) / "pseudonymised.duckdb")
             review = build_review(
@@ -264,17 +270,22 @@ def build_review(
         return review
     start, end = parse_quarter(quarter)
     prev_start, prev_end = previous_quarter(start)
-    steps = tqdm(total=8, desc=f"review {quarter}", disable=not progress)
+    steps = tqdm(total=8, desc=tr("review {quarter}", quarter=quarter), disable=not progress)
     with connected(ledger) as con:
         last = ledger_end_date(con)
         partial = last is not None and start <= last < end
         if partial and not allow_partial:
             raise LedgerError(
-                f"{_quarter_name(start)} runs to {format_date(end, lang)}, but the ledger ends on "
-                f"{format_date(last, lang)}: the quarter is not over, and a review to its end "
-                "would count everything unpaid after that day as overdue. Review a finished "
-                f"quarter, or add --allow-partial to review {format_date(start, lang)} .. "
-                f"{format_date(last, lang)}"
+                tr(
+                    "{quarter} runs to {end}, but the ledger ends on {last}: the quarter is "
+                    "not over, and a review to its end would count everything unpaid after "
+                    "that day as overdue. Review a finished quarter, or add --allow-partial to "
+                    "review {start} .. {last}",
+                    quarter=_quarter_name(start),
+                    end=format_date(end, lang),
+                    last=format_date(last, lang),
+                    start=format_date(start, lang),
+                )
             )
         if partial:
             end = last
@@ -291,8 +302,13 @@ def build_review(
         )
         if counts.loc[0, "known"] == 0 or counts.loc[0, "active"] == 0:
             raise LedgerError(
-                f"no data for {quarter}: the ledger has no invoices or payments in "
-                f"{format_date(start)} .. {format_date(end)}"
+                tr(
+                    "no data for {quarter}: the ledger has no invoices or payments in {start} .. "
+                    "{end}",
+                    quarter=quarter,
+                    start=format_date(start, lang),
+                    end=format_date(end, lang),
+                )
             )
         kpis = portfolio_kpis(con, prev_start, end, period="quarter")
         steps.update()
@@ -774,39 +790,18 @@ def render_html(review: Review) -> str:
 """
 
 
-# Headless Chromium without its background traffic (this machine has no network).
-CHROMIUM_ARGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
-
-
 def write_pdf(html_path: Path, pdf_path: Path, ledger=None, force: bool = False) -> Path:
-    """Print the HTML page at `html_path` to an A4 PDF at `pdf_path` with headless Chromium
-    (Debian's `chromium`), through outputs.replacing (never onto `ledger`'s files, never
-    over a file the kit did not write unless `force`, never half a PDF)."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        raise LedgerError("a PDF needs Chromium: apt-get install chromium")
-    with replacing(pdf_path, ledger, force) as tmp:
-        subprocess.run(
-            [
-                chromium,
-                *CHROMIUM_ARGS,
-                "--no-pdf-header-footer",
-                f"--print-to-pdf={tmp}",
-                html_path.resolve().as_uri(),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-    return pdf_path
+    """Print the HTML page at `html_path` to an A4 PDF at `pdf_path` with page numbers at
+    the foot of every page (pdf.print_pdfs: never onto `ledger`'s files, never over a file
+    the kit did not write unless `force`, never half a PDF). Raises what kept it from
+    being written."""
+    from .pdf import PdfJob, print_pdfs
+
+    (printed,) = print_pdfs([PdfJob(Path(html_path), Path(pdf_path), page_numbers=True)],
+                            ledger, force)  # fmt: skip
+    if isinstance(printed, Exception):
+        raise printed
+    return printed
 
 
 def write_review(
@@ -837,7 +832,8 @@ def write_review(
         pseudonymise=pseudonymise,
         allow_partial=allow_partial,
     )
-    path = Path(out or f"review-{_quarter_name(review.start)}.html")
+    stem = "risico-overzicht" if resolve_lang(lang) == "nl" else "review"
+    path = Path(out or f"{stem}-{_quarter_name(review.start)}.html")
     with replacing(path, ledger, force) as tmp:
         tmp.write_text(render_html(review), encoding="utf-8")
     if pdf:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .formatting import format_date, format_eur, money_floats, resolve_lang
 from .ledger import connected, query_frame
+from .messages import marked, tr
 from .settings_file import Setting, SettingsError, check_settings, read_toml
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "data" / "policy.toml"
@@ -63,7 +64,7 @@ def load_policy(path: str | Path | None = None) -> dict:
     Raises ValueError for an unknown rule or level.
     """
     path = Path(path or DEFAULT_POLICY)
-    policy = read_toml(path, "policy file")
+    policy = read_toml(path, marked("policy file"))
     check_policy(policy, path, path.read_text(encoding="utf-8"))
     return policy
 
@@ -102,11 +103,21 @@ def check_policy(policy: dict, path=None, text: str = "") -> None:
     check_settings(policy, POLICY_SETTINGS, path, text)
     for name, rule in policy.get("rules", {}).items():
         if name not in RULES:
-            raise SettingsError(f"unknown rule {name!r} in the policy; rules: {', '.join(RULES)}")
+            raise SettingsError(
+                tr(
+                    "unknown rule {name!r} in the policy; rules: {rules}",
+                    name=name,
+                    rules=", ".join(RULES),
+                )
+            )
         if rule.get("level", "watch") not in LEVELS:
             raise SettingsError(
-                f"policy rule {name}: level {rule.get('level')!r} must be one of "
-                f"{', '.join(LEVELS)}"
+                tr(
+                    "policy rule {name}: level {level!r} must be one of {levels}",
+                    name=name,
+                    level=rule.get("level"),
+                    levels=", ".join(LEVELS),
+                )
             )
 
 

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from .ledger import LedgerError, is_demo
+from .messages import marked, tr
 from .settings_file import Setting, SettingsError, read_checked
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,13 +50,15 @@ def identity_problems(details: dict) -> dict[str, str]:
     try:
         IBAN(str(details.get("iban", "")))
     except SchwiftyException as exc:
-        problems["iban"] = f"{details.get('iban')!r} is not a valid IBAN ({exc})"
+        problems["iban"] = tr(
+            "{iban!r} is not a valid IBAN ({reason})", iban=details.get("iban"), reason=exc
+        )
     kvk = str(details.get("kvk") or "").replace(" ", "")
     if kvk and not (kvk.isdigit() and len(kvk) == 8):
-        problems["kvk"] = f"{details.get('kvk')!r} is not a KvK number (8 digits)"
+        problems["kvk"] = tr("{kvk!r} is not a KvK number (8 digits)", kvk=details.get("kvk"))
     number = str(details.get("vat") or "")
     if number and not vat.is_valid(number):
-        problems["vat"] = f"{number!r} is not a valid VAT number (e.g. NL000099998B57)"
+        problems["vat"] = tr("{vat!r} is not a valid VAT number (e.g. NL000099998B57)", vat=number)
     return problems
 
 
@@ -63,10 +66,10 @@ def load_sender(path: str | Path | None = None) -> dict:
     """Read the sender's details (TOML; see data/sender.toml), every value checked.
     Raises SettingsError naming the file and the missing or wrong fields."""
     path = Path(path or EXAMPLE_SENDER)
-    sender = read_checked(path, "sender file", SENDER_SETTINGS)
+    sender = read_checked(path, marked("sender file"), SENDER_SETTINGS)
     missing = [name for name in SENDER_FIELDS if not sender.get(name)]
     if missing:
-        raise SettingsError(f"{path}: missing {', '.join(missing)}")
+        raise SettingsError(tr("{path}: missing {fields}", path=path, fields=", ".join(missing)))
     problems = identity_problems(sender)
     if problems:
         raise SettingsError(f"{path}: " + "; ".join(problems.values()))
@@ -99,17 +102,25 @@ def sender_for(ledger, path: str | Path | None = None) -> dict:
     if sender is None:
         if is_demo(ledger):
             return load_sender(EXAMPLE_SENDER)
-        where = beside or "beside the ledger"
+        where = beside or tr("beside the ledger")
         raise LedgerError(
-            "No sender details for this ledger: letters would carry the example firm's name "
-            f"and IBAN. Fill in 'Your details' in notebook 06, or copy {EXAMPLE_SENDER} to "
-            f"{where} and put in your own, or pass --sender FILE."
+            tr(
+                "No sender details for this ledger: letters would carry the example "
+                "firm's name and IBAN. Fill in 'Your details' in notebook 06, or copy "
+                "{example} to {where} and put in your own, or pass --sender FILE.",
+                example=EXAMPLE_SENDER,
+                where=where,
+            )
         )
     example = load_sender(EXAMPLE_SENDER)
     if not is_demo(ledger) and _compact(sender["iban"]) == _compact(example["iban"]):
         raise LedgerError(
-            f"The sender details still carry the example firm's IBAN ({example['iban']}); put "
-            "in your own details (notebook 06, 'Your details', or your sender file)."
+            tr(
+                "The sender details still carry the example firm's IBAN ({iban}); put "
+                "in your own details (notebook 06, 'Your details', or your sender "
+                "file).",
+                iban=example["iban"],
+            )
         )
     return sender
 

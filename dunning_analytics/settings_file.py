@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .ledger import LedgerError
+from .messages import tr, tr_marked
 
 
 class SettingsError(LedgerError, ValueError):
@@ -27,17 +28,35 @@ def read_toml(path: str | Path, what: str) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SettingsError(f"{path}: no such {what}") from None
+        raise SettingsError(tr("{path}: no such {what}", path=path, what=tr_marked(what))) from None
     except UnicodeDecodeError:
-        raise SettingsError(f"{path}: the {what} is not UTF-8 text; save it as UTF-8") from None
+        raise SettingsError(
+            tr(
+                "{path}: the {what} is not UTF-8 text; save it as UTF-8",
+                path=path,
+                what=tr_marked(what),
+            )
+        ) from None
     except OSError as exc:
-        raise SettingsError(f"{path}: the {what} cannot be read ({exc.strerror})") from None
+        raise SettingsError(
+            tr(
+                "{path}: the {what} cannot be read ({reason})",
+                path=path,
+                what=tr_marked(what),
+                reason=exc.strerror,
+            )
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(
-            f"{path}: the {what} is not valid TOML: {exc}. Fix that line (text values in "
-            'double quotes, e.g. amount = "Bedrag")'
+            tr(
+                "{path}: the {what} is not valid TOML: {reason}. Fix that line (text "
+                'values in double quotes, e.g. amount = "Bedrag")',
+                path=path,
+                what=tr_marked(what),
+                reason=exc,
+            )
         ) from None
 
 
@@ -56,32 +75,43 @@ class Setting:
     def problem(self, value) -> str | None:
         """Return what is wrong with `value` in words, or None when it fits."""
         if self.kind == "bool":
-            return None if isinstance(value, bool) else "true or false (no quotes)"
+            return None if isinstance(value, bool) else tr("true or false (no quotes)")
         if self.kind in ("int", "number"):
             whole = self.kind == "int"
             numeric = isinstance(value, int | float) and not isinstance(value, bool)
             if not numeric or (whole and not float(value).is_integer()) or value != value:
-                return self.words or ("a whole number" if whole else "a number")
+                return tr_marked(self.words) or (tr("a whole number") if whole else tr("a number"))
             if (self.low is not None and value < self.low) or (
                 self.high is not None and value > self.high
             ):
-                return self.words or f"a number from {self.low} to {self.high}"
+                return tr_marked(self.words) or tr(
+                    "a number from {low} to {high}", low=self.low, high=self.high
+                )
             return None
         if self.kind == "choice":
-            return None if value in self.choices else "one of " + ", ".join(map(str, self.choices))
+            choices = ", ".join(map(str, self.choices))
+            return None if value in self.choices else tr("one of {choices}", choices=choices)
         if self.kind == "text_or_texts":
             ok = isinstance(value, str) or (
                 isinstance(value, list) and value and all(isinstance(v, str) for v in value)
             )
-            return None if ok else self.words or 'a text or a list of texts, e.g. ["a", "b"]'
+            return (
+                None
+                if ok
+                else tr_marked(self.words) or tr('a text or a list of texts, e.g. ["a", "b"]')
+            )
         if self.kind == "texts":
             ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-            return None if ok else self.words or 'a list of texts, e.g. ["a", "b"]'
+            return None if ok else tr_marked(self.words) or tr('a list of texts, e.g. ["a", "b"]')
         if self.kind == "email":
             from .ingest.fields import is_email_address
 
-            return None if is_email_address(value) else "one e-mail address (name@domain.nl)"
-        return None if isinstance(value, str) else self.words or 'a text in double quotes ("...")'
+            return None if is_email_address(value) else tr("one e-mail address (name@domain.nl)")
+        return (
+            None
+            if isinstance(value, str)
+            else tr_marked(self.words) or tr('a text in double quotes ("...")')
+        )
 
 
 def _flatten(data: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
@@ -133,8 +163,20 @@ def check_settings(data: dict, schema: dict[str, Setting], path=None, text: str 
                 problem = setting.problem(value)
                 if problem:
                     line = _line_of(text, dotted) if text else None
-                    where = f"{path}, line {line}" if line else str(path or "settings")
-                    problems.append(f"{where}: {dotted} = {value!r} must be {problem}")
+                    where = (
+                        tr("{path}, line {line}", path=path, line=line)
+                        if line
+                        else str(path or tr("settings"))
+                    )
+                    problems.append(
+                        tr(
+                            "{where}: {key} = {value!r} must be {problem}",
+                            where=where,
+                            key=dotted,
+                            value=value,
+                            problem=problem,
+                        )
+                    )
                 break
     if problems:
         raise SettingsError("; ".join(problems))

@@ -112,6 +112,10 @@ _HEADINGS = {
     "principal": ("principal", "hoofdsom"),
     "interest": ("statutory interest", "wettelijke rente"),
     "costs": ("collection costs", "incassokosten"),
+    "claimed_on": ("claimed on", "aangemaand op"),
+    "paid_costs": ("paid since: costs", "sindsdien betaald: kosten"),
+    "paid_interest": ("paid since: interest", "sindsdien betaald: rente"),
+    "paid_principal": ("paid since: principal", "sindsdien betaald: hoofdsom"),
     "week_start": ("week from", "week vanaf"),
     "expected_amount": ("expected", "verwacht"),
     "low": ("low (80 % band)", "laag (80%-band)"),
@@ -202,9 +206,14 @@ def heading(column: str, lang: str | None = None) -> str:
 
 
 def shown_frame(frame: pd.DataFrame, lang: str | None = None, codes=()) -> pd.DataFrame:
-    """Return a copy of `frame` with headings in `lang` and the values of the `codes` columns
-    (e.g. grade, stage, bucket) translated with `word`."""
+    """Return a copy of `frame` with headings in `lang`, the values of the `codes` columns
+    (e.g. grade, stage, bucket) translated with `word`, and yes/no columns as words
+    (ja/nee), never True/False."""
     out = frame.copy()
+    yes_no = {True: pick(("yes", "ja"), lang), False: pick(("no", "nee"), lang)}
+    for column in out.columns:
+        if pd.api.types.is_bool_dtype(out[column]):
+            out[column] = out[column].map(yes_no)
     for column in codes:
         if column in out:
             # each distinct code translated once (a column has a handful)

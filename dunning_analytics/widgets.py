@@ -432,13 +432,14 @@ class AgingExplorer:
 
         money = [*bucket_labels(self.buckets), "outstanding", "overdue"]
         shown, money_headings = report_frame(self.frame, money, self.lang, codes=["kind"])
+        stem = pick(("aging", "ouderdom"), self.lang)
         # a file of the same name the kit did not write is kept: the next free name instead
         path = write_table(
             shown,
             unique_path(
-                self.export_folder / f"aging-{self.as_of.value.isoformat()}.xlsx", self.ledger
+                self.export_folder / f"{stem}-{self.as_of.value.isoformat()}.xlsx", self.ledger
             ),
-            sheet=f"aging {self.as_of.value}",
+            sheet=f"{stem} {format_date(self.as_of.value, self.lang)}",
             lang=self.lang,
             money_columns=money_headings,
             ledger=self.ledger,

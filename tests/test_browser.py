@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from dunning_analytics import review
+from dunning_analytics import pdf
 from dunning_analytics.lab_settings import write_lab_settings
 from dunning_analytics.notebook_text import text as notebook_text
 
@@ -39,7 +39,7 @@ WIDGET_CHARTS = {
     "07_cash_forecast.ipynb": 1,
 }
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = list(review.CHROMIUM_ARGS)
+CHROMIUM_ARGS = list(pdf.CHROMIUM_ARGS)
 # `make bench-browser SIZE=N` runs the explorer timing tests on a scale ledger instead
 BIG_LEDGER = os.environ.get("DUNNING_BROWSER_LEDGER")
 LEDGER_LABEL = os.environ.get("DUNNING_BROWSER_LEDGER_LABEL", "demo ledger")

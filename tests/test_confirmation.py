@@ -83,7 +83,9 @@ def test_the_command_line_writes_the_draft_and_never_over_another(books, tmp_pat
             "--at", "2026-11-16 10:30", "--email-out", str(out), "--lang", "nl"]  # fmt: skip
     assert main(argv) == 0
     first = sorted(out.glob("*.eml"))
-    assert len(first) == 1 and "confirmation draft" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert len(first) == 1 and "Concept-bevestiging voor de klant geschreven" in said
+    assert "Vastgelegd: betaalbelofte met K1 op 16-11-2026 10:30" in said
     message = email.message_from_bytes(first[0].read_bytes(), policy=policy.default)
     assert "U betaalt € 1.000,00 uiterlijk 30-11-2026" in " ".join(text_of(message).split())
     second = write_confirmation(books, promise(), out, lang="en")
@@ -94,7 +96,7 @@ def test_a_call_nobody_answered_writes_no_confirmation(books, tmp_path, capsys):
     argv = ["contact", "--ledger", str(books), "--client", "K1", "--kind", "no_answer",
             "--at", "2026-11-16 10:30", "--email-out", str(tmp_path / "mail")]  # fmt: skip
     assert main(argv) == 0  # the attempt is recorded; there is nothing to confirm
-    assert "No confirmation written: nothing is agreed in a no_answer contact." in (
+    assert "No confirmation written: nothing is agreed in a no answer contact." in (
         capsys.readouterr().out
     )
     assert not list((tmp_path / "mail").glob("*.eml"))

@@ -69,10 +69,10 @@ def test_the_command_line_lists_and_withdraws_contacts(tmp_path, capsys):
     contact = _promise(path)
     assert main(["contacts", "--ledger", str(path), "--client", "K1"]) == 0
     listed = capsys.readouterr().out
-    assert contact in listed and "promise_to_pay on A promised 2025-06-30" in listed
+    assert contact in listed and "promise to pay on A promised 2025-06-30" in listed
     args = ["withdraw", "--ledger", str(path), "--contact", contact, "--reason", "wrong client"]
     assert main([*args, "--by", "eva"]) == 0
-    assert "Withdrawn: promise_to_pay with K1" in capsys.readouterr().out
+    assert "Withdrawn: promise to pay with K1" in capsys.readouterr().out
     assert _next(path)[0] == "call"
     assert main(args) == 1
     assert "withdrawn already" in capsys.readouterr().err

@@ -174,12 +174,14 @@ def test_claim_statement_worked_by_hand(ledger):
     rows = claim.invoices.set_index("invoice_id")
     # A: interest from 1 June to 31 July: 30 d x 12.50 % = 10.27, 31 d x 12.25 % = 10.40
     assert rows.loc["A", "interest"] == E("20.67")
-    # B: 100 still open, 2 to 31 July: 30 d x 12.25 % = 1.0068 -> 1.01
-    assert rows.loc["B", "principal"] == E("100.00") and rows.loc["B", "interest"] == E("1.01")
+    # B: interest runs on what is really open: 200 from 2 to 9 July (8 d x 12.25 % = 0.537
+    # -> 0.54), 100 from 10 to 31 July (22 d = 0.738 -> 0.74); the payment came before any
+    # claim, so it paid the principal
+    assert rows.loc["B", "principal"] == E("100.00") and rows.loc["B", "interest"] == E("1.28")
     # costs over 1,100: 15 % = 165.00 (> 2 x 40), shared pro rata
     assert claim.costs == E("165.00")
     assert sum(rows["costs"]) == E("165.00") and rows.loc["A", "costs"] == E("150.00")
-    assert claim.total == E("1100.00") + E("21.68") + E("165.00")
+    assert claim.total == E("1100.00") + E("21.95") + E("165.00")
     consumer = claim_statement(con, D(2024, 7, 31), "K2")
     assert consumer.costs == E("0.00") and consumer.interest > 0
     assert any("14-day letter" in w for w in consumer.warnings)
@@ -282,3 +284,36 @@ def test_claim_summary_in_dutch(ledger):
     consumer = claim_statement(con, D(2024, 7, 31), "K2", lang="nl")
     assert any("veertiendagenbrief" in w for w in consumer.warnings)
     assert "let op: geen incassokosten" in consumer.summary()
+
+
+def test_a_payment_after_the_formal_notice_pays_costs_and_interest_first(ledger):
+    """Art. 6:44 BW end to end: the client pays the invoice's amount after the formal
+    notice; the ledger counts the invoice as paid, the claim keeps what the law says is
+    left, and the next formal notice explains where the money went."""
+    from dunning_analytics.aging import aging
+    from dunning_analytics.letters import build_letter
+
+    con = make_ledger(
+        ledger,
+        [("A", "K1", D(2024, 5, 1), D(2024, 5, 31), E("1000.00"))],
+        [("p", "K1", "A", D(2024, 7, 15), E("1000.00"))],
+        [("n", "K1", "A", dt.datetime(2024, 7, 1, 10), "formal_notice")],
+    )
+    assert aging(con, D(2024, 7, 31))["outstanding"].sum() == 0  # the invoice view: paid
+    claim = claim_statement(con, D(2024, 7, 31), "K1")
+    row = claim.invoices.iloc[0]
+    # costs 150 and interest 14.97 were paid first: 164.97 principal left, 0.94 interest on it
+    assert (row["paid_costs"], row["paid_interest"], row["paid_principal"]) == (
+        E("150.00"), E("14.97"), E("835.03"))  # fmt: skip
+    assert (claim.principal, claim.interest, claim.costs) == (E("164.97"), E("0.94"), E("0.00"))
+    assert "applied by art. 6:44 BW: costs €150.00" in claim.summary()
+    letter = build_letter(con, D(2024, 7, 31), "K1", "formal_notice", lang="nl")
+    text = " ".join(letter.text.split())
+    assert "Sinds onze eerdere aanmaning hebben wij € 1.000,00 van u ontvangen" in text
+    assert (
+        "€ 150,00 ging naar de kosten, € 14,97 naar de rente en € 835,03 naar de hoofdsom" in text
+    )
+    assert letter.total == E("165.91")
+    # the same payment before the notice pays the invoice: nothing is claimed
+    con.execute("UPDATE contacts SET contact_at = TIMESTAMP '2024-07-20 10:00'")
+    assert claim_statement(con, D(2024, 7, 31), "K1").invoices.empty

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from dunning_analytics import collection_costs, statutory_interest
-from dunning_analytics.law import claim_costs, load_rates
+from dunning_analytics.law import claim_costs, claim_run, load_rates
 
 D = dt.date
 E = Decimal
@@ -143,3 +143,45 @@ def test_yearly_capitalisation_from_29_february_counts_each_year_from_the_start(
     # the fourth year runs 28 February 2019 - 29 February 2020: 366 days at 2 %
     fourth = [p for p in result.periods if D(2019, 2, 28) <= p.start < D(2020, 2, 29)]
     assert sum(p.days for p in fourth) == 366
+
+
+def test_a_payment_after_the_claim_pays_costs_then_interest_then_principal():
+    """Art. 6:44 BW, worked by hand (the README's example): EUR 1,000 in default from
+    1 June 2024, claimed on 1 July with EUR 150 costs, EUR 1,000 paid on 15 July."""
+    run = claim_run(E("1000"), D(2024, 6, 1), D(2024, 8, 1), payments=[(D(2024, 7, 15), E("1000"))],
+                    costs=E("150"), claimed_on=D(2024, 7, 1), costs_from=D(2024, 7, 1))  # fmt: skip
+    # interest up to the payment: 30 d x 12.50 % = 10.27, 14 d x 12.25 % = 4.70
+    paid = run.payments[0]
+    assert (paid.costs, paid.interest, paid.principal) == (E("150"), E("14.97"), E("835.03"))
+    # then 164.97 runs on: 17 d x 12.25 % = 0.941 -> 0.94
+    assert run.periods[-1].principal == E("164.97") and run.periods[-1].interest == E("0.94")
+    assert (run.principal_left, run.interest_left, run.costs_left) == (
+        E("164.97"), E("0.94"), E("0.00"))  # fmt: skip
+
+
+def test_before_the_claim_a_payment_pays_the_principal_and_interest_follows_it():
+    """Not yet claimed: the payment pays the principal; the interest runs on the 1,000 until
+    the payment day and on the 400 left from it (a partial payment lowers the interest)."""
+    run = claim_run(E("1000"), D(2024, 6, 1), D(2024, 7, 1), payments=[(D(2024, 6, 11), E("600"))],
+                    costs=E("150"), claimed_on=None)  # fmt: skip
+    assert run.payments[0].principal == E("600") and run.costs_left == E("150")
+    # 10 d x 1,000 x 12.50 % = 3.42; 20 d x 400 = 2.74
+    assert [p.interest for p in run.periods] == [E("3.42"), E("2.74")]
+    assert (run.principal_left, run.interest_left) == (E("400"), E("6.16"))
+    # a payment on the claim day itself counts as after the claim; costs not yet owed
+    # (a consumer before the 14-day letter expired) are skipped: interest, then principal
+    run = claim_run(E("1000"), D(2024, 6, 1), D(2024, 7, 1), payments=[(D(2024, 6, 11), E("600"))],
+                    costs=E("150"), claimed_on=D(2024, 6, 11), costs_from=None)  # fmt: skip
+    assert (run.payments[0].costs, run.payments[0].interest) == (E("0"), E("3.42"))
+    assert run.principal_left == E("403.42") and run.costs_left == E("150")
+
+
+def test_after_a_full_year_unpaid_interest_is_principal_and_a_payment_takes_it_first():
+    year = claim_run(E("1000"), D(2024, 1, 1), D(2025, 2, 1), "consumer",
+                     payments=[(D(2025, 1, 10), E("50"))], claimed_on=D(2024, 3, 1))  # fmt: skip
+    capitalised = statutory_interest(E("1000"), D(2024, 1, 1), D(2025, 1, 1), "consumer").total
+    paid = year.payments[0]
+    assert capitalised == E("70.19") and (paid.interest, paid.principal) == (E("50"), E("0"))
+    # the oldest interest (joined to the principal on 1 January) is paid first
+    assert year.periods[-1].principal == E("1000") + capitalised - E("50")
+    assert year.principal_left == E("1000")

@@ -226,7 +226,7 @@ def test_letters_and_contact_commands(demo_ledger, tmp_path, capsys):
     args = ["letters", "--ledger", str(ledger), "--as-of", "26-10-2026", "--lang", "nl"]
     assert main([*args, "--out", str(out), "--no-pdf", "--mark-sent"]) == 0
     printed = capsys.readouterr().out
-    assert "fourteen_day_letter" in printed and "Recorded" in printed
+    assert "veertiendagenbrief" in printed and "vastgelegd als verstuurd" in printed
     assert (out / "letters.csv").read_text().startswith("client_id,kind,principal")
     with open(out / "letters.csv", newline="") as fh:
         written = list(csv.DictReader(fh))
@@ -234,7 +234,7 @@ def test_letters_and_contact_commands(demo_ledger, tmp_path, capsys):
         for column in ("principal", "interest", "costs"):
             assert re.fullmatch(r"-?\d+\.\d\d", row[column]), (column, row[column])
     assert main([*args, "--out", str(tmp_path / "again"), "--no-pdf"]) == 0
-    assert "No letters due" in capsys.readouterr().out
+    assert "Geen brieven aan de beurt" in capsys.readouterr().out
     code = main(
         [
             "contact",

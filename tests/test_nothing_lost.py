@@ -211,7 +211,7 @@ def test_a_letter_that_cannot_be_built_is_listed_and_not_marked_sent(capsys, tmp
     ).close()
     templates = tmp_path / "templates"
     templates.mkdir()
-    source = Path(cli.__file__).resolve().parents[1] / "data" / "letters"
+    source = Path(cli.__file__).resolve().parents[2] / "data" / "letters"
     for page in source.iterdir():
         text = page.read_text()
         if page.name == "reminder.en.html.j2":  # a user's edit that breaks for one client
@@ -388,7 +388,7 @@ def test_policy_values_outside_their_meaning_are_refused_with_their_line(
 
 
 def test_a_percentage_for_the_vat_fraction_is_refused_before_any_letter(capsys, books, write):
-    sender = (Path(cli.__file__).resolve().parents[1] / "data" / "sender.toml").read_text()
+    sender = (Path(cli.__file__).resolve().parents[2] / "data" / "sender.toml").read_text()
     path = write("me.toml", sender + "vat_rate_on_costs = 21\n")
     err = refused(capsys, "letters", "--ledger", books, "--out", books.parent / "x",
                   "--sender", path, "--no-pdf")  # fmt: skip
@@ -418,7 +418,7 @@ def test_a_ladder_value_of_the_wrong_type_is_refused_with_its_line(write):
     from dunning_analytics.dunning import load_ladder
     from dunning_analytics.settings_file import SettingsError
 
-    default = (Path(cli.__file__).resolve().parents[1] / "data" / "dunning.toml").read_text()
+    default = (Path(cli.__file__).resolve().parents[2] / "data" / "dunning.toml").read_text()
     broken = default.replace("minutes_per_call = 15", 'minutes_per_call = "15"')
     with pytest.raises(SettingsError, match=r"line \d+: calls.minutes_per_call = '15' must be"):
         load_ladder(write("ladder.toml", broken))

@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import io
 import re
+import shutil
 from decimal import Decimal
 
 import pytest
@@ -125,3 +126,23 @@ def test_a_template_that_reaches_for_python_is_refused_with_its_line(books, tmp_
     )
     with pytest.raises(LedgerError, match=rf"reminder\.en\.html\.j2:{line}: .*unsafe"):
         build_letter(books, AS_OF, "K1", "reminder", lang="en", templates=mine)
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="PDFs need Chromium")
+def test_the_printed_letters_carry_the_code_a_banking_app_reads(books, tmp_path):
+    """The PDFs as the client gets them, printed in one browser session: each page image
+    holds the QR code with the sender's IBAN and the letter's total."""
+    pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 renders the PDF's page")
+    from dunning_analytics.letters import write_letters
+
+    letters = [build_letter(books, AS_OF, c, k, lang="nl")
+               for c, k in (("K1", "formal_notice"), ("K2", "fourteen_day_letter"))]  # fmt: skip
+    table = write_letters(letters, tmp_path / "brieven", ledger=books)
+    assert list(table["status"]) == ["written", "written"]
+    for letter, name in zip(letters, table["pdf"], strict=True):
+        page = pdfium.PdfDocument(tmp_path / "brieven" / name)[0].render(scale=2).to_pil()
+        codes = [r.text for r in zxingcpp.read_barcodes(page) if r.format.name == "QRCode"]
+        assert len(codes) == 1, name
+        lines = codes[0].split("\n")
+        assert lines[5:8] == ["Studio Eigen", "NL44RABO0123456789", f"EUR{letter.total}"]
+        assert lines[10] == letter.reference

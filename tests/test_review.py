@@ -208,3 +208,16 @@ def test_kpi_changes_carry_their_sign(demo_ledger):
             continue
         rising = float(re.sub(r"[^\d.-]", "", b)) > float(re.sub(r"[^\d.-]", "", a))
         assert delta.startswith("+") == rising, (label, a, b, delta)
+
+
+@pytest.mark.skipif(not __import__("shutil").which("chromium"), reason="the PDF needs Chromium")
+def test_the_review_pdf_numbers_its_pages(demo_ledger, tmp_path):
+    pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 reads the PDF's text")
+    html = write_review(demo_ledger, "2026Q3", out=tmp_path / "overzicht.html", lang="nl",
+                        pdf=True)  # fmt: skip
+    document = pdfium.PdfDocument(html.with_suffix(".pdf"))
+    pages = len(document)
+    assert pages > 1
+    for number in range(pages):
+        text = document[number].get_textpage().get_text_range()
+        assert f"{number + 1} / {pages}" in text, number

@@ -320,7 +320,7 @@ def test_demo_archetypes_land_where_a_credit_manager_puts_them(demo_ledger):
 def test_cli_risk_formats(demo_ledger, tmp_path, capsys):
     assert main(["risk", "--ledger", str(demo_ledger), "--as-of", "2026-10-31"]) == 0
     out = capsys.readouterr().out
-    assert "Prepayment flags as of 2026-10-31" in out and "no further credit" in out
+    assert "Prepayment terms as of 2026-10-31" in out and "no further credit" in out
     target = tmp_path / "flags.xlsx"
     assert (
         main(

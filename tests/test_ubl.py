@@ -131,7 +131,7 @@ def test_si_ubl_folder_loads_business_consumer_and_credit_note(tmp_path, capsys)
     assert main(["load", str(OWN / "si-ubl"), "--ledger", str(ledger), "--quiet"]) == 0
     said = capsys.readouterr().out
     assert "si-ubl: 4 rows read, 4 loaded" in said
-    assert "Prepaid amounts stated on 1 e-invoices (EUR 200.00 in all)" in said
+    assert "Prepaid amounts stated on 1 e-invoices (€200.00 in all)" in said
     assert rows(
         ledger,
         "SELECT invoice_id, client_id, invoice_date, due_date, amount, credits_invoice_id, "

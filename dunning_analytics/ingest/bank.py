@@ -46,7 +46,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ..formatting import format_eur, format_number, plain_text
 from ..ledger import connected, refresh_index, transaction
+from ..messages import current_lang, marked, tr, tr_marked
 from .camt import read_camt053
 from .errors import LoadError
 from .mt940 import read_mt940
@@ -63,14 +65,18 @@ RULES = (
     "reversal_unmatched",
 )
 RULE_WORDS = {
-    "reference": "matched by an invoice number in the description",
-    "client_amount": "matched by client and exact amount",
-    "client_only": "client known, no single invoice of that amount: left unallocated",
-    "paid_twice": "invoice already paid before: the money is kept as the client's credit",
-    "already_recorded": "invoice already paid in the ledger (the same payment): not added again",
-    "unmatched": "payer not recognised: not added",
-    "reversal": "reversal (storno, return): the payment it takes back is undone",
-    "reversal_unmatched": "reversal of a payment that is not in the ledger: nothing changed",
+    "reference": marked("matched by an invoice number in the description"),
+    "client_amount": marked("matched by client and exact amount"),
+    "client_only": marked("client known, no single invoice of that amount: left unallocated"),
+    "paid_twice": marked("invoice already paid before: the money is kept as the client's credit"),
+    "already_recorded": marked(
+        "invoice already paid in the ledger (the same payment): not added again"
+    ),
+    "unmatched": marked("payer not recognised: not added"),
+    "reversal": marked("reversal (storno, return): the payment it takes back is undone"),
+    "reversal_unmatched": marked(
+        "reversal of a payment that is not in the ledger: nothing changed"
+    ),
 }
 _LEGAL_FORMS = {"bv", "nv", "vof", "cv", "eenmanszaak", "bvba", "holding"}
 _RUN = re.compile(r"[A-Za-z0-9]+(?:[-/._][A-Za-z0-9]+)*")
@@ -115,37 +121,59 @@ class StatementResult:
     def summary(self) -> str:
         """A few lines for a person: counts per rule, then every entry to look at."""
         if self.file_already_loaded:
-            return f"{self.file_name} was already loaded (load {self.load_id}); nothing changed."
+            return tr(
+                "{file} was already loaded (load {load_id}); nothing changed.",
+                file=self.file_name,
+                load_id=self.load_id,
+            )
         new = self.incoming + self.reversals - self.already_loaded
-        accounts = ", ".join(self.accounts) or "no account number"
+        accounts = ", ".join(self.accounts) or tr("no account number")
         lines = [
-            f"{self.file_name} ({self.format}): {self.statements} statement(s) of {accounts}, "
-            f"balances checked; {self.entries} booked entries: {self.incoming} incoming, "
-            f"{self.reversals} reversals, {self.outgoing} outgoing (ignored); "
-            f"{self.already_loaded} already loaded from an earlier statement, {new} new."
+            tr(
+                "{file} ({format}): {statements} statement(s) of {accounts}, balances "
+                "checked; {entries} booked entries: {incoming} incoming, {reversals} "
+                "reversals, {outgoing} outgoing (ignored); {earlier} already loaded from an "
+                "earlier statement, {new} new.",
+                file=self.file_name,
+                format=self.format,
+                statements=self.statements,
+                accounts=accounts,
+                entries=self.entries,
+                incoming=self.incoming,
+                reversals=self.reversals,
+                outgoing=self.outgoing,
+                earlier=self.already_loaded,
+                new=new,
+            )
         ]
         for rule in RULES:
             if self.rules[rule]:
-                lines.append(f"  {self.rules[rule]:>5}  {RULE_WORDS[rule]}")
-        for entry in self.unmatched:
-            lines.append(f"  unmatched: {_entry_text(entry)}")
-        for entry, why in self.unallocated:
-            lines.append(f"  unallocated: {_entry_text(entry)} ({why})")
-        for entry, why in self.paid_twice:
-            lines.append(f"  paid twice: {_entry_text(entry)} ({why})")
-        for entry, why in self.reversed:
-            lines.append(f"  reversal: {_entry_text(entry)} ({why})")
+                lines.append(f"  {self.rules[rule]:>5}  {tr_marked(RULE_WORDS[rule])}")
+        lines += [tr("  unmatched: {entry}", entry=_entry_text(e)) for e in self.unmatched]
+        for title, found in (
+            (tr("unallocated"), self.unallocated),
+            (tr("paid twice"), self.paid_twice),
+            (tr("reversal"), self.reversed),
+        ):
+            lines += [f"  {title}: {_entry_text(entry)} ({why})" for entry, why in found]
         return "\n".join(lines)
 
 
 def _entry_text(entry: BankEntry) -> str:
-    from ..formatting import format_eur, plain_text
 
     # one line each, whatever the statement held (a CR/LF in a name fakes report lines)
-    who = plain_text(entry.counterparty_name or entry.counterparty_iban) or "unknown payer"
-    what = plain_text(entry.remittance) or "(no description)"
-    what = what if len(what) <= 200 else what[:200] + f"... ({len(what):,} characters)"
-    return f"{entry.booking_date:%d-%m-%Y} {format_eur(entry.amount)} from {who[:100]}: {what}"
+    lang = current_lang()
+    who = plain_text(entry.counterparty_name or entry.counterparty_iban) or tr("unknown payer")
+    what = plain_text(entry.remittance) or tr("(no description)")
+    if len(what) > 200:
+        what = what[:200] + tr("... ({n} characters)", n=format_number(len(what), 0, lang))
+    return tr(
+        "{date} {amount} from {who}: {what}",
+        date=f"{entry.booking_date:%d-%m-%Y}",
+        amount=format_eur(entry.amount, lang),
+        who=who[:100],
+        what=what,
+    )
 
 
 # --------------------------------------------------------------------------- reading
@@ -159,19 +187,25 @@ def read_statement(path: str | Path) -> tuple[str, list[Statement]]:
     """
     path = Path(path)
     if not path.is_file():
-        raise StatementError(f"{path}: no such file")
+        raise StatementError(tr("{path}: no such file", path=path))
     try:
         with open(path, "rb") as fh:
             head = fh.read(4096).lstrip(b"\xef\xbb\xbf \r\n\t")
     except OSError as exc:
-        raise StatementError(f"{path}: cannot be read ({exc.strerror})") from exc
+        raise StatementError(
+            tr("{path}: cannot be read ({reason})", path=path, reason=exc.strerror)
+        ) from exc
     if head.startswith(b"<"):
         return "CAMT.053", read_camt053(path)
     if _MT940_TAG.search(head) or head.startswith(b"{1:"):
         return "MT940", read_mt940(path)
     raise StatementError(
-        f"{path.name}: neither a CAMT.053 (XML) nor an MT940 bank statement; export the "
-        "statement from your bank's internet banking as CAMT.053 or MT940"
+        tr(
+            "{file}: neither a CAMT.053 (XML) nor an MT940 bank statement; "
+            "export the statement from your bank's internet banking as CAMT.053 "
+            "or MT940",
+            file=path.name,
+        )
     )
 
 
@@ -184,10 +218,14 @@ def _check_currency(path: Path, statements: list[Statement]) -> None:
         other = sorted(currencies - {HOME_CURRENCY})
         if other:
             raise StatementError(
-                f"{path.name}: the account {st.account or '?'} is kept in {', '.join(other)}; "
-                "invoices are in euros, so its money is never applied to them as if it were "
-                "euros. Nothing loaded: record such payments by hand (a payments CSV) at their "
-                "euro value."
+                tr(
+                    "{file}: the account {account} is kept in {currencies}; invoices are in euros, "
+                    "so its money is never applied to them as if it were euros. Nothing loaded: "
+                    "record such payments by hand (a payments CSV) at their euro value.",
+                    file=path.name,
+                    account=st.account or "?",
+                    currencies=", ".join(other),
+                )
             )
 
 
@@ -363,7 +401,7 @@ def match_entries(con, entries: list[BankEntry]) -> list[_Match]:
                             "already_recorded",
                             client,
                             [],
-                            f"invoice {claim} already paid",
+                            tr("invoice {invoice} already paid", invoice=claim),
                             claims=claim,
                         )
                     )
@@ -374,23 +412,31 @@ def match_entries(con, entries: list[BankEntry]) -> list[_Match]:
                         "paid_twice",
                         client,
                         [(None, entry.amount)],
-                        f"invoice {ids} was already paid on {when:%d-%m-%Y}; paid again on "
-                        f"{entry.booking_date:%d-%m-%Y}: kept as client {client}'s credit",
+                        tr(
+                            "invoice {ids} was already paid on {when}; paid again on {again}: "
+                            "kept as client {client}'s credit",
+                            ids=ids,
+                            when=f"{when:%d-%m-%Y}",
+                            again=f"{entry.booking_date:%d-%m-%Y}",
+                            client=client,
+                        ),
                     )
                 )
                 continue
             if rest > 0:
                 allocations.append((None, rest))
-            matches.append(_Match("reference", client, allocations, f"names invoice {ids}"))
+            matches.append(
+                _Match("reference", client, allocations, tr("names invoice {ids}", ids=ids))
+            )
             continue
         client = accounts.get(entry.counterparty_iban or "")
-        how = "its bank account"
+        how = tr("its bank account")
         if client is None:
             found = by_name.get(normal_party_name(entry.counterparty_name), set())
             client = next(iter(found)) if len(found) == 1 else None
-            how = "its name"
+            how = tr("its name")
         if client is None:
-            matches.append(_Match("unmatched", None, [], "payer not recognised"))
+            matches.append(_Match("unmatched", None, [], tr("payer not recognised")))
             continue
         fits = [r for r in open_by_client[client] if remaining[r[1]] == entry.amount and r[5] > 0]
         if len(fits) == 1:
@@ -400,14 +446,14 @@ def match_entries(con, entries: list[BankEntry]) -> list[_Match]:
                     "client_amount",
                     client,
                     [(fits[0][1], entry.amount)],
-                    f"client by {how}, the one open invoice of this amount",
+                    tr("client by {how}, the one open invoice of this amount", how=how),
                 )
             )
             continue
         why = (
-            f"{len(fits)} open invoices of this amount"
+            tr("{n} open invoices of this amount", n=len(fits))
             if fits
-            else "no open invoice of this amount"
+            else tr("no open invoice of this amount")
         )
         matches.append(_Match("client_only", client, [(None, entry.amount)], why))
     return matches
@@ -498,8 +544,10 @@ def match_reversals(con, reversals, incoming, matches) -> list[_Match]:
                     "reversal_unmatched",
                     None,
                     [],
-                    "the payment it takes back is not in the ledger (load the earlier statement "
-                    "first, then this one with --force)",
+                    tr(
+                        "the payment it takes back is not in the ledger (load the earlier "
+                        "statement first, then this one with --force)"
+                    ),
                 )
             )
             continue
@@ -509,16 +557,18 @@ def match_reversals(con, reversals, incoming, matches) -> list[_Match]:
         if rule == "already_recorded" and invoice_ids:
             undo = [(invoice_ids.split(", ")[0], reversal.amount)]
         what = (
-            f"invoice {invoice_ids} open again"
+            tr("invoice {ids} open again", ids=invoice_ids)
             if invoice_ids
-            else ("the client's credit taken back" if undo else "nothing had been added")
+            else (tr("the client's credit taken back") if undo else tr("nothing had been added"))
         )
         out.append(
             _Match(
                 "reversal",
                 client,
                 undo,
-                f"takes back the payment of {booked:%d-%m-%Y}: {what}",
+                tr(
+                    "takes back the payment of {date}: {what}", date=f"{booked:%d-%m-%Y}", what=what
+                ),
                 reverses=tx_id,
             )
         )
@@ -593,7 +643,9 @@ def load_statement(ledger, path: str | Path, force: bool = False) -> StatementRe
         if match.rule == "unmatched":
             result.unmatched.append(entry)
         elif match.rule == "client_only":
-            result.unallocated.append((entry, f"client {match.client_id}: {match.note}"))
+            result.unallocated.append(
+                (entry, tr("client {client}: {note}", client=match.client_id, note=match.note))
+            )
         elif match.rule == "paid_twice":
             result.paid_twice.append((entry, match.note))
         elif match.rule.startswith("reversal"):

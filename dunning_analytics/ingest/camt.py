@@ -15,6 +15,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+from ..messages import marked, tr, tr_marked
 from .errors import Rejection
 from .statement import BankEntry, Statement, StatementError, check_balances, entry_id
 from .xmlsafe import exact_cents, safe_parser
@@ -24,8 +25,8 @@ from .xmlsafe import exact_cents, safe_parser
 MAX_STATEMENT_BYTES = 50 * 1024 * 1024
 
 _NOT_STATEMENTS = {
-    "BkToCstmrAcctRpt": "a CAMT.052 account report (intraday), not a statement",
-    "BkToCstmrDbtCdtNtfctn": "a CAMT.054 debit/credit notification, not a statement",
+    "BkToCstmrAcctRpt": marked("a CAMT.052 account report (intraday), not a statement"),
+    "BkToCstmrDbtCdtNtfctn": marked("a CAMT.054 debit/credit notification, not a statement"),
 }
 
 
@@ -192,22 +193,40 @@ def read_camt053(path: str | Path, check: bool = True) -> list[Statement]:
     size = path.stat().st_size
     if size > MAX_STATEMENT_BYTES:
         raise StatementError(
-            f"{path.name}: {size:,} bytes, more than the {MAX_STATEMENT_BYTES // 2**20} MB a "
-            "CAMT.053 statement file is read up to; export a shorter period per file"
+            tr(
+                "{file}: {size} bytes, more than the {mb} MB a CAMT.053 statement "
+                "file is read up to; export a shorter period per file",
+                file=path.name,
+                size=size,
+                mb=MAX_STATEMENT_BYTES // 2**20,
+            )
         )
     try:
         root = etree.parse(str(path), safe_parser()).getroot()
     except etree.XMLSyntaxError as exc:
-        raise StatementError(f"{path.name}:{exc.lineno}: not valid XML: {exc.msg}") from exc
+        raise StatementError(
+            tr(
+                "{file}:{line}: not valid XML: {reason}",
+                file=path.name,
+                line=exc.lineno,
+                reason=exc.msg,
+            )
+        ) from exc
     _strip_namespaces(root)
     for tag, why in _NOT_STATEMENTS.items():
         if root.find(f".//{tag}") is not None:
             raise StatementError(
-                f"{path.name}: {why}; export the account statement (CAMT.053) from your bank"
+                tr(
+                    "{file}: {why}; export the account statement (CAMT.053) from your bank",
+                    file=path.name,
+                    why=tr_marked(why),
+                )
             )
     elements = root.findall(".//Stmt")
     if not elements:
-        raise StatementError(f"{path.name}: no <Stmt> element: not a CAMT.053 bank statement")
+        raise StatementError(
+            tr("{file}: no <Stmt> element: not a CAMT.053 bank statement", file=path.name)
+        )
     statements, problems, seen = [], [], Counter()
     for element in elements:
         opening, _ = _balance(element, ("OPBD", "PRCD"))
@@ -229,7 +248,11 @@ def read_camt053(path: str | Path, check: bool = True) -> list[Statement]:
         statements.append(statement)
     if problems:
         raise StatementError(
-            f"{path.name}: refused, {len(problems)} entries cannot be read; nothing loaded.",
+            tr(
+                "{file}: refused, {n} entries cannot be read; nothing loaded.",
+                file=path.name,
+                n=len(problems),
+            ),
             problems,
         )
     if check:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..formatting import plain_text
 from ..ledger import LedgerError
+from ..messages import tr
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,8 @@ class Rejection:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}"
-        what = f" column {self.column!r}" if self.column else ""
-        value = f" value {self.value!r}" if self.value is not None else ""
+        what = tr(" column {column!r}", column=self.column) if self.column else ""
+        value = tr(" value {value!r}", value=self.value) if self.value is not None else ""
         # one line whatever the file held: the reason may quote the file's text
         return f"{where}:{what}{value}: {plain_text(self.reason)}"
 
@@ -34,5 +35,5 @@ class LoadError(LedgerError):
         shown = "\n".join(f"  {r}" for r in self.rejections[:50])
         more = len(self.rejections) - 50
         if more > 0:
-            shown += f"\n  ... and {more} more"
+            shown += "\n" + tr("  ... and {n} more", n=more)
         super().__init__(message + ("\n" + shown if shown else ""))

@@ -6,6 +6,7 @@ Shared by the loader and the presets; imports only the package's formatting limi
 from __future__ import annotations
 
 from ..formatting import FIRST_YEAR
+from ..messages import marked
 
 KINDS = ("history", "invoices", "payments", "contacts", "clients")
 CONTACT_KINDS = (
@@ -46,65 +47,65 @@ def is_email_address(text) -> bool:
 
 # how to reach a client: clients field -> words for messages
 CONTACT_DETAILS = {
-    "contact_person": "contact person",
-    "email": "e-mail address",
-    "phone": "phone number",
-    "address": "address",
-    "postcode": "postcode",
-    "city": "city",
+    "contact_person": marked("contact person"),
+    "email": marked("e-mail address"),
+    "phone": marked("phone number"),
+    "address": marked("address"),
+    "postcode": marked("postcode"),
+    "city": marked("city"),
 }
 
 # field -> (type, required, words for messages)
 _INVOICE_FIELDS = {
-    "invoice_id": ("text", True, "invoice id"),
-    "client_id": ("text", True, "client id"),
-    "invoice_date": ("date", True, "invoice date"),
-    "due_date": ("date", False, "due date"),
-    "amount": ("money", True, "amount"),
-    "client_name": ("text", False, "client name"),
-    "client_kind": ("client_kind", False, "client kind"),
-    "payment_term_days": ("int", False, "payment term"),
-    "disputed": ("bool", False, "disputed"),
-    "currency": ("text", False, "currency"),
-    "credits_invoice_id": ("text", False, "credited invoice id"),
-    "payment_reference": ("text", False, "payment reference"),
+    "invoice_id": ("text", True, marked("invoice id")),
+    "client_id": ("text", True, marked("client id")),
+    "invoice_date": ("date", True, marked("invoice date")),
+    "due_date": ("date", False, marked("due date")),
+    "amount": ("money", True, marked("amount")),
+    "client_name": ("text", False, marked("client name")),
+    "client_kind": ("client_kind", False, marked("client kind")),
+    "payment_term_days": ("int", False, marked("payment term")),
+    "disputed": ("bool", False, marked("disputed")),
+    "currency": ("text", False, marked("currency")),
+    "credits_invoice_id": ("text", False, marked("credited invoice id")),
+    "payment_reference": ("text", False, marked("payment reference")),
     # how to reach the client (an e-invoice's buyer contact; any invoice file may have them)
     **{f"client_{name}": ("text", False, words) for name, words in CONTACT_DETAILS.items()},
 }
 FIELDS: dict[str, dict[str, tuple[str, bool, str]]] = {
     "history": {
         **_INVOICE_FIELDS,
-        "paid_date": ("date", False, "paid date"),
-        "paid_amount": ("money", False, "paid amount"),
+        "paid_date": ("date", False, marked("paid date")),
+        "paid_amount": ("money", False, marked("paid amount")),
         # what was still open on the export date (open-items lists)
-        "open_amount": ("money", False, "open amount"),
+        "open_amount": ("money", False, marked("open amount")),
     },
     "invoices": _INVOICE_FIELDS,
     "payments": {
-        "payment_id": ("text", False, "payment id"),
-        "client_id": ("text", False, "client id"),
-        "invoice_id": ("text", False, "invoice id"),
-        "paid_date": ("date", True, "paid date"),
-        "amount": ("money", True, "amount"),
+        "payment_id": ("text", False, marked("payment id")),
+        "client_id": ("text", False, marked("client id")),
+        "invoice_id": ("text", False, marked("invoice id")),
+        "paid_date": ("date", True, marked("paid date")),
+        "amount": ("money", True, marked("amount")),
     },
     "contacts": {
-        "contact_id": ("text", False, "contact id"),
-        "client_id": ("text", False, "client id"),
-        "invoice_id": ("text", False, "invoice id"),
-        "contact_at": ("timestamp", True, "contact time"),
-        "channel": ("channel", False, "channel"),
-        "kind": ("contact_kind", True, "contact kind"),
-        "promised_date": ("date", False, "promised date"),
-        "promised_amount": ("money", False, "promised amount"),
-        "note": ("text", False, "note"),
+        "contact_id": ("text", False, marked("contact id")),
+        "client_id": ("text", False, marked("client id")),
+        "invoice_id": ("text", False, marked("invoice id")),
+        "contact_at": ("timestamp", True, marked("contact time")),
+        "channel": ("channel", False, marked("channel")),
+        "kind": ("contact_kind", True, marked("contact kind")),
+        "promised_date": ("date", False, marked("promised date")),
+        "promised_amount": ("money", False, marked("promised amount")),
+        "note": ("text", False, marked("note")),
     },
     "clients": {
-        "client_id": ("text", True, "client id"),
-        "name": ("text", False, "name"),
-        "kind": ("client_kind", False, "client kind"),
-        "payment_term_days": ("int", False, "payment term"),
-        "since": ("date", False, "client since"),
-        "credit_limit": ("money", False, "credit limit"),
+        "client_id": ("text", True, marked("client id")),
+        "name": ("text", False, marked("name")),
+        "kind": ("client_kind", False, marked("client kind")),
+        "payment_term_days": ("int", False, marked("payment term")),
+        "since": ("date", False, marked("client since")),
+        "credit_limit": ("money", False, marked("credit limit")),
         **{name: ("text", False, words) for name, words in CONTACT_DETAILS.items()},
     },
 }

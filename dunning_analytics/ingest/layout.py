@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..messages import tr, tr_marked
 from .errors import LoadError, Rejection
 from .fields import FIELDS, normal_name
 
@@ -87,7 +88,11 @@ def drop_footer_rows(raw, kind: str, mapping: dict[str, str], file_name: str) ->
                 int(raw.lines[index]),
                 column,
                 label,
-                f"a totals or footer row ({label!r}, no {FIELDS[kind][KEY_FIELD[kind]][2]})",
+                tr(
+                    "a totals or footer row ({label!r}, no {what})",
+                    label=label,
+                    what=tr_marked(FIELDS[kind][KEY_FIELD[kind]][2]),
+                ),
             )
         )
     keep = pa.array(~footer)
@@ -121,7 +126,13 @@ def split_relations(raw, kind: str, mapping: dict[str, str]) -> dict[str, str]:
     if name_field in FIELDS[kind] and name_field not in mapping:
         name_column = f"{column} (name)"
         if name_column in raw.table.column_names:
-            raise LoadError(f"{raw.name}: the file has a column {name_column!r} already")
+            raise LoadError(
+                tr(
+                    "{file}: the file has a column {column!r} already",
+                    file=raw.name,
+                    column=name_column,
+                )
+            )
         raw.table = raw.table.append_column(name_column, part(2))
         mapping[name_field] = name_column
     return mapping
@@ -145,7 +156,14 @@ def apply_layout(raw, layout: dict, mapping: dict[str, str], file_name: str) -> 
     names = raw.table.column_names
     for key in ("keep_column", "paid_when_column", "credit_when_column"):
         if key in layout and layout[key] not in names:
-            raise LoadError(f"{file_name}: the preset's {key} {layout[key]!r} is not a column")
+            raise LoadError(
+                tr(
+                    "{file}: the preset's {key} {column!r} is not a column",
+                    file=file_name,
+                    key=key,
+                    column=layout[key],
+                )
+            )
     skipped: list[Rejection] = []
     if "keep_column" in layout and raw.table.num_rows:
         column, values = layout["keep_column"], list(layout.get("keep_values", []))
@@ -158,7 +176,12 @@ def apply_layout(raw, layout: dict, mapping: dict[str, str], file_name: str) -> 
                     int(raw.lines[index]),
                     column,
                     value,
-                    f"not an invoice line ({column} {value!r}, not {' or '.join(values)})",
+                    tr(
+                        "not an invoice line ({column} {value!r}, not {values})",
+                        column=column,
+                        value=value,
+                        values=tr(" or ").join(values),
+                    ),
                 )
             )
         raw.table, raw.lines = raw.table.filter(pa.array(keep)), raw.lines[keep]

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import duckdb
 
-from ..formatting import MAX_AMOUNT
+from ..formatting import MAX_AMOUNT, format_eur
 from ..ledger import connected, refresh_index, transaction
+from ..messages import current_lang, marked, sql_quoted, sql_text, tr, tr_marked
 from ..settings_file import Setting, read_checked
 from .errors import LoadError, Rejection
 from .fields import (
@@ -106,95 +107,117 @@ class LoadResult:
     contacts_loaded: int = 0  # reminders and aanmaningen the export records (presets)
 
     def summary(self) -> str:
-        """One paragraph for a person: the counts, and what was derived."""
+        """One paragraph for a person, in the current language: the counts, and what was
+        derived, kept or left out."""
         if self.already_loaded:
-            return (
-                f"{self.file_name} was already loaded (load {self.load_id}, same sha256); "
-                "nothing changed."
-            )
-        text = (
-            f"{self.file_name}: {self.rows_read} rows read, {self.rows_loaded} loaded, "
-            f"{self.rows_updated} updated, {self.rows_unchanged} unchanged, "
-            f"{self.rows_rejected} rejected."
-        )
-        if self.contacts_loaded:
-            text += (
-                f" Reminders and aanmaningen recorded in the export: {self.contacts_loaded} "
-                "loaded as contacts (the ladder goes on from them)."
-            )
-        if self.skipped_rows:
-            shown = "; ".join(f"line {r.line}: {r.reason}" for r in self.skipped_rows[:5])
-            text += (
-                f" Rows skipped, not loaded: {len(self.skipped_rows)} ({shown}"
-                f"{'; ...' if len(self.skipped_rows) > 5 else ''})."
-            )
-        derived = {k: v for k, v in self.due_dates_derived.items() if v}
-        if derived:
-            parts = ", ".join(
-                f"{n} from the client's payment term"
-                if k == "client_term"
-                else f"{n} with the {DEFAULT_TERM_DAYS}-day default term"
-                for k, n in derived.items()
-            )
-            text += f" Due dates derived (missing in the file): {parts}."
-        if self.left_out_paid:
-            text += (
-                f" {self.left_out_paid} invoices paid in full on a date the file does not give "
-                "were left out."
-            )
-        if self.paid_on_export_date:
-            text += (
-                f" {self.paid_on_export_date} partly paid invoices: the paid part is recorded "
-                f"as paid on the export date {self.export_date:%d-%m-%Y} (the file has no date)."
-            )
-        if self.due_dates_rederived:
-            text += (
-                f" Due dates recomputed from a changed payment term: {self.due_dates_rederived}."
-            )
-        if self.paid_before_invoice:
-            text += (
-                f" Payments dated before their invoice: {self.paid_before_invoice} (each counts "
-                "from the invoice date: settled on it, 0 days to pay)."
-            )
-        if self.overpaid:
-            text += (
-                f" Invoices paid more than their amount: {self.overpaid} (each is settled; "
-                "the excess is the client's credit, applied to the oldest due invoice first, "
-                "the rest shown as unapplied credit)."
-            )
-        if self.prepaid:
-            total = sum((amount for _, amount in self.prepaid), Decimal("0"))
-            text += (
-                f" Prepaid amounts stated on {len(self.prepaid)} e-invoices (EUR {total:.2f} in "
-                "all) are not owed: each invoice's amount is its payable amount, what was left "
-                "to pay."
-            )
-        if self.kept_newer and not self.accept_older:
-            text += (
-                f" {self.kept_newer} invoices are recorded in the ledger as paid more than this "
-                "file says (it looks older than what was loaded before): their recorded "
-                "payments were kept. Load with --accept-older to take this file's word."
-            )
-        elif self.kept_newer:
-            text += (
-                f" {self.kept_newer} recorded payments were replaced by this file's, which shows "
-                "less paid (--accept-older)."
-            )
-        if self.withdrawn_skipped:
-            text += (
-                f" {self.withdrawn_skipped} contacts were withdrawn earlier and are not loaded "
-                "again (they are in withdrawn_contacts)."
-            )
-        if self.far_dates:
-            shown = "; ".join(str(r) for r in self.far_dates[:5])
-            text += (
-                f" Loaded with --allow-far-dates: {len(self.far_dates)} dates far outside the "
-                f"ledger's range ({shown}{'; ...' if len(self.far_dates) > 5 else ''})."
-            )
+            return tr("{file} was already loaded (load {load_id}, same sha256); nothing changed.",
+                      file=self.file_name, load_id=self.load_id)  # fmt: skip
+        text = tr(
+            "{file}: {read} rows read, {loaded} loaded, {updated} updated, {unchanged} "
+            "unchanged, {rejected} rejected.",
+            file=self.file_name, read=self.rows_read, loaded=self.rows_loaded,
+            updated=self.rows_updated, unchanged=self.rows_unchanged,
+            rejected=self.rows_rejected,
+        )  # fmt: skip
+        text += "".join(" " + part for part in self._notes() if part)
         if self.limits:
-            source = f"this {self.preset} export" if self.preset else "this file"
-            text += f"\nWhat {source} cannot tell:\n" + "\n".join(f"  - {t}" for t in self.limits)
+            source = tr("this {preset} export", preset=self.preset) if self.preset else tr(
+                "this file")  # fmt: skip
+            text += "\n" + tr("What {source} cannot tell:", source=source) + "\n"
+            text += "\n".join(f"  - {t}" for t in self.limits)
         return text
+
+    def _notes(self) -> list[str]:
+        """The summary's sentences after the counts (empty where nothing is to be said)."""
+        more = "; ..."
+        skipped = "; ".join(
+            tr("line {line}: {reason}", line=r.line, reason=r.reason) for r in self.skipped_rows[:5]
+        ) + (more if len(self.skipped_rows) > 5 else "")
+        far = "; ".join(str(r) for r in self.far_dates[:5]) + (
+            more if len(self.far_dates) > 5 else "")  # fmt: skip
+        derived = ", ".join(
+            tr("{n} from the client's payment term", n=n) if k == "client_term"
+            else tr("{n} with the {days}-day default term", n=n, days=DEFAULT_TERM_DAYS)
+            for k, n in self.due_dates_derived.items() if n
+        )  # fmt: skip
+        prepaid = sum((amount for _, amount in self.prepaid), Decimal("0"))
+        kept = self.kept_newer and not self.accept_older
+        return [
+            self.contacts_loaded
+            and tr(
+                "Reminders and aanmaningen recorded in the export: {n} loaded as contacts (the "
+                "ladder goes on from them).",
+                n=self.contacts_loaded,
+            ),
+            self.skipped_rows
+            and tr(
+                "Rows skipped, not loaded: {n} ({rows}).", n=len(self.skipped_rows), rows=skipped
+            ),
+            derived and tr("Due dates derived (missing in the file): {parts}.", parts=derived),
+            self.left_out_paid
+            and tr(
+                "{n} invoices paid in full on a date the file does not give were left out.",
+                n=self.left_out_paid,
+            ),
+            self.paid_on_export_date
+            and tr(
+                "{n} partly paid invoices: the paid part is recorded as paid on the export "
+                "date {date} (the file has no date).",
+                n=self.paid_on_export_date,
+                date=self.export_date and f"{self.export_date:%d-%m-%Y}",
+            ),
+            self.due_dates_rederived
+            and tr(
+                "Due dates recomputed from a changed payment term: {n}.", n=self.due_dates_rederived
+            ),
+            self.paid_before_invoice
+            and tr(
+                "Payments dated before their invoice: {n} (each counts from the invoice date: "
+                "settled on it, 0 days to pay).",
+                n=self.paid_before_invoice,
+            ),
+            self.overpaid
+            and tr(
+                "Invoices paid more than their amount: {n} (each is settled; the excess is the "
+                "client's credit, applied to the oldest due invoice first, the rest shown as "
+                "unapplied credit).",
+                n=self.overpaid,
+            ),
+            self.prepaid
+            and tr(
+                "Prepaid amounts stated on {n} e-invoices ({total} in all) are not owed: each "
+                "invoice's amount is its payable amount, what was left to pay.",
+                n=len(self.prepaid),
+                total=format_eur(prepaid, current_lang()),
+            ),
+            kept
+            and tr(
+                "{n} invoices are recorded in the ledger as paid more than this file says (it "
+                "looks older than what was loaded before): their recorded payments were kept. "
+                "Load with --accept-older to take this file's word.",
+                n=self.kept_newer,
+            ),
+            self.kept_newer
+            and self.accept_older
+            and tr(
+                "{n} recorded payments were replaced by this file's, which shows less paid "
+                "(--accept-older).",
+                n=self.kept_newer,
+            ),
+            self.withdrawn_skipped
+            and tr(
+                "{n} contacts were withdrawn earlier and are not loaded again (they are in "
+                "withdrawn_contacts).",
+                n=self.withdrawn_skipped,
+            ),
+            self.far_dates
+            and tr(
+                "Loaded with --allow-far-dates: {n} dates far outside the ledger's range "
+                "({dates}).",
+                n=len(self.far_dates),
+                dates=far,
+            ),
+        ]
 
 
 # --------------------------------------------------------------------------- mapping
@@ -205,7 +228,7 @@ _COLUMN_NAME = 'a column name in double quotes (amount = "Bedrag")'
 
 def read_mapping_file(path: str | Path) -> dict[str, str]:
     """Read a mapping file: TOML with `field = "SourceColumn"` lines (optionally under [map])."""
-    data = read_checked(path, "mapping file", {"*": Setting("text", words=_COLUMN_NAME)})
+    data = read_checked(path, marked("mapping file"), {"*": Setting("text", words=_COLUMN_NAME)})
     data = data.get("map", data)
     return {str(k): str(v) for k, v in data.items()}
 
@@ -224,16 +247,14 @@ def resolve_mapping(
     mapping = dict(mapping or {})
     unknown = sorted(set(mapping) - set(fields))
     if unknown:
-        raise LoadError(
-            f"Unknown field(s) in the mapping: {', '.join(unknown)}. "
-            f"Fields for {kind}: {', '.join(fields)}."
-        )
+        raise LoadError(tr("Unknown field(s) in the mapping: {unknown}. Fields for {kind}: "
+                           "{fields}.", unknown=", ".join(unknown), kind=kind,
+                           fields=", ".join(fields)))  # fmt: skip
     missing_columns = sorted(src for src in mapping.values() if src not in columns)
     if missing_columns:
-        raise LoadError(
-            f"The mapping names column(s) not in the file: {', '.join(missing_columns)}. "
-            f"Columns found: {', '.join(columns)}."
-        )
+        raise LoadError(tr("The mapping names column(s) not in the file: {missing}. Columns "
+                           "found: {columns}.", missing=", ".join(missing_columns),
+                           columns=", ".join(columns)))  # fmt: skip
     by_normal = {normal_name(c): c for c in columns}
     used = set(mapping.values())
     for name in fields:
@@ -241,9 +262,14 @@ def resolve_mapping(
             column = by_normal[normal_name(name)]
             if f"{column} (2)" in columns:  # a heading twice: which one is meant?
                 raise LoadError(
-                    f"The column name {column!r} appears twice; say which one holds the "
-                    f"{fields[name][2]}: --map {name}='{column}' (the first) or "
-                    f"--map {name}='{column} (2)' (the second)."
+                    tr(
+                        "The column name {column!r} appears twice; say which one holds the {what}: "
+                        "--map {name}='{column}' (the first) or --map {name}='{column} (2)' (the "
+                        "second).",
+                        column=column,
+                        what=tr_marked(fields[name][2]),
+                        name=name,
+                    )
                 )
             if column not in used:
                 mapping[name] = column
@@ -257,8 +283,13 @@ def resolve_mapping(
         required.append("client_id or invoice_id")
     if required:
         raise LoadError(
-            f"No column for required field(s) {', '.join(required)} ({kind}). "
-            f"Columns found: {', '.join(columns)}. Map them with --map field=Column."
+            tr(
+                "No column for required field(s) {required} ({kind}). Columns found: "
+                "{columns}. Map them with --map field=Column.",
+                required=", ".join(required),
+                kind=kind,
+                columns=", ".join(columns),
+            )
         )
     return mapping
 
@@ -299,14 +330,13 @@ CREATE OR REPLACE TEMP MACRO da_money_problem(s) AS (
     )
     SELECT CASE
         WHEN regexp_full_match(c, '[+-]?\d{1,3}[.,]\d{3}')
-            THEN 'ambiguous: one separator followed by three digits may be a thousands '
-                 || 'separator or decimals; write the amount with cents (e.g. 1500.00 or 1.50)'
+            THEN {ambiguous}
         WHEN separators = 1 AND regexp_full_match(c, '[+-]?\d*[.,]\d+')
              AND length(rtrim(decimals, '0')) > 2
-            THEN 'more than two decimals: amounts are euros and cents, nothing is rounded'
+            THEN {decimals}
         WHEN length(regexp_replace(regexp_replace(c, '[.,]\d{1,2}$', ''), '[^0-9]', '', 'g'))
              > 16
-            THEN 'too large: at most 16 digits before the decimals'
+            THEN {too_large}
     END
     FROM parts
 );
@@ -343,8 +373,13 @@ def _check_date_format(date_format: str | None) -> None:
     unknown = [c for c in re.findall(r"%-?(.?)", date_format) if c not in _DATE_CODES]
     if unknown:
         raise LoadError(
-            f"--date-format {date_format!r}: %{unknown[0]} is no date code; use %d day, %m "
-            "month, %Y four-digit year, %y two-digit year, %b month name (e.g. %d-%m-%Y)"
+            tr(
+                "--date-format {format!r}: %{code} is no date code; use %d day, %m "
+                "month, %Y four-digit year, %y two-digit year, %b month name (e.g. "
+                "%d-%m-%Y)",
+                format=date_format,
+                code=unknown[0],
+            )
         )
     if "%" in date_format:
         return
@@ -352,8 +387,12 @@ def _check_date_format(date_format: str | None) -> None:
     for token, code in _DATE_TOKENS:
         hint = re.sub(token, code, hint, flags=re.IGNORECASE)
     raise LoadError(
-        f"--date-format {date_format!r} has no strptime codes; "
-        f"write {hint!r} (%d day, %m month, %Y four-digit year)"
+        tr(
+            "--date-format {format!r} has no strptime codes; write {hint!r} (%d day, "
+            "%m month, %Y four-digit year)",
+            format=date_format,
+            hint=hint,
+        )
     )
 
 
@@ -396,22 +435,25 @@ def _parse_expr(kind: str, raw: str) -> str:
 def _invalid_reason(kind: str, date_format: str | None, decimal: str) -> str:
     if kind in ("date", "timestamp"):
         if date_format:
-            return f"not a date in the format {date_format} (or yyyy-mm-dd)"
-        return "not a date (expected dd-mm-yyyy or yyyy-mm-dd; give --date-format for others)"
+            return tr("not a date in the format {format} (or yyyy-mm-dd)", format=date_format)
+        return tr("not a date (expected dd-mm-yyyy or yyyy-mm-dd; give --date-format for others)")
     if kind == "money":
         example = "1.234,56" if decimal == "," else "1,234.56"
-        return f"not an amount in euros and cents (this file writes amounts like {example})"
+        return tr(
+            "not an amount in euros and cents (this file writes amounts like {example})",
+            example=example,
+        )
     if kind == "int":
-        return "not a whole number"
+        return tr("not a whole number")
     if kind == "bool":
-        return "not yes/no, true/false or ja/nee"
+        return tr("not yes/no, true/false or ja/nee")
     if kind == "client_kind":
-        return "client kind must be business or consumer (zakelijk/particulier)"
+        return tr("client kind must be business or consumer (zakelijk/particulier)")
     if kind == "channel":
-        return f"channel must be one of {', '.join(CHANNELS)}"
+        return tr("channel must be one of {kinds}", kinds=", ".join(CHANNELS))
     if kind == "contact_kind":
-        return f"contact kind must be one of {', '.join(CONTACT_KINDS)}"
-    return "invalid value"
+        return tr("contact kind must be one of {kinds}", kinds=", ".join(CONTACT_KINDS))
+    return tr("invalid value")
 
 
 def _detect_decimal(con: duckdb.DuckDBPyConnection, money_fields: list[str], default: str) -> str:
@@ -466,7 +508,7 @@ def _stage(
     del columns
     raw.table = raw.table.schema.empty_table()
     pa.default_memory_pool().release_unused()
-    con.execute(_PARSE_MACROS)
+    con.execute(_parse_macros())
 
     money = [f for f, (t, _, _) in fields.items() if t == "money" and f in mapping]
     default_decimal = "," if raw.delimiter == ";" else "."
@@ -491,6 +533,22 @@ def _stage(
     return decimal
 
 
+def _parse_macros() -> str:
+    """The parsing macros, their refusals in the current language."""
+    reasons = {
+        "{ambiguous}": sql_text("ambiguous: one separator followed by three digits may be a "
+                                "thousands separator or decimals; write the amount with cents "
+                                "(e.g. 1500.00 or 1.50)"),
+        "{decimals}": sql_text("more than two decimals: amounts are euros and cents, nothing "
+                               "is rounded"),
+        "{too_large}": sql_text("too large: at most 16 digits before the decimals"),
+    }  # fmt: skip
+    text = _PARSE_MACROS
+    for place, reason in reasons.items():
+        text = text.replace(place, reason)
+    return text
+
+
 def _far_dates(today: dt.date | None, margin_days: int, allowed: bool) -> dict:
     """The far-date settings of one load: the last date a file may hold (`today` plus the
     margin), the margin, and whether far dates are loaded (with a warning) or refused."""
@@ -511,33 +569,157 @@ def _far_date_checks(kind: str) -> list[str]:
     for name, (ftype, _, words) in FIELDS[kind].items():
         if ftype not in ("date", "timestamp"):
             continue
+        day = {"date": f"strftime(\"{name}\", '%d-%m-%Y')"}
+        early = sql_text(
+            "{what} {date} is before {year}: a typing error? (load it anyway with "
+            "--allow-far-dates)",
+            sql=day,
+            what=tr_marked(words),
+            year=EARLIEST_YEAR,
+        )
+        late = sql_text("{what} {date} is more than {days} days after today: a typing error? "
+                        "(load it anyway with --allow-far-dates)", sql={**day, "days": "$margin"},
+                        what=tr_marked(words))  # fmt: skip
         checks.append(
-            f"SELECT _line, '{name}', \"{name}__raw\", '{words} ' || strftime(\"{name}\", "
-            f"'%d-%m-%Y') || CASE WHEN \"{name}\" < DATE '{EARLIEST_YEAR}-01-01' THEN ' is "
-            f"before {EARLIEST_YEAR}' ELSE ' is more than ' || $margin || ' days after today' "
-            "END || ': a typing error? (load it anyway with --allow-far-dates)' FROM da_staged "
+            f'SELECT _line, \'{name}\', "{name}__raw", CASE WHEN "{name}" < DATE '
+            f"'{EARLIEST_YEAR}-01-01' THEN {early} ELSE {late} END FROM da_staged "
             f'WHERE "{name}" < DATE \'{EARLIEST_YEAR}-01-01\' OR "{name}"::DATE > $latest'
         )
     late = f"INTERVAL {LATE_YEARS} YEAR"
     pairs = {
-        "history": [("paid_date", "s.invoice_date", "da_staged AS s", "its invoice date")],
+        "history": [("paid_date", "s.invoice_date", "da_staged AS s", marked("its invoice date"))],
         "payments": [
             (
                 "paid_date",
                 "i.invoice_date",
                 "da_staged AS s JOIN invoices AS i USING (invoice_id)",
-                "the date of its invoice",
+                marked("the date of its invoice"),
             )  # fmt: skip
         ],
-        "contacts": [("promised_date", "s.contact_at::DATE", "da_staged AS s", "the contact on")],
+        "contacts": [
+            ("promised_date", "s.contact_at::DATE", "da_staged AS s", marked("the contact on"))
+        ],
     }
     for name, start, source, words in pairs.get(kind, []):
+        reason = sql_text("more than {years} years after {what} {date}: a typing error? (load "
+                          "it anyway with --allow-far-dates)", sql={"date": f"strftime({start}, "
+                          "'%d-%m-%Y')"}, years=LATE_YEARS, what=tr_marked(words))  # fmt: skip
         checks.append(
-            f"SELECT _line, '{name}', s.\"{name}__raw\", 'more than {LATE_YEARS} years after "
-            f"{words} ' || strftime({start}, '%d-%m-%Y') || ': a typing error? (load it anyway "
-            f'with --allow-far-dates)\' FROM {source} WHERE s."{name}" > {start} + {late}'
+            f"SELECT _line, '{name}', s.\"{name}__raw\", {reason} FROM {source} "
+            f'WHERE s."{name}" > {start} + {late}'
         )
     return checks
+
+
+def _invoice_checks(fields) -> list[str]:
+    """Checks (line, field, value, reason) of invoice rows: due before invoice date, an
+    invoice id twice with different contents, credit notes that name no known invoice or
+    take an invoice's number."""
+    day = "strftime({}, '%d-%m-%Y')".format
+    early = sql_text(
+        "due date {due} is before invoice date {invoiced}",
+        sql={"due": day("due_date"), "invoiced": day("invoice_date")},
+    )
+    twice = sql_text(
+        "invoice id {id} appears {n} times in this file with different contents (lines {lines})",
+        sql={"id": "s.invoice_id", "n": "d.n", "lines": "d.lines"},
+    )
+    unknown = sql_text("credit note for unknown invoice {id}", sql={"id": "credits_invoice_id"})
+    taken = sql_text(
+        "invoice {id} is in the ledger as an invoice of {amount}; a credit note "
+        "needs a number of its own",
+        sql={"id": "s.invoice_id", "amount": "e.amount"},
+    )
+    return [
+        f"SELECT _line, 'due_date', due_date__raw, {early} FROM da_staged "
+        "WHERE due_date < invoice_date",
+        # the same invoice id twice with different contents: refuse every such row
+        f"""
+        SELECT s._line, 'invoice_id', s.invoice_id, {twice}
+        FROM da_staged AS s
+        JOIN (
+            SELECT invoice_id, count(*) AS n, string_agg(_line::VARCHAR, ', ' ORDER BY _line)
+                AS lines
+            FROM da_staged
+            WHERE invoice_id IS NOT NULL
+            GROUP BY invoice_id
+            HAVING count(DISTINCT row({", ".join(fields)})) > 1
+        ) AS d USING (invoice_id)
+        """,
+        # a credit note must name an invoice that exists (in the file or the ledger)
+        f"""
+        SELECT _line, 'credits_invoice_id', credits_invoice_id, {unknown}
+        FROM da_staged AS s
+        WHERE credits_invoice_id IS NOT NULL
+          AND credits_invoice_id NOT IN (
+              SELECT invoice_id FROM da_staged WHERE invoice_id IS NOT NULL
+          )
+          AND credits_invoice_id NOT IN (SELECT invoice_id FROM invoices)
+        """,
+        # an invoice in the ledger is never replaced by a credit note of the same number
+        f"""
+        SELECT s._line, 'invoice_id', s.invoice_id, {taken}
+        FROM da_staged AS s JOIN invoices AS e USING (invoice_id)
+        WHERE s.amount < 0 AND e.amount > 0
+        """,
+    ]
+
+
+def _history_checks(export_date: dt.date | None) -> list[str]:
+    """Checks of invoice history rows: a paid amount without paid date, an open amount that
+    does not fit the invoice, (with an export date) an invoice dated after the export."""
+    no_date = sql_text("paid amount given but no paid date")
+    misfit = sql_text("open amount {open} does not fit the invoice amount {amount} (it must lie "
+                      "between 0 and the amount)", sql={"open": "open_amount__raw",
+                                                         "amount": "amount__raw"})  # fmt: skip
+    checks = [
+        f"SELECT _line, 'paid_amount', paid_amount__raw, {no_date} "
+        "FROM da_staged WHERE paid_amount__raw IS NOT NULL AND paid_date__raw IS NULL",
+        f"SELECT _line, 'open_amount', open_amount__raw, {misfit} FROM da_staged "
+        "WHERE abs(open_amount) > abs(amount) OR sign(open_amount) * sign(amount) < 0",
+    ]
+    if export_date is not None:
+        after = sql_text(
+            "invoice date is after the export date {date}",
+            sql={"date": "strftime($export_date::DATE, '%d-%m-%Y')"},
+        )
+        checks.append(
+            f"SELECT _line, 'invoice_date', invoice_date__raw, {after} FROM da_staged "
+            f"WHERE {_PARTLY_PAID} AND invoice_date > $export_date::DATE"
+        )
+    return checks
+
+
+def _link_checks() -> list[str]:
+    """Checks of payment and contact rows: the invoice and client they name exist and agree."""
+    unknown_invoice = sql_text("unknown invoice {id}", sql={"id": "s.invoice_id"})
+    other_client = sql_text("invoice {id} belongs to client {owner}, not to {client}",
+                            sql={"id": "s.invoice_id", "owner": "i.client_id",
+                                 "client": "s.client_id"})  # fmt: skip
+    no_client = sql_text("missing client id (and no invoice id to find it by)")
+    unknown_client = sql_text("unknown client {id}", sql={"id": "s.client_id"})
+    return [
+        f"""
+        SELECT _line, 'invoice_id', s.invoice_id, {unknown_invoice}
+        FROM da_staged AS s
+        WHERE s.invoice_id IS NOT NULL
+          AND s.invoice_id NOT IN (SELECT invoice_id FROM invoices)
+        """,
+        f"""
+        SELECT _line, 'client_id', s.client_id, {other_client}
+        FROM da_staged AS s JOIN invoices AS i USING (invoice_id)
+        WHERE s.client_id IS NOT NULL AND s.client_id <> i.client_id
+        """,
+        f"""
+        SELECT _line, 'client_id', NULL, {no_client}
+        FROM da_staged WHERE client_id__raw IS NULL AND invoice_id__raw IS NULL
+        """,
+        f"""
+        SELECT _line, 'client_id', s.client_id, {unknown_client}
+        FROM da_staged AS s
+        WHERE s.client_id IS NOT NULL AND s.client_id NOT IN (SELECT client_id FROM clients)
+        """,
+    ]
 
 
 def _collect_errors(
@@ -566,120 +748,58 @@ def _collect_errors(
     checks = [] if far_dates["allowed"] else ["SELECT * FROM da_far_dates"]
     for name, (_, required, words) in fields.items():
         if required:
+            missing = sql_text("missing {what}", what=tr_marked(words))
             checks.append(
-                f"SELECT _line, '{name}', NULL, 'missing {words}' FROM da_staged "
+                f"SELECT _line, '{name}', NULL, {missing} FROM da_staged "
                 f'WHERE "{name}__raw" IS NULL'
             )
-        reason = f"'{reasons[name]}'"
+        reason = sql_quoted(reasons[name])
         if fields[name][0] == "money":
             reason = f'coalesce(da_money_problem("{name}__raw"), {reason})'
+            largest = sql_text(
+                "more than {most}: the largest amount the ledger takes",
+                most=format_eur(MAX_AMOUNT, current_lang()),
+            )
             checks.append(
-                f"SELECT _line, '{name}', \"{name}__raw\", 'more than {MAX_AMOUNT:,.2f}: the "
-                f'largest amount the ledger takes\' FROM da_staged WHERE abs("{name}") > '
-                f"{MAX_AMOUNT}"
+                f"SELECT _line, '{name}', \"{name}__raw\", {largest} FROM da_staged "
+                f'WHERE abs("{name}") > {MAX_AMOUNT}'
             )
         checks.append(
             f"SELECT _line, '{name}', \"{name}__raw\", {reason} FROM da_staged "
             f'WHERE "{name}__raw" IS NOT NULL AND "{name}" IS NULL'
         )
     if "payment_term_days" in fields:
+        term = sql_text(
+            "a payment term of {days} days: terms run from 0 to {most} days",
+            sql={"days": "payment_term_days"},
+            most=MAX_TERM_DAYS,
+        )
         checks.append(
-            "SELECT _line, 'payment_term_days', payment_term_days__raw, 'a payment term of ' "
-            "|| payment_term_days || ' days: terms run from 0 to 365 days' FROM da_staged "
+            f"SELECT _line, 'payment_term_days', payment_term_days__raw, {term} FROM da_staged "
             f"WHERE payment_term_days NOT BETWEEN 0 AND {MAX_TERM_DAYS}"
         )
     if kind in ("history", "invoices"):
-        checks += [
-            "SELECT _line, 'due_date', due_date__raw, "
-            "'due date ' || strftime(due_date, '%d-%m-%Y') || ' is before invoice date ' || "
-            "strftime(invoice_date, '%d-%m-%Y') FROM da_staged WHERE due_date < invoice_date",
-            # the same invoice id twice with different contents: refuse every such row
-            """
-            SELECT s._line, 'invoice_id', s.invoice_id,
-                'invoice id ' || s.invoice_id || ' appears ' || d.n || ' times in this file '
-                || 'with different contents (lines ' || d.lines || ')'
-            FROM da_staged AS s
-            JOIN (
-                SELECT invoice_id, count(*) AS n, string_agg(_line::VARCHAR, ', ' ORDER BY _line)
-                    AS lines
-                FROM da_staged
-                WHERE invoice_id IS NOT NULL
-                GROUP BY invoice_id
-                HAVING count(DISTINCT row({parsed})) > 1
-            ) AS d USING (invoice_id)
-            """.replace("{parsed}", ", ".join(fields)),
-            # a credit note must name an invoice that exists (in the file or the ledger)
-            """
-            SELECT _line, 'credits_invoice_id', credits_invoice_id,
-                'credit note for unknown invoice ' || credits_invoice_id
-            FROM da_staged AS s
-            WHERE credits_invoice_id IS NOT NULL
-              AND credits_invoice_id NOT IN (
-                  SELECT invoice_id FROM da_staged WHERE invoice_id IS NOT NULL
-              )
-              AND credits_invoice_id NOT IN (SELECT invoice_id FROM invoices)
-            """,
-            # an invoice in the ledger is never replaced by a credit note of the same number
-            """
-            SELECT s._line, 'invoice_id', s.invoice_id,
-                'invoice ' || s.invoice_id || ' is in the ledger as an invoice of '
-                || e.amount || '; a credit note needs a number of its own'
-            FROM da_staged AS s JOIN invoices AS e USING (invoice_id)
-            WHERE s.amount < 0 AND e.amount > 0
-            """,
-        ]
+        checks += _invoice_checks(fields)
     if kind == "history":
-        checks += [
-            "SELECT _line, 'paid_amount', paid_amount__raw, 'paid amount given but no paid date' "
-            "FROM da_staged WHERE paid_amount__raw IS NOT NULL AND paid_date__raw IS NULL",
-            "SELECT _line, 'open_amount', open_amount__raw, 'open amount ' || open_amount__raw "
-            "|| ' does not fit the invoice amount ' || amount__raw || ' (it must lie between 0 "
-            "and the amount)' FROM da_staged "
-            "WHERE abs(open_amount) > abs(amount) OR sign(open_amount) * sign(amount) < 0",
-        ]
-        if export_date is not None:
-            checks.append(
-                f"SELECT _line, 'invoice_date', invoice_date__raw, 'invoice date is after the "
-                f"export date ' || strftime($export_date::DATE, '%d-%m-%Y') FROM da_staged "
-                f"WHERE {_PARTLY_PAID} AND invoice_date > $export_date::DATE"
-            )
+        checks += _history_checks(export_date)
     if kind in ("payments", "contacts"):
-        checks += [
-            """
-            SELECT _line, 'invoice_id', s.invoice_id, 'unknown invoice ' || s.invoice_id
-            FROM da_staged AS s
-            WHERE s.invoice_id IS NOT NULL
-              AND s.invoice_id NOT IN (SELECT invoice_id FROM invoices)
-            """,
-            """
-            SELECT _line, 'client_id', s.client_id,
-                'invoice ' || s.invoice_id || ' belongs to client ' || i.client_id
-                || ', not to ' || s.client_id
-            FROM da_staged AS s JOIN invoices AS i USING (invoice_id)
-            WHERE s.client_id IS NOT NULL AND s.client_id <> i.client_id
-            """,
-            """
-            SELECT _line, 'client_id', NULL, 'missing client id (and no invoice id to find it by)'
-            FROM da_staged WHERE client_id__raw IS NULL AND invoice_id__raw IS NULL
-            """,
-            """
-            SELECT _line, 'client_id', s.client_id, 'unknown client ' || s.client_id
-            FROM da_staged AS s
-            WHERE s.client_id IS NOT NULL AND s.client_id NOT IN (SELECT client_id FROM clients)
-            """,
-        ]
+        checks += _link_checks()
     email = {"clients": "email", "history": "client_email", "invoices": "client_email"}
     if email.get(kind) in mapping:
+        reason = sql_text("not an e-mail address (name@domain.nl)")
         checks.append(
-            f"SELECT _line, '{email[kind]}', {email[kind]}, 'not an e-mail address "
-            f"(name@domain.nl)' FROM da_staged WHERE {email[kind]} IS NOT NULL "
+            f"SELECT _line, '{email[kind]}', {email[kind]}, {reason} FROM da_staged "
+            f"WHERE {email[kind]} IS NOT NULL "
             f"AND NOT regexp_full_match({email[kind]}, $email_pattern)"
         )
     if kind == "payments" and "payment_id" in mapping:
+        twice = sql_text(
+            "payment id {id} appears more than once with different contents",
+            sql={"id": "s.payment_id"},
+        )
         checks.append(
-            """
-            SELECT s._line, 'payment_id', s.payment_id,
-                'payment id ' || s.payment_id || ' appears more than once with different contents'
+            f"""
+            SELECT s._line, 'payment_id', s.payment_id, {twice}
             FROM da_staged AS s
             JOIN (
                 SELECT payment_id FROM da_staged WHERE payment_id IS NOT NULL GROUP BY payment_id
@@ -1163,9 +1283,11 @@ def load(
         date_format = date_format or preset.date_format
         limits = preset.limits
     if kind not in KINDS:
-        raise LoadError(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.")
+        raise LoadError(
+            tr("Unknown kind {kind!r}; use one of {kinds}.", kind=kind, kinds=", ".join(KINDS))
+        )
     if decimal not in (None, ",", "."):
-        raise LoadError("decimal must be ',' or '.'")
+        raise LoadError(tr("decimal must be ',' or '.'"))
     _check_date_format(date_format)
     named = list((mapping or {}).values())
     if preset is not None:  # the header is the row that holds the columns asked for
@@ -1184,7 +1306,14 @@ def load(
         raw.name = source_name
     if raw.kind and kind != raw.kind:
         if kind != "history":  # the default: the source says what it holds
-            raise LoadError(f"{raw.name} holds {raw.kind}, not {kind}: load it as {raw.kind}")
+            raise LoadError(
+                tr(
+                    "{file} holds {found}, not {kind}: load it as {found}",
+                    file=raw.name,
+                    found=raw.kind,
+                    kind=kind,
+                )
+            )
         kind = raw.kind
     file_name = raw.name if raw.name == "<DataFrame>" else Path(raw.name).name
     result = LoadResult(
@@ -1298,7 +1427,7 @@ def _load_into(
         try:
             decimal_used = _stage(con, raw, kind, mapping, date_format, decimal)
             reasons = {
-                name: _invalid_reason(ftype, date_format, decimal_used).replace("'", "''")
+                name: _invalid_reason(ftype, date_format, decimal_used)
                 for name, (ftype, _, _) in FIELDS[kind].items()
             }
             if kind == "history" and "open_amount" in mapping:
@@ -1311,9 +1440,14 @@ def _load_into(
             result.rows_rejected = len(bad_lines | {problem[0] for problem in raw.problems})
             if result.rejections and not skip_bad_rows:
                 raise LoadError(
-                    f"{file_name}: {result.rows_rejected} of {result.rows_read} rows refused; "
-                    "nothing was loaded. Fix them, or load the good rows with --skip-bad-rows "
-                    "(the refused rows are then kept in the table rejected_rows).",
+                    tr(
+                        "{file}: {refused} of {read} rows refused; nothing was loaded. Fix them, "
+                        "or load the good rows with --skip-bad-rows (the refused rows are then "
+                        "kept in the table rejected_rows).",
+                        file=file_name,
+                        refused=result.rows_rejected,
+                        read=result.rows_read,
+                    ),
                     result.rejections,
                 )
             with transaction(con):
@@ -1435,10 +1569,15 @@ def _check_export_date(con, export_date: dt.date | None, file_name: str) -> None
     if lines:
         shown = ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
         raise LoadError(
-            f"{file_name}: {len(lines)} invoices are partly paid (lines {shown}), but the file "
-            "does not say when. Give the day the file was exported with --export-date "
-            "yyyy-mm-dd (export_date=...): the paid part is recorded as paid on that day. "
-            "Nothing was loaded."
+            tr(
+                "{file}: {n} invoices are partly paid (lines {lines}), but the file does not say "
+                "when. Give the day the file was exported with --export-date yyyy-mm-dd "
+                "(export_date=...): the paid part is recorded as paid on that day. Nothing was "
+                "loaded.",
+                file=file_name,
+                n=len(lines),
+                lines=shown,
+            )
         )
 
 

@@ -28,6 +28,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+from ..messages import tr
 from .errors import Rejection
 from .statement import BankEntry, Statement, StatementError, check_balances, entry_id
 
@@ -371,11 +372,17 @@ def read_mt940(path: str | Path, check: bool = True) -> list[Statement]:
     fields = _fields(text)
     tags = {tag for tag, _, _ in fields}
     if not fields or not ({"61", "60F", "62F", "25"} & tags):
-        raise StatementError(f"{path.name}: no MT940 fields (:25:, :60F:, :61:, :62F:) found")
+        raise StatementError(
+            tr("{file}: no MT940 fields (:25:, :60F:, :61:, :62F:) found", file=path.name)
+        )
     if tags & _INTERIM_TAGS and not tags & {"60F", "60M"}:
         raise StatementError(
-            f"{path.name}: an MT942 interim report, not an account statement (no opening and "
-            "closing balance); load the day's MT940 statement instead"
+            tr(
+                "{file}: an MT942 interim report, not an account statement (no "
+                "opening and closing balance); load the day's MT940 statement "
+                "instead",
+                file=path.name,
+            )
         )
     statements: list[Statement] = []
     problems: list[Rejection] = []
@@ -458,11 +465,15 @@ def read_mt940(path: str | Path, check: bool = True) -> list[Statement]:
     statements = [s for s in statements if s.account or s.entries or s.opening is not None]
     if problems:
         raise StatementError(
-            f"{path.name}: refused, {len(problems)} field(s) cannot be read; nothing loaded.",
+            tr(
+                "{file}: refused, {n} field(s) cannot be read; nothing loaded.",
+                file=path.name,
+                n=len(problems),
+            ),
             problems,
         )
     if not statements:
-        raise StatementError(f"{path.name}: no statement (:20: .. :62F:) found")
+        raise StatementError(tr("{file}: no statement (:20: .. :62F:) found", file=path.name))
     if check:
         check_balances(statements)
     return statements

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..messages import current_lang, marked, tr
 from ..settings_file import Setting, read_checked
 from .errors import LoadError
 from .fields import FIELDS, normal_name
@@ -54,15 +55,24 @@ _COLUMN = Setting(
 )
 # what every preset value must be (settings_file.check_settings)
 PRESET_SETTINGS = {
-    **dict.fromkeys(("name", "file", "kind", "date_format", "menu"), _TEXT),
+    **dict.fromkeys(("name", "file", "file_nl", "kind", "date_format", "menu", "menu_nl"), _TEXT),
     "columns.*": _COLUMN,
     "optional.*": _COLUMN,
     "limits.text": Setting("texts"),
+    "limits.text_nl": Setting("texts"),
     **dict.fromkeys(
         ("layout.keep_column", "layout.credit_column", "layout.paid_when_column"), _TEXT
     ),
     **dict.fromkeys(("layout.keep_values", "layout.paid_when_values"), Setting("texts")),
 }
+
+
+def _in_language(data: dict, key: str):
+    """A preset's text `key` in the current language: `key_nl` in Dutch when the file has
+    it, else `key`."""
+    if current_lang() == "nl" and f"{key}_nl" in data:
+        return data[f"{key}_nl"]
+    return data.get(key)
 
 
 def _names(value) -> list[str]:
@@ -79,32 +89,48 @@ def load_preset(name: str | Path) -> Preset:
         path = Path(name)
         if not path.is_file():
             raise LoadError(
-                f"Unknown preset {name!r}. Presets: {', '.join(shipped)} "
-                "(or the path of a preset .toml file)."
+                tr(
+                    "Unknown preset {name!r}. Presets: {presets} (or the path of a "
+                    "preset .toml file).",
+                    name=name,
+                    presets=", ".join(shipped),
+                )
             )
-    data = read_checked(path, "preset file", PRESET_SETTINGS)
+    data = read_checked(path, marked("preset file"), PRESET_SETTINGS)
     kind = data.get("kind", "history")
     if kind not in FIELDS:
-        raise LoadError(f"{path}: kind must be one of {', '.join(FIELDS)}, not {kind!r}")
+        raise LoadError(
+            tr(
+                "{path}: kind must be one of {kinds}, not {kind!r}",
+                path=path,
+                kinds=", ".join(FIELDS),
+                kind=kind,
+            )
+        )
     columns = {str(k): _names(v) for k, v in data.get("columns", {}).items()}
     optional = {str(k): _names(v) for k, v in data.get("optional", {}).items()}
     unknown = sorted((set(columns) | set(optional)) - set(FIELDS[kind]))
     if unknown:
         raise LoadError(
-            f"{path}: unknown field(s) {', '.join(unknown)}; fields for {kind}: "
-            f"{', '.join(FIELDS[kind])}"
+            tr(
+                "{path}: unknown field(s) {unknown}; fields for {kind}: {fields}",
+                path=path,
+                unknown=", ".join(unknown),
+                kind=kind,
+                fields=", ".join(FIELDS[kind]),
+            )
         )
     return Preset(
         key=path.stem,
         name=str(data.get("name", path.stem)),
-        file=str(data.get("file", "")),
+        file=str(_in_language(data, "file") or ""),
         kind=kind,
         columns=columns,
         optional=optional,
-        limits=[str(t) for t in data.get("limits", {}).get("text", [])],
+        limits=[str(t) for t in _in_language(data.get("limits", {}), "text") or []],
         date_format=data.get("date_format"),
         path=path,
-        menu=str(data.get("menu", "")),
+        menu=str(_in_language(data, "menu") or ""),
         layout=dict(data.get("layout", {})),
         contacts=[dict(c) for c in data.get("contacts", [])],
     )
@@ -128,16 +154,22 @@ def preset_mapping(preset: Preset, columns: list[str]) -> dict[str, str]:
     def found(names: list[str]) -> str | None:
         return next((by_normal[normal_name(n)] for n in names if normal_name(n) in by_normal), None)
 
-    missing = [" or ".join(names) for names in preset.columns.values() if found(names) is None]
+    either = tr(" or ")
+    missing = [either.join(names) for names in preset.columns.values() if found(names) is None]
     if missing:
-        expected = ", ".join(" or ".join(names) for names in preset.columns.values())
+        expected = ", ".join(either.join(names) for names in preset.columns.values())
         raise LoadError(
-            f"This file does not look like {preset.name}'s {preset.file}.\n"
-            f"  Columns the preset expects: {expected}\n"
-            f"  Missing: {', '.join(missing)}\n"
-            f"  Columns found: {', '.join(columns)}\n"
-            "Choose another preset, or copy this one and adapt its column names "
-            f"({preset.path})."
+            tr(
+                "This file does not look like {name}'s {file}.\n  Columns the preset expects: "
+                "{expected}\n  Missing: {missing}\n  Columns found: {columns}\nChoose another "
+                "preset, or copy this one and adapt its column names ({path}).",
+                name=preset.name,
+                file=preset.file,
+                expected=expected,
+                missing=", ".join(missing),
+                columns=", ".join(columns),
+                path=preset.path,
+            )
         )
     mapping = {f: found(names) for f, names in preset.columns.items()}
     for field_name, names in preset.optional.items():

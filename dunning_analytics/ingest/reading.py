@@ -30,6 +30,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from ..messages import tr
+
 
 @dataclass
 class RawTable:
@@ -99,7 +101,7 @@ def unique_names(names) -> list[str]:
 def _check_header(path, names: list) -> None:
     """Refuse a header without names."""
     if not any(str(h).strip() for h in names if h is not None):
-        raise SourceError(f"{path}: the first line must name the columns")
+        raise SourceError(tr("{path}: the first line must name the columns", path=path))
 
 
 def _header_index(rows: list[list], is_header) -> int:
@@ -123,8 +125,12 @@ def _read_csv(path: Path, progress: bool, is_header=None) -> RawTable:
             data = path.read_bytes().decode("utf-16").encode("utf-8")
         except UnicodeDecodeError as exc:
             raise SourceError(
-                f"{path}: starts as UTF-16 text but byte {exc.start} is not UTF-16; "
-                "save the file as CSV UTF-8"
+                tr(
+                    "{path}: starts as UTF-16 text but byte {byte} is not UTF-16; "
+                    "save the file as CSV UTF-8",
+                    path=path,
+                    byte=exc.start,
+                )
             ) from None
         raw = data[:65536]
     encoding = "utf-8"
@@ -136,11 +142,14 @@ def _read_csv(path: Path, progress: bool, is_header=None) -> RawTable:
         head = raw.decode(encoding if encoding != "utf-8" else "utf-8-sig", errors="replace")
     lines = head.splitlines()
     if not lines:
-        raise SourceError(f"{path}: the file is empty")
+        raise SourceError(tr("{path}: the file is empty", path=path))
     if len(raw) == 65536 and len(lines) == 1:
         raise SourceError(
-            f"{path}: no line break in the first 64 KB: the first line must name the columns "
-            "and each row must be a line of its own"
+            tr(
+                "{path}: no line break in the first 64 KB: the first line must name "
+                "the columns and each row must be a line of its own",
+                path=path,
+            )
         )
     rows = [
         next(csv.reader([line], delimiter=_sniff_delimiter(line)), [])
@@ -160,10 +169,16 @@ def _read_csv(path: Path, progress: bool, is_header=None) -> RawTable:
             return _read_csv_as(path, data, "cp1252", delimiter, header, progress, skip)
         if "invalid UTF8" in text:
             raise SourceError(
-                f"{path}: {text.split(':', 1)[-1].strip()}: the file mixes UTF-8 with another "
-                "encoding; save it as CSV UTF-8"
+                tr(
+                    "{path}: {where}: the file mixes UTF-8 with another encoding; "
+                    "save it as CSV UTF-8",
+                    path=path,
+                    where=text.split(":", 1)[-1].strip(),
+                )
             ) from None
-        raise SourceError(f"{path}: not a readable CSV file ({text})") from None
+        raise SourceError(
+            tr("{path}: not a readable CSV file ({reason})", path=path, reason=text)
+        ) from None
 
 
 def _read_csv_as(path, data, encoding, delimiter, header, progress, skip=0) -> RawTable:
@@ -195,7 +210,7 @@ def _read_csv_as(path, data, encoding, delimiter, header, progress, skip=0) -> R
             fh,
             "read",
             total=size,
-            desc=f"reading {path.name}",
+            desc=tr("reading {name}", name=path.name),
             unit="B",
             unit_scale=True,
             disable=not progress,
@@ -300,22 +315,33 @@ def _read_excel(path: Path, sheet: str | None, progress: bool, is_header=None) -
         with open(path, "rb") as fh:
             start = fh.read(4)
         hint = (
-            "it looks like text: if it is CSV, name it .csv"
+            tr("it looks like text: if it is CSV, name it .csv")
             if start and start.isascii() and not start.startswith(b"PK")
-            else "open it in Excel and save it again as .xlsx"
+            else tr("open it in Excel and save it again as .xlsx")
         )
-        raise SourceError(f"{path}: not a readable Excel workbook ({exc}); {hint}") from None
+        raise SourceError(
+            tr(
+                "{path}: not a readable Excel workbook ({reason}); {hint}",
+                path=path,
+                reason=exc,
+                hint=hint,
+            )
+        ) from None
     try:
         if sheet and sheet not in book.sheetnames:
             raise SourceError(
-                f"{path}: no sheet named {sheet!r}; the sheets are "
-                + ", ".join(repr(n) for n in book.sheetnames)
+                tr(
+                    "{path}: no sheet named {sheet!r}; the sheets are {sheets}",
+                    path=path,
+                    sheet=sheet,
+                    sheets=", ".join(repr(n) for n in book.sheetnames),
+                )
             )
         ws = book[sheet] if sheet else book.worksheets[0]
         rows = ws.iter_rows(values_only=True)
         first = [list(row or ()) for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
         if not first:
-            raise SourceError(f"{path}: the sheet {ws.title!r} is empty")
+            raise SourceError(tr("{path}: the sheet {sheet!r} is empty", path=path, sheet=ws.title))
         skip = _header_index(first, is_header)  # title and filter rows above the header
         header = _merged_headings(ws, first[skip], skip + 1)
         _check_header(f"{path} (sheet {ws.title!r})", header)
@@ -325,7 +351,12 @@ def _read_excel(path: Path, sheet: str | None, progress: bool, is_header=None) -
         total = (ws.max_row or 1) - 1 - skip
         data_rows = itertools.chain(first[skip + 1 :], rows)
         for number, row in enumerate(
-            tqdm(data_rows, total=total, desc=f"reading {path.name}", disable=not progress),
+            tqdm(
+                data_rows,
+                total=total,
+                desc=tr("reading {name}", name=path.name),
+                disable=not progress,
+            ),
             start=skip + 2,
         ):
             if row is None or all(v is None or str(v).strip() == "" for v in row):
@@ -393,7 +424,9 @@ def _read_parquet(path: Path) -> RawTable:
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        raise SourceError(f"{path}: not a readable Parquet file ({exc})") from None
+        raise SourceError(
+            tr("{path}: not a readable Parquet file ({reason})", path=path, reason=exc)
+        ) from None
     _check_header(path, table.column_names)
     table = _arrow_as_text(table)
     lines = np.arange(table.num_rows, dtype=np.int64) + 1
@@ -418,7 +451,9 @@ def _json_records(data, path) -> list:
                 break
             data = lists[0]
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise SourceError(f"{path}: a JSON source must be a list of records (objects)")
+        raise SourceError(
+            tr("{path}: a JSON source must be a list of records (objects)", path=path)
+        )
     return data
 
 
@@ -442,11 +477,13 @@ def _read_json(path: Path) -> RawTable:
     """Read an API export (.json): one row per record, nested objects flattened with dots
     (`contact.company_name`); each row's line is its record's number."""
     if path.stat().st_size > MAX_JSON_BYTES:
-        raise SourceError(f"{path}: larger than {MAX_JSON_BYTES >> 20} MB")
+        raise SourceError(tr("{path}: larger than {mb} MB", path=path, mb=MAX_JSON_BYTES >> 20))
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise SourceError(f"{path}: not readable JSON ({str(exc)[:200]})") from None
+        raise SourceError(
+            tr("{path}: not readable JSON ({reason})", path=path, reason=str(exc)[:200])
+        ) from None
     records = _json_records(data, path)
     frame = pd.json_normalize(records, sep=".") if records else pd.DataFrame()
     names = unique_names(frame.columns)
@@ -491,7 +528,7 @@ def read_source(
         return _read_dataframe(source)
     path = Path(source)
     if not path.exists():
-        raise SourceError(f"{path}: no such file")
+        raise SourceError(tr("{path}: no such file", path=path))
     suffix = path.suffix.lower()
     from .ubl import is_ubl_source, read_ubl
 
@@ -507,11 +544,18 @@ def read_source(
         return _read_json(path)
     if suffix == ".xaf":
         raise SourceError(
-            f"{path}: an XAF auditfile holds clients, invoices and payments at once: load it "
-            "with dunning_analytics.load_xaf (or `dunning-analytics load`)"
+            tr(
+                "{path}: an XAF auditfile holds clients, invoices and payments at "
+                "once: load it with dunning_analytics.load_xaf (or "
+                "`dunning-analytics load`)",
+                path=path,
+            )
         )
     raise SourceError(
-        f"{path}: unknown file type {suffix!r}; use .csv, .xlsx, .parquet, .json, or UBL "
-        "e-invoices "
-        "(.xml, a folder or a .zip of them)"
+        tr(
+            "{path}: unknown file type {suffix!r}; use .csv, .xlsx, .parquet, .json, "
+            "or UBL e-invoices (.xml, a folder or a .zip of them)",
+            path=path,
+            suffix=suffix,
+        )
     )

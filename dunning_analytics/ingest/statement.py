@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..messages import tr
 from .errors import LoadError, Rejection
 
 
@@ -131,8 +132,12 @@ def check_balances(statements: list[Statement], require: bool = True) -> None:
             )
     if problems:
         raise StatementError(
-            f"{statements[0].file_name}: refused, {len(problems)} statement(s) do not add up; "
-            "nothing loaded. Export the statement again from your bank; if it still does not add "
-            "up, send the bank these numbers.",
+            tr(
+                "{file}: refused, {n} statement(s) do not add up; nothing loaded. Export the "
+                "statement again from your bank; if it still does not add up, send the bank "
+                "these numbers.",
+                file=statements[0].file_name,
+                n=len(problems),
+            ),
             problems,
         )

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from ..messages import tr
 from .errors import LoadError
 from .reading import RawTable, file_sha256
 from .xmlsafe import exact_cents, safe_parser
@@ -78,22 +79,40 @@ def _parse(path: Path):
     from lxml import etree
 
     if not path.is_file():
-        raise LoadError(f"{path}: no such file")
+        raise LoadError(tr("{path}: no such file", path=path))
     if path.stat().st_size > MAX_XAF_BYTES:
-        raise LoadError(f"{path}: larger than {MAX_XAF_BYTES >> 20} MB")
+        raise LoadError(tr("{path}: larger than {mb} MB", path=path, mb=MAX_XAF_BYTES >> 20))
     try:
         tree = etree.parse(str(path), safe_parser())
     except etree.XMLSyntaxError as exc:
-        raise LoadError(f"{path}:{exc.lineno}: not readable XML ({exc.msg})") from None
+        raise LoadError(
+            tr(
+                "{path}:{line}: not readable XML ({reason})",
+                path=path,
+                line=exc.lineno,
+                reason=exc.msg,
+            )
+        ) from None
     if tree.getroot().tag != _Q + "auditfile":
         raise LoadError(
-            f"{path}: not an XAF 3.2 auditfile (its root is {tree.getroot().tag!r}; "
-            f"expected auditfile in {NS}; XAF 4.0 is not read yet)"
+            tr(
+                "{path}: not an XAF 3.2 auditfile (its root is {root!r}; expected "
+                "auditfile in {ns}; XAF 4.0 is not read yet)",
+                path=path,
+                root=tree.getroot().tag,
+                ns=NS,
+            )
         )
     schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
     if not schema.validate(tree):
         shown = "\n".join(f"  {path}:{e.line}: {e.message}" for e in list(schema.error_log)[:20])
-        raise LoadError(f"{path}: the file does not follow the XAF 3.2 schema:\n{shown}")
+        raise LoadError(
+            tr(
+                "{path}: the file does not follow the XAF 3.2 schema:\n{errors}",
+                path=path,
+                errors=shown,
+            )
+        )
     return tree
 
 
@@ -133,8 +152,12 @@ def _check_totals(root, path: Path) -> None:
                 )
     if problems:
         raise LoadError(
-            f"{path}: the auditfile does not add up (a damaged or cut-off file); nothing was "
-            "loaded:\n" + "\n".join(problems)
+            tr(
+                "{path}: the auditfile does not add up (a damaged or cut-off file); "
+                "nothing was loaded:\n{problems}",
+                path=path,
+                problems="\n".join(problems),
+            )
         )
 
 
@@ -182,8 +205,12 @@ def _debtor_accounts(root, lines: list[dict], path: Path) -> list[str]:
     if not alone:
         seen = sorted({_text(x["el"], "accID") for x in lines if x["type"] == "S"})
         raise LoadError(
-            f"{path}: cannot tell which account holds the debtors; name it with "
-            f"--debtor-account (accounts in the sales journals: {', '.join(seen) or 'none'})"
+            tr(
+                "{path}: cannot tell which account holds the debtors; name it with "
+                "--debtor-account (accounts in the sales journals: {accounts})",
+                path=path,
+                accounts=", ".join(seen) or tr("none"),
+            )
         )
     return [alone.most_common(1)[0][0]]
 
