@@ -48,7 +48,8 @@ TEXT = {
     "en": {
         "title": "Client-risk review {quarter}",
         "until": "up to",
-        "broken_promises": "Promises to pay broken this quarter",
+        "broken_promises": "Promises to pay and payment plans broken this quarter",
+        "plan_instalment": "payment plan: instalment {n} of {of}",
         "escalated_cases": "Invoices at formal notice, 14-day letter or collection",
         "made": "Ledger {ledger}, figures as of {end}.",
         "pseudonymised": "pseudonymised (clients under aliases)",
@@ -99,15 +100,15 @@ TEXT = {
         "s_dso": "DSO {dso} days ({delta} against last quarter); collection effectiveness {cei}.",
         "s_flags": "{flagged} clients need a deposit or stricter terms; {worse} moved to stricter "
         "terms, {better} to milder.",
-        "s_promises": "{broken} promises to pay broken this quarter; "
-        "{escalated} invoices at formal "
-        "notice or collection.",
+        "s_promises": "Promises to pay or payment plans broken this quarter: {broken}; "
+        "invoices at formal notice or collection: {escalated}.",
         "s_top": "Largest exposure: {name}, {amount}.",
     },
     "nl": {
         "title": "Debiteurenrisico-review {quarter}",
         "until": "tot en met",
-        "broken_promises": "Betaalbeloftes die dit kwartaal zijn gebroken",
+        "broken_promises": "Betaalbeloftes en betalingsregelingen die dit kwartaal zijn gebroken",
+        "plan_instalment": "betalingsregeling: termijn {n} van {of}",
         "escalated_cases": "Facturen bij aanmaning, veertiendagenbrief of incasso",
         "made": "Grootboek {ledger}, cijfers per {end}.",
         "pseudonymised": "gepseudonimiseerd (klanten onder een alias)",
@@ -161,8 +162,8 @@ TEXT = {
         "s_flags": "{flagged} klanten hebben een aanbetaling of strengere voorwaarden nodig; "
         "{worse} "
         "naar strengere voorwaarden, {better} naar mildere.",
-        "s_promises": "{broken} betaalbeloftes gebroken dit kwartaal; {escalated} facturen bij "
-        "aanmaning of incasso.",
+        "s_promises": "Gebroken betaalbeloftes of betalingsregelingen dit kwartaal: {broken}; "
+        "facturen bij aanmaning of incasso: {escalated}.",
         "s_top": "Grootste openstaande bedrag: {name}, {amount}.",
     },
 }
@@ -318,17 +319,7 @@ def build_review(
         flags_now = risk_flags(con, end, lang=lang)
         flags_before = risk_flags(con, prev_end, lang=lang).set_index("client_id")
         steps.update()
-        promises = query_frame(
-            con,
-            """
-            SELECT p.client_id, c.name, p.invoice_id, p.promised_on, p.promised_date,
-                   p.promised_amount
-            FROM promise_outcome_at($end) AS p JOIN clients AS c USING (client_id)
-            WHERE p.outcome = 'broken' AND p.promised_date BETWEEN $start AND $end
-            ORDER BY p.promised_date
-            """,
-            {"start": start, "end": end},
-        )
+        promises = broken_agreements(con, start, end)
         steps.update()
         work = worklist(con, end, flags=flags_now)
         steps.update()
@@ -728,7 +719,13 @@ def render_html(review: Review) -> str:
             {
                 "client": _client_labels(promises),
                 "invoice": [
-                    esc(str(i)) if isinstance(i, str) else "–" for i in promises["invoice_id"]
+                    esc(str(i)) if isinstance(i, str) else _plan_text(n, of, t)
+                    for i, n, of in zip(
+                        promises["invoice_id"],
+                        promises["instalment"],
+                        promises["instalments"],
+                        strict=True,
+                    )
                 ],
                 "promised": [day(d) for d in promises["promised_date"]],
                 "amount": [
@@ -788,6 +785,62 @@ def render_html(review: Review) -> str:
 </body>
 </html>
 """
+
+
+def _plan_text(number, instalments, t: dict) -> str:
+    """'payment plan: instalment 2 of 5' for a broken plan's row; '–' for none."""
+    if number is None or number != number:
+        return "–"
+    return t["plan_instalment"].format(n=int(number), of=int(instalments))
+
+
+def broken_agreements(con, start: dt.date, end: dt.date, grace: int | None = None):
+    """The promises to pay and payment plans broken in start..end, as known on `end`.
+
+    Out: one row per broken promise (its invoice, promised date and amount) and one per
+    broken payment plan (its first missed instalment: number, due date, amount; of how
+    many), in date order: client_id, name, invoice_id, promised_on, promised_date,
+    promised_amount, instalment, instalments. `grace`: the ladder's plan_grace_days.
+    """
+    from .dunning import load_ladder
+
+    grace = int(load_ladder().get("plan_grace_days", 3)) if grace is None else grace
+    return query_frame(
+        con,
+        """
+        WITH
+        broken_promises AS (
+            SELECT p.client_id, p.invoice_id, p.promised_on, p.promised_date,
+                   p.promised_amount, NULL::INTEGER AS instalment, NULL::INTEGER AS instalments
+            FROM promise_outcome_at($end) AS p
+            WHERE p.outcome = 'broken' AND p.promised_date BETWEEN $start AND $end
+        ),
+
+        broken_plans AS (
+            SELECT s.client_id, NULL AS invoice_id, s.agreed_on AS promised_on,
+                   s.due_date AS promised_date, s.amount AS promised_amount,
+                   s.number AS instalment, s.instalments
+            FROM plan_instalment_status_at($end, $grace) AS s
+            WHERE s.status = 'broken'
+            QUALIFY row_number() OVER (PARTITION BY s.contact_id ORDER BY s.number) = 1
+        ),
+
+        final AS (
+            SELECT b.*, c.name
+            FROM (
+                SELECT * FROM broken_promises
+                UNION ALL
+                SELECT * FROM broken_plans WHERE promised_date BETWEEN $start AND $end
+            ) AS b
+            JOIN clients AS c USING (client_id)
+        )
+
+        SELECT client_id, name, invoice_id, promised_on, promised_date, promised_amount,
+               instalment, instalments
+        FROM final ORDER BY promised_date, client_id
+        """,
+        {"start": start, "end": end, "grace": grace},
+    )
 
 
 def write_pdf(html_path: Path, pdf_path: Path, ledger=None, force: bool = False) -> Path:

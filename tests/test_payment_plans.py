@@ -139,3 +139,25 @@ def test_instalments_out_of_order_are_refused_and_nothing_is_recorded(books):
     with connected(books, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM contacts").fetchall() == [(1,)]
         assert con.execute("SELECT count(*) FROM plan_instalments").fetchall() == [(3,)]
+
+
+def test_the_quarterly_review_lists_a_broken_plan_once_with_its_missed_instalment(books):
+    from dunning_analytics.review import broken_agreements, build_review, render_html
+
+    pay(books, (dt.date(2026, 10, 14), Decimal("500.00")))
+    with connected(books, read_only=False) as con:  # another client's invoice: data to 31-12
+        con.execute("INSERT INTO invoices (invoice_id, client_id, invoice_date, due_date, "
+                    "due_date_source, amount) VALUES ('Z', 'K3', '2026-12-31', '2027-01-30', "
+                    "'file', 10)")  # fmt: skip
+    with connected(books, read_only=True) as con:
+        broken = broken_agreements(con, dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+        kept_so_far = broken_agreements(con, dt.date(2026, 10, 1), dt.date(2026, 11, 17))
+    # the second and third instalments are both missed by 31-12: one row, the second
+    assert broken[["client_id", "promised_date", "promised_amount", "instalment"]].values.tolist() == [
+        ["K1", dt.date(2026, 11, 15), Decimal("500.00"), 2]
+    ]  # fmt: skip
+    assert kept_so_far.empty  # on 17-11 the second was still within its 3 days' grace
+    review = build_review(books, "2026Q4", lang="nl")
+    html = render_html(review)
+    assert "betalingsregeling: termijn 2 van 3" in html
+    assert "Gebroken betaalbeloftes of betalingsregelingen dit kwartaal: 1;" in html
