@@ -134,7 +134,8 @@ def _environment(templates: Path, lang: str):
         undefined=jinja2.StrictUndefined,
     )
     locale = "nl_NL" if lang == "nl" else "en_GB"
-    env.filters["eur"] = lambda v: format_eur(v, lang)
+    # a no-break space keeps € with its amount on one line ("€ 953,92", never "€" / "953,92")
+    env.filters["eur"] = lambda v: format_eur(v, lang).replace(" ", "\xa0")
     env.filters["date"] = lambda v: format_date(v, lang)
     env.filters["longdate"] = lambda v: babel_date(v, format="long", locale=locale)
     return env
@@ -453,7 +454,7 @@ def html_to_text(markup: str) -> str:
     between paragraphs."""
     parser = _Text()
     parser.feed(markup)
-    lines = [line.strip() for line in "".join(parser.parts).splitlines()]
+    lines = [line.strip() for line in "".join(parser.parts).replace("\xa0", " ").splitlines()]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
     return text.strip() + "\n"
 

@@ -314,6 +314,7 @@ def test_a_payment_after_the_formal_notice_pays_costs_and_interest_first(ledger)
         "€ 150,00 ging naar de kosten, € 14,97 naar de rente en € 835,03 naar de hoofdsom" in text
     )
     assert letter.total == E("165.91")
+    assert "€ " not in letter.html  # € stays with its amount on one line (a no-break space)
     # the same payment before the notice pays the invoice: nothing is claimed
     con.execute("UPDATE contacts SET contact_at = TIMESTAMP '2024-07-20 10:00'")
     assert claim_statement(con, D(2024, 7, 31), "K1").invoices.empty
