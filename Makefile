@@ -38,7 +38,8 @@ lab: $(STAMP) $(DEMO)
 	$(BIN)/python -m dunning_analytics.lab_settings $(LAB_SETTINGS)
 	JUPYTERLAB_SETTINGS_DIR=$(LAB_SETTINGS) DUNNING_LEDGER=$(LEDGER) \
 		$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) \
-		--LabApp.default_url=/lab/tree/00_start.ipynb
+		--LabApp.default_url=/lab/tree/00_start.ipynb \
+		--ContentsManager.pre_save_hook=dunning_analytics.lab_settings.saved_without_widgets
 
 # The same views as a web app without code cells (Voila), opening on the start page
 APP_PORT ?= 8866

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from dunning_analytics import pdf
-from dunning_analytics.lab_settings import write_lab_settings
+from dunning_analytics.lab_settings import RUN_TO_SEE, write_lab_settings
 from dunning_analytics.notebook_text import text as notebook_text
 
 pytestmark = pytest.mark.browser
@@ -40,6 +40,9 @@ WIDGET_CHARTS = {
 }
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = list(pdf.CHROMIUM_ARGS)
+# the server's pre-save hook, as `make lab` passes it (widget views saved as a line to run)
+SAVE_HOOK = "dunning_analytics.lab_settings.saved_without_widgets"
+MAKEFILE = Path(__file__).resolve().parent.parent / "Makefile"
 # `make bench-browser SIZE=N` runs the explorer timing tests on a scale ledger instead
 BIG_LEDGER = os.environ.get("DUNNING_BROWSER_LEDGER")
 LEDGER_LABEL = os.environ.get("DUNNING_BROWSER_LEDGER_LABEL", "demo ledger")
@@ -120,6 +123,7 @@ def _lab(demo_ledger, tmp_path_factory, lang):
         sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--allow-root",
+        f"--ContentsManager.pre_save_hook={SAVE_HOOK}",  # as `make lab` starts it
     ]  # fmt: skip
     with _serving(argv, env, f"{base}/api/status?token={token}", home / "lab.log", "JupyterLab"):
         yield {"base": base, "token": token, "folder": work, "lang": lang}
@@ -150,6 +154,10 @@ def _serving(argv, env, ready_url: str, log_path: Path, what: str):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+def test_make_lab_starts_jupyterlab_with_the_save_hook():
+    assert f"--ContentsManager.pre_save_hook={SAVE_HOOK}" in MAKEFILE.read_text()
 
 
 @pytest.fixture(scope="module")
@@ -294,7 +302,10 @@ class Notebook:
                 data = output.get("data", {})
                 if "application/vnd.plotly.v1+json" in data:
                     kinds.append("plot")
-                elif "application/vnd.jupyter.widget-view+json" in data:
+                elif (
+                    "application/vnd.jupyter.widget-view+json" in data
+                    or data.get("text/plain") in RUN_TO_SEE.values()
+                ):
                     kinds.append("widget")
                 else:
                     kinds.append(output.get("output_type", "other"))
@@ -437,6 +448,18 @@ _TITLE = (
     "(before) => { const t = document.querySelector('.js-plotly-plot .gtitle');"
     " return t && t.textContent !== before; }"
 )
+
+
+def test_a_reopened_notebook_asks_to_be_run_instead_of_a_widget_error(open_notebook):
+    """Saved and opened again (the kernel's widget models are gone): no "Error displaying
+    widget: model not found", but a line asking to run the notebook."""
+    first = open_notebook("02_aging.ipynb")
+    first.run_all()
+    assert "widget" in first.saved_outputs()  # its views, saved as the line to run it
+    again = open_notebook("02_aging.ipynb")
+    again.page.wait_for_selector(f"text={RUN_TO_SEE['en']}", timeout=30_000)
+    shown = " ".join(again.page.locator(".jp-Notebook").all_inner_texts())
+    assert "Error displaying widget" not in shown and "model not found" not in shown
 
 
 def test_aging_explorer_as_of_date_changes_the_totals(open_notebook):
