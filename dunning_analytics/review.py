@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
+from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 from tqdm.auto import tqdm
 
@@ -105,12 +106,12 @@ TEXT = {
         "s_top": "Largest exposure: {name}, {amount}.",
     },
     "nl": {
-        "title": "Debiteurenrisico-review {quarter}",
+        "title": "Debiteurenrisico-overzicht {quarter}",
         "until": "tot en met",
         "broken_promises": "Betaalbeloftes en betalingsregelingen die dit kwartaal zijn gebroken",
         "plan_instalment": "betalingsregeling: termijn {n} van {of}",
         "escalated_cases": "Facturen bij aanmaning, veertiendagenbrief of incasso",
-        "made": "Grootboek {ledger}, cijfers per {end}.",
+        "made": "Administratie {ledger}, cijfers per {end}.",
         "pseudonymised": "gepseudonimiseerd (klanten onder een alias)",
         "summary": "Samenvatting",
         "kpis": "Kerncijfers: {quarter} tegenover {previous}",
@@ -456,27 +457,31 @@ th, td { border-bottom: 1px solid #e4e8ee; padding: 0.35rem 0.5rem; text-align: 
 th { background: #f4f7fa; } td.num, th.num { text-align: right; white-space: nowrap; }
 h3 { font-size: 1rem; margin: 1.2rem 0 0.3rem; }
 .worse { color: #b3261e; font-weight: 600; } .better { color: #2e7d32; font-weight: 600; }
-.chart { page-break-inside: avoid; }
+.chart, .keep { page-break-inside: avoid; break-inside: avoid; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print { body { margin: 0; max-width: none; } h2 { page-break-before: auto; } }
 """
 
 
-def _table(frame: pd.DataFrame, headers: list[str], numeric: set[str], empty: str) -> str:
-    if frame.empty:
-        return f"<p>{html.escape(empty)}</p>"
-    head = "".join(
-        ('<th class="num">' if name in numeric else "<th>") + f"{html.escape(h)}</th>"
-        for name, h in zip(frame.columns, headers, strict=True)
-    )
-    body = []
-    for row in frame.itertuples(index=False):
-        cells = []
-        for name, value in zip(frame.columns, row, strict=True):
-            css = ' class="num"' if name in numeric else ""
-            cells.append(f"<td{css}>{value}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+def _table(frame: pd.DataFrame, headers: list[str], numeric: set[str], empty: str) -> dict:
+    """A table for the template (review.html.j2's `table` macro): its head, its rows (a cell
+    a text, or (text, css class) for a coloured one; `numeric` columns right-aligned) and
+    what to say when it is empty. Texts are escaped by the template."""
+
+    def cell(name, value) -> dict:
+        text, css = value if isinstance(value, tuple) else (value, "")
+        return {"text": text, "num": name in numeric, "css": css}
+
+    return {
+        "head": [
+            {"text": h, "num": n in numeric} for n, h in zip(frame.columns, headers, strict=True)
+        ],
+        "rows": [
+            [cell(name, value) for name, value in zip(frame.columns, row, strict=True)]
+            for row in frame.itertuples(index=False)
+        ],
+        "empty": empty,
+    }
 
 
 def _chart(fig: go.Figure, name: str) -> str:
@@ -487,13 +492,13 @@ def _chart(fig: go.Figure, name: str) -> str:
         div_id=f"chart-{name}",
         config={"displayModeBar": False, "responsive": True},
     )
-    return f'<div class="chart">{fragment}</div>'
+    return Markup(f'<div class="chart">{fragment}</div>')
 
 
 def _client_labels(frame: pd.DataFrame) -> list[str]:
-    """'Name (client id)' per row (the id only when it differs), HTML-escaped."""
+    """'Name (client id)' per row (the id only when it differs)."""
     pairs = zip(frame["name"], frame["client_id"], strict=True)
-    return [html.escape(client_text(n, c)) for n, c in pairs]
+    return [client_text(n, c) for n, c in pairs]
 
 
 def summary_lines(review: Review) -> list[str]:
@@ -557,15 +562,54 @@ def forecast_check_text(review: Review) -> str:
 
 
 def render_html(review: Review) -> str:
-    """Return the review as one self-contained HTML document (plotly.js inlined)."""
-    t = TEXT[review.lang]
-    lang = review.lang
-    eur = lambda v: html.escape(format_eur(v, lang))  # noqa: E731
-    day = lambda v: format_date(v, lang)  # noqa: E731
-    esc = html.escape
-    summary = summary_lines(review)
+    """Return the review as one self-contained HTML document (plotly.js inlined), from the
+    template templates/review.html.j2."""
+    from .pages import render_page
 
-    # key figures
+    t, lang = TEXT[review.lang], review.lang
+    aging_table, aging_chart = _aging_parts(review)
+    curve_fig = payment_curve_chart(review.curve, names={PORTFOLIO: t["outstanding"]})
+    curve_fig.update_layout(showlegend=False, height=380, title=None)
+    forecast_fig = cash_forecast_chart(review.forecast, lang)
+    forecast_fig.update_layout(height=380)
+    headings = {key: t[key] for key in _SECTIONS}
+    headings["kpis"] = t["kpis"].format(quarter=review.quarter, previous=review.previous)
+    return render_page(
+        "review.html.j2",
+        lang=lang,
+        title=t["title"].format(quarter=review.quarter),
+        made=t["made"].format(ledger=review.ledger_name, end=format_date(review.end, lang)),
+        css=Markup(_CSS),
+        plotly_js=Markup(get_plotlyjs()),
+        summary=[Markup(line) for line in summary_lines(review)],
+        headings=headings,
+        tables={
+            "kpis": _kpi_table(review),
+            "aging": aging_table,
+            "top": _top_table(review),
+            "movers": _movers_table(review),
+            "flags": _flags_table(review),
+            "promises": _promises_table(review),
+            "cases": _cases_table(review),
+        },
+        charts={
+            "aging": aging_chart,
+            "curve": _chart(curve_fig, "curve"),
+            "forecast": _chart(forecast_fig, "forecast"),
+        },
+        forecast_check=Markup(forecast_check_text(review)),
+    )
+
+
+_SECTIONS = ("summary", "aging", "top", "movers", "flags", "escalations", "broken_promises",
+             "escalated_cases", "curve", "forecast")  # fmt: skip
+
+
+def _kpi_table(review: Review) -> dict:
+    """Key figures, last quarter beside this one, with the change."""
+    t, lang = TEXT[review.lang], review.lang
+    eur = lambda v: format_eur(v, lang)  # noqa: E731
+    number = lambda v: format_number(v, 1, lang)  # noqa: E731
     before, now = (
         (review.kpis.iloc[0], review.kpis.iloc[-1])
         if len(review.kpis) > 1
@@ -584,9 +628,6 @@ def render_html(review: Review) -> str:
         if delta is None:
             return "–"
         return ("+" if delta > 0 else "") + shown(delta)
-
-    def number(value) -> str:
-        return format_number(value, 1, lang)
 
     def money_row(label, key):
         a = before[key] if before is not None else None
@@ -609,25 +650,28 @@ def render_html(review: Review) -> str:
     rows.append((t["overdue_share"], number(a), number(b), signed(change, number)))
     a, b = review.aging_before["over 90"], review.aging_now["over 90"]
     rows.append((t["over_90"], eur(a), eur(b), signed(b - a, eur)))
-    kpi_table = _table(
+    return _table(
         pd.DataFrame(rows, columns=["figure", "before", "now", "change"]),
         [t["figure"], review.previous, review.quarter, t["change"]],
         {"before", "now", "change"},
         t["none_found"],
     )
 
-    # aging side by side
+
+def _aging_parts(review: Review) -> tuple[dict, Markup]:
+    """The aging at both quarter ends: the table and its stacked bar chart."""
+    t, lang = TEXT[review.lang], review.lang
+    day = lambda v: format_date(v, lang)  # noqa: E731
     labels = bucket_labels(BUCKETS)
     names = [word(b, lang) for b in labels]
-    aging_rows = pd.DataFrame(
-        {
-            "bucket": names,
-            "before": [eur(review.aging_before[b]) for b in labels],
-            "now": [eur(review.aging_now[b]) for b in labels],
-        }
-    )
-    aging_table = _table(
-        aging_rows,
+    table = _table(
+        pd.DataFrame(
+            {
+                "bucket": names,
+                "before": [format_eur(review.aging_before[b], lang) for b in labels],
+                "now": [format_eur(review.aging_now[b], lang) for b in labels],
+            }
+        ),
         [t["bucket"], day(review.previous_end), day(review.end)],
         {"before", "now"},
         t["none_found"],
@@ -650,16 +694,19 @@ def render_html(review: Review) -> str:
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h"},
     )
-    aging_chart = _chart(fig, "aging")
+    return table, _chart(fig, "aging")
 
-    top = review.top_clients
-    top_table = _table(
+
+def _top_table(review: Review) -> dict:
+    """The largest exposures at the quarter's end."""
+    t, lang, top = TEXT[review.lang], review.lang, review.top_clients
+    return _table(
         pd.DataFrame(
             {
                 "client": _client_labels(top),
-                "outstanding": [eur(v) for v in top["outstanding"]],
-                "overdue": [eur(v) for v in top["overdue"]],
-                "over_90": [eur(v) for v in top["over 90"]],
+                "outstanding": [format_eur(v, lang) for v in top["outstanding"]],
+                "overdue": [format_eur(v, lang) for v in top["overdue"]],
+                "over_90": [format_eur(v, lang) for v in top["over 90"]],
             }
         ),
         [t["client"], t["outstanding"], t["overdue"], t["over_90"]],
@@ -667,14 +714,19 @@ def render_html(review: Review) -> str:
         t["none_found"],
     )
 
+
+def _movers_table(review: Review) -> dict:
+    """Clients whose grade or terms changed: stricter terms red, milder green."""
+    t, lang, movers = TEXT[review.lang], review.lang, review.movers
+
     def level(value):
         return LEVEL_NL.get(value, value) if lang == "nl" else value
 
     def grade(value):
-        return esc(str(word(value, lang)))
+        return str(word(value, lang))
 
-    movers = review.movers
-    movers_table = _table(
+    steps = zip(movers["level_before"], movers["level_now"], movers["direction"], strict=True)
+    return _table(
         pd.DataFrame(
             {
                 "client": _client_labels(movers),
@@ -683,53 +735,53 @@ def render_html(review: Review) -> str:
                     for g0, g1 in zip(movers["grade_before"], movers["grade_now"], strict=True)
                 ],
                 "terms": [
-                    f'<span class="{"worse" if d > 0 else "better" if d < 0 else ""}">'
-                    f"{esc(level(a))} → {esc(level(b))}</span>"
-                    for a, b, d in zip(
-                        movers["level_before"],
-                        movers["level_now"],
-                        movers["direction"],
-                        strict=True,
-                    )
+                    (f"{level(a)} → {level(b)}", "worse" if d > 0 else "better" if d < 0 else "")
+                    for a, b, d in steps
                 ],
-                "reasons": [esc(r) for r in movers["reasons"]],
+                "reasons": list(movers["reasons"]),
             }
         ),
         [t["client"], t["grade"], t["terms"], t["reasons"]],
         set(),
         t["none_found"],
     )
-    flags = review.flags
-    flags_table = _table(
+
+
+def _flags_table(review: Review) -> dict:
+    """The clients who need a deposit or stricter terms, with their reasons."""
+    t, lang, flags = TEXT[review.lang], review.lang, review.flags
+    return _table(
         pd.DataFrame(
             {
                 "client": _client_labels(flags),
-                "terms": [esc(r) for r in flags["recommendation"]],
-                "reasons": [esc(r) for r in flags["reason_text"]],
-                "exposure": [eur(v) for v in flags["open_exposure"]],
+                "terms": list(flags["recommendation"]),
+                "reasons": list(flags["reason_text"]),
+                "exposure": [format_eur(v, lang) for v in flags["open_exposure"]],
             }
         ),
         [t["client"], t["terms"], t["reasons"], t["outstanding"]],
         {"exposure"},
         t["none_found"],
     )
-    promises = review.broken_promises
-    promises_table = _table(
+
+
+def _promises_table(review: Review) -> dict:
+    """The promises to pay and payment plans broken this quarter."""
+    t, lang, promises = TEXT[review.lang], review.lang, review.broken_promises
+    plans = zip(
+        promises["invoice_id"], promises["instalment"], promises["instalments"], strict=True
+    )
+    return _table(
         pd.DataFrame(
             {
                 "client": _client_labels(promises),
                 "invoice": [
-                    esc(str(i)) if isinstance(i, str) else _plan_text(n, of, t)
-                    for i, n, of in zip(
-                        promises["invoice_id"],
-                        promises["instalment"],
-                        promises["instalments"],
-                        strict=True,
-                    )
+                    str(i) if isinstance(i, str) else _plan_text(n, of, t) for i, n, of in plans
                 ],
-                "promised": [day(d) for d in promises["promised_date"]],
+                "promised": [format_date(d, lang) for d in promises["promised_date"]],
                 "amount": [
-                    eur(v) if v is not None and v == v else "–" for v in promises["promised_amount"]
+                    format_eur(v, lang) if v is not None and v == v else "–"
+                    for v in promises["promised_amount"]
                 ],
             }
         ),
@@ -737,54 +789,25 @@ def render_html(review: Review) -> str:
         {"amount"},
         t["none_found"],
     )
-    cases = review.escalated
-    cases_table = _table(
+
+
+def _cases_table(review: Review) -> dict:
+    """The invoices at formal notice or with a collection agency."""
+    t, lang, cases = TEXT[review.lang], review.lang, review.escalated
+    return _table(
         pd.DataFrame(
             {
                 "client": _client_labels(cases),
-                "invoice": [esc(i) for i in cases["invoice_id"]],
-                "stage": [esc(str(word(s, lang))) for s in cases["stage"]],
+                "invoice": list(cases["invoice_id"]),
+                "stage": [str(word(s, lang)) for s in cases["stage"]],
                 "days": [str(d) for d in cases["days_overdue"]],
-                "amount": [eur(v) for v in cases["outstanding"]],
+                "amount": [format_eur(v, lang) for v in cases["outstanding"]],
             }
         ),
         [t["client"], t["invoice"], t["stage"], t["days_overdue"], t["amount"]],
         {"days", "amount"},
         t["none_found"],
     )
-    curve_fig = payment_curve_chart(review.curve, names={PORTFOLIO: t["outstanding"]})
-    curve_fig.update_layout(showlegend=False, height=380, title=None)
-    forecast_fig = cash_forecast_chart(review.forecast, lang)
-    forecast_fig.update_layout(height=380)
-    title = t["title"].format(quarter=review.quarter)
-    return f"""<!DOCTYPE html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<title>{esc(title)}</title>
-<style>{_CSS}</style>
-<script type="text/javascript">{get_plotlyjs()}</script>
-</head>
-<body>
-<h1>{esc(title)}</h1>
-<p class="made">{esc(t["made"].format(ledger=review.ledger_name, end=day(review.end)))}</p>
-<section id="summary" class="summary"><h2>{t["summary"]}</h2>
-<ul>{"".join(f"<li>{line}</li>" for line in summary)}</ul></section>
-<section id="kpis"><h2>{t["kpis"].format(quarter=review.quarter, previous=review.previous)}</h2>
-{kpi_table}</section>
-<section id="aging"><h2>{t["aging"]}</h2>{aging_table}{aging_chart}</section>
-<section id="top"><h2>{t["top"]}</h2>{top_table}</section>
-<section id="movers"><h2>{t["movers"]}</h2>{movers_table}</section>
-<section id="flags"><h2>{t["flags"]}</h2>{flags_table}</section>
-<section id="escalations"><h2>{t["escalations"]}</h2>
-<h3>{t["broken_promises"]}</h3>{promises_table}
-<h3>{t["escalated_cases"]}</h3>{cases_table}</section>
-<section id="curve"><h2>{t["curve"]}</h2>{_chart(curve_fig, "curve")}</section>
-<section id="forecast"><h2>{t["forecast"]}</h2>{_chart(forecast_fig, "forecast")}
-<p class="forecast-check">{forecast_check_text(review)}</p></section>
-</body>
-</html>
-"""
 
 
 def _plan_text(number, instalments, t: dict) -> str:

@@ -5,8 +5,6 @@ first page (`make app`, Voilà)."""
 
 from __future__ import annotations
 
-from importlib import resources
-
 from .formatting import resolve_lang
 from .ledger import data_note
 from .vocabulary import pick
@@ -65,20 +63,15 @@ _PAGE = {
 
 def start_page_html(ledger, lang: str | None = None, today=None) -> str:
     """The start page as HTML (jinja2, autoescaped) in `lang` for `ledger`."""
-    import jinja2
+    from .pages import render_page
 
     lang = resolve_lang(lang)
-    folder = resources.files("dunning_analytics") / "templates"
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
     views = [
         {"href": href, "title": pick(title, lang), "what": pick(what, lang)}
         for href, (title, what) in VIEWS.items()
     ]
-    return env.get_template("start.html.j2").render(
+    return render_page(
+        "start.html.j2",
         title=pick(_PAGE["title"], lang),
         intro=pick(_PAGE["intro"], lang),
         data=data_note(ledger, lang, today),

@@ -183,7 +183,7 @@ def test_review_notebook_through_papermill(demo_ledger, tmp_path):
         cwd=str(tmp_path),
     )
     html = out.read_text(encoding="utf-8")
-    assert "Debiteurenrisico-review 2026Q3" in html
+    assert "Debiteurenrisico-overzicht 2026Q3" in html
     assert html == render_html(build_review(demo_ledger, "2026Q3", lang="nl"))
 
 
@@ -221,3 +221,13 @@ def test_the_review_pdf_numbers_its_pages(demo_ledger, tmp_path):
     for number in range(pages):
         text = document[number].get_textpage().get_text_range()
         assert f"{number + 1} / {pages}" in text, number
+
+
+def test_the_review_page_comes_from_its_template_and_escapes_what_the_ledger_holds(ledger):
+    con = _movers_ledger(ledger)
+    con.execute("UPDATE clients SET name = '<script>alert(1)</script> & Zn' WHERE client_id = 'K1'")
+    html = render_html(build_review(con, "2025Q4"))
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Zn" in html  # in the movers' table
+    assert '<span class="worse">none → prepay</span>' in html  # stricter terms in red
+    assert html.count('<div class="keep">') == 2  # the aging chart and the forecast kept together
