@@ -254,6 +254,14 @@ def _load_options(p) -> None:
 
 def _report_commands(sub) -> None:
     p = _command(
+        sub,
+        "check",
+        tr("check the ledger after hand edits: unique ids, known clients and invoices, accepted "
+           "values, and the receivables add up; a sentence per finding"),
+        reports.check_command,
+    )  # fmt: skip
+    _as_of(p)
+    p = _command(
         sub, "aging", tr("who owes what, by age of the debt, as of a date"), reports.aging_command
     )
     _as_of(p)

@@ -25,6 +25,22 @@ def _nothing_loaded(args: argparse.Namespace, what: str) -> int:
     return 0
 
 
+def check_command(args: argparse.Namespace) -> int:
+    """`check`: the declared data tests over the ledger; exit 1 when any fails."""
+    from ..checks import check_ledger, declared_checks
+
+    findings = check_ledger(args.ledger, args.as_of, lang=current_lang())
+    for finding in findings:
+        print(f"- {plain_text(finding.sentence)}")
+    total = len(declared_checks())
+    if findings:
+        print(tr("{failed} of {total} checks found something; the rest are in order.",
+                 failed=len(findings), total=total))  # fmt: skip
+        return 1
+    print(tr("All {total} checks are in order.", total=total))
+    return 0
+
+
 def aging_command(args: argparse.Namespace) -> int:
     """`aging`: who owes what by age, per client or per open item."""
     from ..aging import aging, bucket_labels
