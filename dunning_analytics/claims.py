@@ -44,6 +44,7 @@ class ClaimStatement:
     letter_expired: bool
     warnings: list[str] = field(default_factory=list)
     lang: str = "en"
+    plan: dict | None = None  # the client's latest payment plan (sql payment_plan_at)
 
     @property
     def total(self) -> Decimal:
@@ -101,8 +102,21 @@ class ClaimStatement:
                     self.lang,
                 )
             )
+        if self.plan is not None:
+            lines.append(self.plan_text())
         note = pick(("note", "let op"), self.lang)
         return "\n".join(lines + [f"{note}: {w}" for w in self.warnings])
+
+    def plan_text(self) -> str:
+        """How the client's latest payment plan stands, in a line ('' without a plan):
+        'payment plan of 2026-10-01: 1 of 3 instalments paid, the second ... is 5 days late'."""
+        from .dunning import plan_text
+
+        if self.plan is None:
+            return ""
+        agreed = format_date(self.plan["agreed_on"], self.lang)
+        head = pick((f"agreed on {agreed}", f"afgesproken op {agreed}"), self.lang)
+        return f"{plan_text(self.plan, self.as_of, self.lang)} ({head})"
 
 
 def claim_statement(
@@ -127,6 +141,7 @@ def claim_statement(
         if client.empty:
             raise ValueError(f"unknown client {client_id!r}")
         history = _paid_history(con, as_of, client_id)
+        plan = latest_plan(con, as_of, client_id)
         letters = query_frame(
             con,
             """
@@ -173,7 +188,24 @@ def claim_statement(
         letter_expired=letter_expired,
         warnings=warnings,
         lang=lang,
+        plan=plan,
     )
+
+
+def latest_plan(con, as_of: dt.date, client_id: str) -> dict | None:
+    """The client's payment plan agreed last on or before `as_of`, as payment_plan_at says
+    it stands (the ladder file's grace days), or None."""
+    from .dunning import load_ladder
+
+    grace = int(load_ladder().get("plan_grace_days", 3))
+    found = con.execute(
+        "SELECT * FROM payment_plan_at($as_of, $grace) WHERE client_id = $c "
+        "ORDER BY agreed_on DESC, contact_id DESC LIMIT 1",
+        {"as_of": as_of, "grace": grace, "c": client_id},
+    )
+    names = [d[0] for d in found.description]
+    rows = found.fetchall()
+    return dict(zip(names, rows[0], strict=True)) if rows else None
 
 
 def _paid_history(con, as_of: dt.date, client_id: str) -> pd.DataFrame:

@@ -140,29 +140,8 @@ def _open_invoices(con, as_of: dt.date, grace_days: int = 3) -> pd.DataFrame:
             WHERE outcome = 'pending' AND invoice_id IS NOT NULL
             GROUP BY invoice_id
         ),
-        plan_rows AS (
-            SELECT * FROM plan_instalment_status_at($as_of, $grace)
-        ),
-        plans AS (
-            -- per plan: how far it got, its first broken instalment, its next one
-            SELECT
-                contact_id, client_id, any_value(agreed_on) AS agreed_on,
-                any_value(plan_status) AS plan_status, any_value(instalments) AS instalments,
-                any_value(paid_count) AS paid_count,
-                min(number) FILTER (WHERE status = 'broken') AS broken_number,
-                min(number) FILTER (WHERE status = 'pending') AS next_number
-            FROM plan_rows
-            GROUP BY contact_id, client_id
-        ),
         plan_facts AS (
-            SELECT p.*, b.due_date AS broken_due, b.amount AS broken_amount,
-                   b.deadline AS broken_deadline, n.due_date AS next_due,
-                   n.amount AS next_amount
-            FROM plans AS p
-            LEFT JOIN plan_rows AS b
-                ON b.contact_id = p.contact_id AND b.number = p.broken_number
-            LEFT JOIN plan_rows AS n
-                ON n.contact_id = p.contact_id AND n.number = p.next_number
+            SELECT * FROM payment_plan_at($as_of, $grace)
         ),
         covering_plan AS (
             -- the latest plan agreed after the invoice was issued covers it

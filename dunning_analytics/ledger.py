@@ -24,7 +24,7 @@ from .messages import current_lang, tr
 
 # Bump when a table or model changes; an older file gets the new models on
 # its next writable open.
-MODELS_VERSION = "25"
+MODELS_VERSION = "26"
 
 TABLES = (
     "clients",

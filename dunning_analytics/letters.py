@@ -101,6 +101,9 @@ class Letter:
     pay_qr: str | None = None  # the SEPA payment QR code (EPC069-12) as a PNG data URI
     # what payments since an earlier notice paid (art. 6:44 BW): costs, interest, principal
     received: dict = field(default_factory=dict)
+    # the client's running or broken payment plan: status, agreed_on, number, ordinal,
+    # amount, due (of the missed or the next instalment); None without one
+    plan: dict | None = None
 
     @classmethod
     def failed(cls, client_id: str, kind: str, lang: str, as_of: dt.date, problem: str):
@@ -218,6 +221,29 @@ def _figures(con, as_of, client, kind, lang, invoice_ids, vat_rate) -> dict:
     }
 
 
+def _plan_for_letter(con, as_of: dt.date, client_id: str, lang: str) -> dict | None:
+    """The client's latest payment plan as a letter tells it (plan_note.html.j2): the missed
+    instalment of a broken plan, the next one of a running plan; None otherwise."""
+    from .claims import latest_plan
+    from .dunning import _ordinal
+
+    plan = latest_plan(con, as_of, client_id)
+    if plan is None or plan["plan_status"] not in ("broken", "running"):
+        return None
+    broken = plan["plan_status"] == "broken"
+    number = plan["broken_number"] if broken else plan["next_number"]
+    if number is None:
+        return None
+    return {
+        "status": plan["plan_status"],
+        "agreed_on": plan["agreed_on"],
+        "number": int(number),
+        "ordinal": _ordinal(int(number), lang),
+        "amount": plan["broken_amount"] if broken else plan["next_amount"],
+        "due": plan["broken_due"] if broken else plan["next_due"],
+    }
+
+
 def build_letter(
     ledger,
     as_of: dt.date,
@@ -264,6 +290,7 @@ def build_letter(
                 tr("{client} is a business: send a formal notice instead", client=client_id)
             )
         figures = _figures(con, as_of, client, kind, lang, invoice_ids, vat_rate)
+        plan = _plan_for_letter(con, as_of, client_id, lang)
         references = dict(
             con.execute(
                 "SELECT invoice_id, payment_reference FROM invoices "
@@ -297,6 +324,7 @@ def build_letter(
         invoices=figures["rows"].to_dict("records"),
         claimed=kind == "formal_notice",
         received=figures.get("received", {}),
+        plan=plan,
         vat_on_costs=vat_rate is not None,
         sender=sender,
     )

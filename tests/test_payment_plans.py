@@ -160,3 +160,25 @@ def test_the_quarterly_review_lists_a_broken_plan_once_with_its_missed_instalmen
     html = render_html(review)
     assert "betalingsregeling: termijn 2 van 3" in html
     assert "Gebroken betaalbeloftes of betalingsregelingen dit kwartaal: 1;" in html
+
+
+def test_the_claim_statement_and_the_notice_tell_the_broken_plan(books):
+    from dunning_analytics.claims import claim_statement
+    from dunning_analytics.letters import build_letter
+
+    pay(books, (dt.date(2026, 10, 14), Decimal("500.00")))
+    as_of = dt.date(2026, 11, 20)
+    claim = claim_statement(books, as_of, "K1", lang="nl")
+    assert (
+        "betalingsregeling gebroken: 1 van 3 termijnen betaald, de tweede van € 500,00 op "
+        "15-11-2026 is 5 dagen te laat (afgesproken op 01-10-2026)"
+    ) in claim.summary()
+    notice = build_letter(books, as_of, "K1", "formal_notice", lang="nl")
+    text = " ".join(notice.text.split())
+    assert (
+        "Op 01-10-2026 hebben wij een betalingsregeling afgesproken. De tweede termijn van "
+        "€ 500,00, te betalen uiterlijk 15-11-2026, hebben wij niet ontvangen."
+    ) in text
+    running = build_letter(books, dt.date(2026, 11, 10), "K1", "reminder", lang="en")
+    assert "the next instalment of €500.00 is due by 2026-11-15" in " ".join(running.text.split())
+    assert claim_statement(books, as_of, "K3").plan is None  # another client: no plan

@@ -63,3 +63,36 @@ final AS (
 )
 
 SELECT * FROM final ORDER BY contact_id, number;
+
+-- payment_plan_at(as_of, grace_days): one row per payment plan agreed on or before as_of:
+-- contact_id, client_id, agreed_on, plan_status (running / broken / kept), instalments,
+-- paid_count, its first broken instalment (broken_number, broken_due, broken_amount,
+-- broken_deadline: due date plus grace) and its next pending one (next_number, next_due,
+-- next_amount); NULL where there is none. What the worklist, the call sheet, the claim
+-- statement and the letters say of a plan.
+CREATE OR REPLACE MACRO payment_plan_at(as_of, grace_days) AS TABLE
+WITH
+plan_rows AS (
+    SELECT * FROM plan_instalment_status_at(as_of, grace_days)
+),
+
+plans AS (
+    SELECT
+        contact_id, client_id, any_value(agreed_on) AS agreed_on,
+        any_value(plan_status) AS plan_status, any_value(instalments) AS instalments,
+        any_value(paid_count) AS paid_count,
+        min(number) FILTER (WHERE status = 'broken') AS broken_number,
+        min(number) FILTER (WHERE status = 'pending') AS next_number
+    FROM plan_rows
+    GROUP BY contact_id, client_id
+),
+
+final AS (
+    SELECT p.*, b.due_date AS broken_due, b.amount AS broken_amount,
+           b.deadline AS broken_deadline, n.due_date AS next_due, n.amount AS next_amount
+    FROM plans AS p
+    LEFT JOIN plan_rows AS b ON b.contact_id = p.contact_id AND b.number = p.broken_number
+    LEFT JOIN plan_rows AS n ON n.contact_id = p.contact_id AND n.number = p.next_number
+)
+
+SELECT * FROM final;
