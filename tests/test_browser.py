@@ -304,7 +304,8 @@ class Notebook:
                     kinds.append("plot")
                 elif (
                     "application/vnd.jupyter.widget-view+json" in data
-                    or data.get("text/plain") in RUN_TO_SEE.values()
+                    # a widget's view, saved by the pre-save hook as the line to run it
+                    or "".join(data.get("text/plain", "")) in RUN_TO_SEE.values()
                 ):
                     kinds.append("widget")
                 else:
