@@ -85,9 +85,37 @@ def confirmation_email(ledger, contacts: list[dict], lang: str | None = None,
     folder = Path(templates or DEFAULT_TEMPLATES)
     name = f"confirmation.{lang}.html.j2"
     template = _environment(folder, lang).get_template(name)
-    context = {"sender": sender, "client": client, "agreed": agreed}
+    context = {"sender": sender, "client": client, "agreed": agreed,
+               "pay": pay_block(ledger, agreed, sender)}  # fmt: skip
     body, subject = render(template, context, folder / name)
     return draft_email(sender, client["name"], client.get("email"), subject, body)
+
+
+def pay_block(ledger, agreed: dict, sender: dict) -> dict | None:
+    """What the confirmation asks to pay, with its SEPA payment QR code (EPC069-12):
+    {amount, reference, qr}: a promise's amount, a plan's first instalment, after a call
+    without either what is open; None for a dispute (nothing to pay now), without an IBAN,
+    or for an amount the standard cannot carry."""
+    from .pay_code import epc_payload, letter_reference, pay_qr
+
+    if agreed["kind"] == "dispute" or not sender.get("iban") or not agreed["invoices"]:
+        return None
+    ids = [row["invoice_id"] for row in agreed["invoices"]]
+    with connected(ledger) as con:
+        references = dict(con.execute(
+            "SELECT invoice_id, payment_reference FROM invoices WHERE list_contains($ids, "
+            "invoice_id)", {"ids": ids}).fetchall())  # fmt: skip
+    reference = letter_reference(
+        [{"invoice_id": i, "payment_reference": references.get(i)} for i in ids]
+    )
+    amount = agreed["promised_amount"] if agreed["kind"] in ("promise_to_pay", "payment_plan") \
+        else sum((Decimal(str(r["amount"])) for r in agreed["invoices"]), Decimal("0"))  # fmt: skip
+    try:
+        payload = epc_payload(sender["name"], sender["iban"], Decimal(str(amount)), reference,
+                              sender.get("bic") or "")  # fmt: skip
+    except (ValueError, TypeError):
+        return None
+    return {"amount": Decimal(str(amount)), "reference": reference, "qr": pay_qr(payload)}
 
 
 def write_confirmation(ledger, contacts: list[dict], folder: str | Path,

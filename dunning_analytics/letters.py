@@ -500,8 +500,30 @@ def draft_email(sender: dict, name: str, address, subject: str, body: str) -> Em
     message["Subject"] = plain_text(subject)
     message["X-Unsent"] = "1"
     message.set_content(html_to_text(body))
-    message.add_alternative(body, subtype="html")
+    html_body, images = _inline_images(body)
+    message.add_alternative(html_body, subtype="html")
+    html_part = message.get_payload()[-1]
+    for cid, png in images:  # mail programs show an inline part where a data: URI is blocked
+        html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>")
     return message
+
+
+_DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def _inline_images(body: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """The HTML with each PNG data URI (the payment QR code) replaced by a cid: reference,
+    and the images: (content id, PNG bytes)."""
+    import base64
+
+    images: list[tuple[str, bytes]] = []
+
+    def to_cid(match) -> str:
+        cid = f"image{len(images) + 1}@dunning-analytics"
+        images.append((cid, base64.b64decode(match.group(1))))
+        return f'src="cid:{cid}"'
+
+    return _DATA_PNG.sub(to_cid, body), images
 
 
 def letter_email(letter: Letter, sender: dict, pdf: bytes | None, pdf_name: str) -> EmailMessage:

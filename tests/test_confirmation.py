@@ -102,3 +102,27 @@ def test_a_call_nobody_answered_writes_no_confirmation(books, tmp_path, capsys):
     assert not list((tmp_path / "mail").glob("*.eml"))
     with pytest.raises(LedgerError, match="nothing was agreed in a no_answer contact"):
         confirmation_email(books, [{"client_id": "K1", "kind": "no_answer", "at": AT}])
+
+
+def test_the_confirmation_carries_a_payment_code_for_what_was_promised(books):
+    """The draft shows the SEPA payment QR code inline (a related image part, as mail
+    programs show it): the sender's IBAN, the promised amount and the invoice's number."""
+    zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp decodes the QR code")
+    image = pytest.importorskip("PIL.Image", reason="pillow opens the PNG")
+    import io
+
+    record_contacts(books, promise("750.00"))
+    message = confirmation_email(books, promise("750.00"), lang="nl")
+    html = message.get_body(preferencelist=("html",))
+    assert 'src="cid:image1@dunning-analytics"' in html.get_content()
+    assert "data:image/png" not in html.get_content()
+    (png,) = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    assert png["Content-ID"] == "<image1@dunning-analytics>"
+    decoded = zxingcpp.read_barcodes(image.open(io.BytesIO(png.get_content())))
+    lines = decoded[0].text.split("\n")
+    assert lines[5:8] == ["Studio Eigen", "NL44RABO0123456789", "EUR750.00"]
+    assert lines[10] == "2026-101"  # the invoice the promise is about
+    assert "Betalingskenmerk: 2026-101" in " ".join(text_of(message).split())
+    dispute = [{"client_id": "K1", "kind": "dispute", "at": AT, "invoice_id": "2026-102"}]
+    quiet = confirmation_email(books, dispute, lang="nl")
+    assert not [p for p in quiet.walk() if p.get_content_type() == "image/png"]  # nothing to pay
