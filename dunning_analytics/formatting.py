@@ -29,6 +29,21 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069
 
 # the days a ledger's dates and a typed as-of date may lie between (2199 for 2019 is a typo)
 FIRST_YEAR, LAST_YEAR = 1990, 2099
+
+# a date more than this many days after today is a typing error (an invoice typed as 2199):
+# the loader refuses it and the ledger's last date never reaches it
+FUTURE_MARGIN_DAYS = 62
+
+# one plain e-mail address: local part and domain of ASCII letters, digits and the few signs
+# addresses use, no display name, no second address, no quotes, spaces or angle brackets
+# (`a,b<c>@evil.example` is refused); DuckDB's and Python's regular expressions both read it
+EMAIL_PATTERN = r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+
+
+def is_email_address(text) -> bool:
+    """True when `text` is one plain e-mail address (EMAIL_PATTERN)."""
+    return isinstance(text, str) and re.fullmatch(EMAIL_PATTERN, text) is not None
+
 # the largest amount one row may hold: ten million of them still sum inside DECIMAL(18, 2)
 # (at most 9,999,999,999,999,999.99), the type every view sums in
 MAX_AMOUNT = Decimal("999999999.99")

@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from .errors import LedgerError, LedgerLockedError
 from .messages import current_lang, tr
 
 # Bump when a table or model changes; an older file gets the new models on
@@ -73,12 +74,6 @@ def ledger_files(ledger: str | Path) -> list[Path]:
     ]
 
 
-class LedgerError(Exception):
-    """A ledger problem explained in words a user can act on."""
-
-
-class LedgerLockedError(LedgerError):
-    """Another process holds the ledger file open for writing."""
 
 
 def _sql_files() -> list[str]:
@@ -533,7 +528,7 @@ def ledger_end_date(ledger: str | Path | duckdb.DuckDBPyConnection, today=None):
     """
     import datetime as dt
 
-    from .ingest.fields import FUTURE_MARGIN_DAYS
+    from .formatting import FUTURE_MARGIN_DAYS
 
     latest = (today or dt.date.today()) + dt.timedelta(days=FUTURE_MARGIN_DAYS)
     with connected(ledger) as con:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .ledger import LedgerError
+from .errors import LedgerError
 from .messages import tr, tr_marked
 
 
@@ -104,7 +104,7 @@ class Setting:
             ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
             return None if ok else tr_marked(self.words) or tr('a list of texts, e.g. ["a", "b"]')
         if self.kind == "email":
-            from .ingest.fields import is_email_address
+            from .formatting import is_email_address
 
             return None if is_email_address(value) else tr("one e-mail address (name@domain.nl)")
         return (

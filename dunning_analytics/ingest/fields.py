@@ -5,7 +5,12 @@ Shared by the loader and the presets; imports only the package's formatting limi
 
 from __future__ import annotations
 
-from ..formatting import FIRST_YEAR
+from ..formatting import (  # noqa: F401 (re-exported: the loader's names for them)
+    EMAIL_PATTERN,
+    FIRST_YEAR,
+    FUTURE_MARGIN_DAYS,
+    is_email_address,
+)
 from ..messages import marked
 
 KINDS = ("history", "invoices", "payments", "contacts", "clients")
@@ -29,21 +34,7 @@ MAX_TERM_DAYS = 365  # a longer payment term is a typing error, not a term
 # FUTURE_MARGIN_DAYS after the day of the load (the margin is the load's future_days);
 # no payment or promise more than LATE_YEARS after its invoice or contact.
 EARLIEST_YEAR = FIRST_YEAR
-FUTURE_MARGIN_DAYS = 62
 LATE_YEARS = 10
-
-# one plain e-mail address: local part and domain of ASCII letters, digits and the few signs
-# addresses use, no display name, no second address, no quotes, spaces or angle brackets
-# (`a,b<c>@evil.example` is refused); DuckDB's and Python's regular expressions both read it
-EMAIL_PATTERN = r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-
-
-def is_email_address(text) -> bool:
-    """True when `text` is one plain e-mail address (EMAIL_PATTERN)."""
-    import re
-
-    return isinstance(text, str) and re.fullmatch(EMAIL_PATTERN, text) is not None
-
 
 # how to reach a client: clients field -> words for messages
 CONTACT_DETAILS = {
