@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # rebuilt when the generator or the models change (the old file is replaced, not loaded into)
-$(DEMO): $(STAMP) dunning_analytics/demo.py $(wildcard dunning_analytics/sql/*.sql dunning_analytics/sql/*/*.sql)
+$(DEMO): $(STAMP) dunning_analytics/ledger/demo.py $(wildcard dunning_analytics/ledger/sql/*.sql dunning_analytics/ledger/sql/*/*.sql)
 	$(BIN)/dunning-analytics demo --ledger $(DEMO) --quiet --replace
 
 demo: $(DEMO)
@@ -35,11 +35,11 @@ LAB_SETTINGS := $(abspath .jupyter/lab-settings)
 
 # JupyterLab on the start page (notebooks/00_start.ipynb); `make lab LEDGER=mine.duckdb` for yours
 lab: $(STAMP) $(DEMO)
-	$(BIN)/python -m dunning_analytics.lab_settings $(LAB_SETTINGS)
+	$(BIN)/python -m dunning_analytics.notebook.lab_settings $(LAB_SETTINGS)
 	JUPYTERLAB_SETTINGS_DIR=$(LAB_SETTINGS) DUNNING_LEDGER=$(LEDGER) \
 		$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) \
 		--LabApp.default_url=/lab/tree/00_start.ipynb \
-		--ContentsManager.pre_save_hook=dunning_analytics.lab_settings.saved_without_widgets
+		--ContentsManager.pre_save_hook=dunning_analytics.notebook.lab_settings.saved_without_widgets
 
 # The same views as a web app without code cells (Voila), opening on the start page
 APP_PORT ?= 8866

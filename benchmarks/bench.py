@@ -57,7 +57,7 @@ def timed(fn, repeat: int, warmup: int = 1) -> tuple[float, object]:
 
 
 def ledger_for(size: int) -> Path:
-    from dunning_analytics.demo import write_demo_ledger
+    from dunning_analytics.ledger.demo import write_demo_ledger
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"ledger-{size}.duckdb"
@@ -209,12 +209,12 @@ def _compare(out: dict) -> None:
 def _ours(size, ledger, csv_path, reps, heavy, repeat) -> dict:
     import contextlib as _contextlib
 
-    from dunning_analytics.aging import aging, aging_trend
-    from dunning_analytics.behaviour import client_profiles
     from dunning_analytics.ingest.loading import load
     from dunning_analytics.ledger import INDEX_TABLES, open_ledger, refresh_index, transaction
-    from dunning_analytics.risk import risk_flags
-    from dunning_analytics.widgets import FLAGGED_ROWS, AgingExplorer
+    from dunning_analytics.notebook.widgets import FLAGGED_ROWS, AgingExplorer
+    from dunning_analytics.questions.aging import aging, aging_trend
+    from dunning_analytics.questions.behaviour import client_profiles
+    from dunning_analytics.questions.risk import risk_flags
 
     out: dict = {}
     stage("load")

@@ -25,8 +25,8 @@ MARKERS = ("<!-- forecast -->", "<!-- /forecast -->")
 def demo_ledger(folder: Path) -> tuple[Path, list[dt.date]]:
     """A 150-client demo ledger (seed 7, up to 2026-10-31) and its last twelve month ends
     with 13 weeks of outcomes after them."""
-    from dunning_analytics.demo import write_demo_ledger
-    from dunning_analytics.forecast import backtest_dates
+    from dunning_analytics.ledger.demo import write_demo_ledger
+    from dunning_analytics.questions.forecast import backtest_dates
 
     path = folder / "demo.duckdb"
     write_demo_ledger(path, clients=150, seed=7, end=dt.date(2026, 10, 31))
@@ -48,7 +48,7 @@ def ibm_ledger(folder: Path) -> tuple[Path, list[dt.date]] | None:
 
 def table(name: str, ledger: Path, dates: list[dt.date]) -> str:
     """The backtest of one ledger as a markdown table, with the time it took."""
-    from dunning_analytics.forecast import backtest
+    from dunning_analytics.questions.forecast import backtest
 
     started = time.perf_counter()
     result = backtest(ledger, dates).set_index("method")

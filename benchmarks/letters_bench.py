@@ -27,7 +27,7 @@ LAST_MONDAY = dt.date(2026, 10, 26)
 
 def week_letters(ledger: Path, weeks: int) -> list:
     """The letters of the last `weeks` working weeks of the demo ledger, in Dutch."""
-    from dunning_analytics.letters import letters_due
+    from dunning_analytics.act.letters import letters_due
 
     letters = []
     for back in range(weeks):
@@ -37,7 +37,7 @@ def week_letters(ledger: Path, weeks: int) -> list:
 
 def one_process_per_letter(letters: list, folder: Path) -> None:
     """The other side: each letter's HTML printed by a Chromium process of its own."""
-    from dunning_analytics.pdf import CHROMIUM_ARGS, chromium_path
+    from dunning_analytics.present.pdf import CHROMIUM_ARGS, chromium_path
 
     browser = chromium_path()
     for n, letter in enumerate(letters):
@@ -52,8 +52,8 @@ def one_process_per_letter(letters: list, folder: Path) -> None:
 
 def measure(weeks: int) -> str:
     """Build the letters, then print them both ways; the table as Markdown."""
-    from dunning_analytics.demo import write_demo_ledger
-    from dunning_analytics.letters import write_letters
+    from dunning_analytics.act.letters import write_letters
+    from dunning_analytics.ledger.demo import write_demo_ledger
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

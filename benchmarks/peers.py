@@ -380,7 +380,7 @@ def our_aging_cents(frame, bounds=BOUNDS):
     """Our aging by client (aging.aging) as the peers' frame: cents per bucket."""
     import pandas as pd
 
-    from dunning_analytics.aging import bucket_labels
+    from dunning_analytics.questions.aging import bucket_labels
 
     labels = bucket_labels(bounds)
     columns = [*range(len(bounds) + 2), "unapplied"]

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from dunning_analytics.demo import write_demo_ledger
 from dunning_analytics.ledger import open_ledger
+from dunning_analytics.ledger.demo import write_demo_ledger
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IBM_CSV = SHARED / "data" / "ibm-late-payment" / "WA_Fn-UseC_-Accounts-Receivable.csv"

@@ -9,7 +9,7 @@ import pytest
 from conftest import make_ledger
 
 from dunning_analytics import aging, aging_trend, bucket_labels
-from dunning_analytics.aging import BUCKET_SCHEMES, month_ends
+from dunning_analytics.questions.aging import BUCKET_SCHEMES, month_ends
 
 D = dt.date
 E = Decimal

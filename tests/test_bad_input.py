@@ -301,8 +301,8 @@ SCRIPT = "<script>alert(1)</script>"
 
 
 def test_exports_and_tables_are_safe_with_hostile_names(tmp_path):
-    from dunning_analytics.charts import money_table
-    from dunning_analytics.exports import write_table
+    from dunning_analytics.present.charts import money_table
+    from dunning_analytics.present.exports import write_table
 
     frame = pd.DataFrame({"name": [HOSTILE, SCRIPT, "=1+1"], "amount": [1.0, 2.0, 3.0]})
     with open(write_table(frame, tmp_path / "t.csv"), newline="") as fh:
@@ -320,8 +320,8 @@ def test_exports_and_tables_are_safe_with_hostile_names(tmp_path):
 def test_the_calendar_keeps_a_hostile_client_inside_its_event(tmp_path):
     import icalendar
 
-    from dunning_analytics.dunning import call_plan
-    from dunning_analytics.exports import write_ics
+    from dunning_analytics.present.exports import write_ics
+    from dunning_analytics.questions.dunning import call_plan
 
     ledger = tmp_path / "l.duckdb"
     con = make_ledger(
@@ -345,7 +345,7 @@ def test_the_calendar_keeps_a_hostile_client_inside_its_event(tmp_path):
 
 
 def test_a_shared_copy_carries_no_invoice_numbers_or_file_names(tmp_path):
-    from dunning_analytics.privacy import pseudonymised_copy
+    from dunning_analytics.ledger.privacy import pseudonymised_copy
 
     ledger = tmp_path / "l.duckdb"
     source = tmp_path / "bakkerij_jansen_facturen.csv"

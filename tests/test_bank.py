@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from dunning_analytics import LoadError, load
-from dunning_analytics.aging import aging
 from dunning_analytics.cli import main
 from dunning_analytics.ingest.bank import load_statement, read_statement, reference_tokens
 from dunning_analytics.ledger import connected
+from dunning_analytics.questions.aging import aging
 
 BANK = Path(__file__).resolve().parent / "data" / "bank"
 HISTORY = """invoice_id;client_id;client_name;invoice_date;due_date;amount;paid_date

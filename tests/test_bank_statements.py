@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from dunning_analytics import LoadError, load
-from dunning_analytics.aging import aging
 from dunning_analytics.cli import main
 from dunning_analytics.ingest.bank import load_statement, load_statements, read_statement
 from dunning_analytics.ingest.mt940 import read_mt940
 from dunning_analytics.ledger import connected
+from dunning_analytics.questions.aging import aging
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from statement_oracle import camt053, mt940  # noqa: E402

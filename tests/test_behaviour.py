@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from conftest import make_ledger
 
-from dunning_analytics.behaviour import (
+from dunning_analytics.questions.behaviour import (
     PORTFOLIO,
     client_profiles,
     client_trend,
@@ -236,7 +236,7 @@ def test_median_and_p90_days_to_pay_equal_pandas_quantiles_for_every_client(demo
 
 
 def test_a_part_quarter_starts_on_its_own_first_day():
-    from dunning_analytics.behaviour import periods
+    from dunning_analytics.questions.behaviour import periods
 
     starts, ends = periods(D(2025, 7, 1), D(2026, 10, 31), "quarter")
     assert (starts[-1], ends[-1]) == (D(2026, 10, 1), D(2026, 10, 31))
@@ -245,9 +245,9 @@ def test_a_part_quarter_starts_on_its_own_first_day():
 
 
 def test_the_timeline_lists_invoices_by_date_and_the_trend_quarters_in_order(demo_ledger):
-    from dunning_analytics.behaviour import client_timeline
-    from dunning_analytics.charts import client_timeline_chart
-    from dunning_analytics.widgets import ClientExplorer
+    from dunning_analytics.notebook.widgets import ClientExplorer
+    from dunning_analytics.present.charts import client_timeline_chart
+    from dunning_analytics.questions.behaviour import client_timeline
 
     as_of = dt.date(2026, 10, 31)
     explorer = ClientExplorer(demo_ledger, as_of=as_of)

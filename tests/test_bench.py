@@ -37,8 +37,8 @@ def test_tiny_benchmark_run(tmp_path, monkeypatch):
 def test_the_peers_compute_our_aging_and_profiles_to_the_cent(demo_ledger, as_of):
     """The benchmark's pandas and polars peers are only a fair comparison if they compute the
     same thing: every client's every bucket, and nine profile measures."""
-    from dunning_analytics.aging import aging
-    from dunning_analytics.behaviour import client_profiles
+    from dunning_analytics.questions.aging import aging
+    from dunning_analytics.questions.behaviour import client_profiles
 
     peers = _module("peers")
     day = dt.date.fromisoformat(as_of)

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from dunning_analytics import pdf
-from dunning_analytics.lab_settings import RUN_TO_SEE, write_lab_settings
-from dunning_analytics.notebook_text import text as notebook_text
+from dunning_analytics.notebook.lab_settings import RUN_TO_SEE, write_lab_settings
+from dunning_analytics.notebook.notebook_text import text as notebook_text
+from dunning_analytics.present import pdf
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ WIDGET_CHARTS = {
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = list(pdf.CHROMIUM_ARGS)
 # the server's pre-save hook, as `make lab` passes it (widget views saved as a line to run)
-SAVE_HOOK = "dunning_analytics.lab_settings.saved_without_widgets"
+SAVE_HOOK = "dunning_analytics.notebook.lab_settings.saved_without_widgets"
 MAKEFILE = Path(__file__).resolve().parent.parent / "Makefile"
 # `make bench-browser SIZE=N` runs the explorer timing tests on a scale ledger instead
 BIG_LEDGER = os.environ.get("DUNNING_BROWSER_LEDGER")
@@ -622,9 +622,9 @@ def test_risk_threshold_changes_the_flagged_count(open_notebook):
 def test_new_work_panel_gives_the_deposit_and_the_expected_payment(open_notebook, demo_ledger):
     """Notebook 04's new-work panel: a client that must pay a deposit shows the deposit in
     euros for the typed amount and a date the money is expected, as the forecast says."""
-    from dunning_analytics.forecast import new_invoice_forecast
     from dunning_analytics.ledger import ledger_end_date
-    from dunning_analytics.risk import risk_flags
+    from dunning_analytics.questions.forecast import new_invoice_forecast
+    from dunning_analytics.questions.risk import risk_flags
 
     notebook = open_notebook("04_prepayment_risk.ipynb")
     notebook.run_all()
@@ -737,7 +737,7 @@ def test_the_call_form_records_a_promise_and_the_worklist_moves_on(browser, lab_
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
 def test_quarterly_review_html_renders_offline(browser, demo_ledger, tmp_path, lang):
-    from dunning_analytics.review import write_review
+    from dunning_analytics.present.review import write_review
 
     path = write_review(demo_ledger, "2026Q3", out=tmp_path / "review.html", lang=lang)
     page = browser.new_page(viewport={"width": 1200, "height": 1600})

@@ -15,10 +15,10 @@ import duckdb
 import pytest
 from conftest import make_ledger
 
-from dunning_analytics.call_panel import CallPanel
-from dunning_analytics.dunning import call_plan, worklist
-from dunning_analytics.formatting import parse_amount
+from dunning_analytics.common.formatting import parse_amount
 from dunning_analytics.ledger import LedgerLockedError, ledger_end_date, open_ledger
+from dunning_analytics.notebook.call_panel import CallPanel
+from dunning_analytics.questions.dunning import call_plan, worklist
 
 D = dt.date
 E = Decimal

@@ -7,8 +7,8 @@ import shutil
 import duckdb
 import pytest
 
-from dunning_analytics.checks import check_ledger, declared_checks
 from dunning_analytics.cli import main
+from dunning_analytics.ledger.checks import check_ledger, declared_checks
 
 # a hand edit, the test it breaks, and the example the finding names
 EDITS = [

@@ -71,8 +71,8 @@ def test_dates_and_buckets_as_people_write_them(demo_ledger, capsys):
 
 
 def test_aging_prints_a_totals_line_that_adds_up(demo_ledger, capsys):
-    from dunning_analytics.aging import aging, aging_totals
-    from dunning_analytics.formatting import format_eur
+    from dunning_analytics.common.formatting import format_eur
+    from dunning_analytics.questions.aging import aging, aging_totals
 
     _, out, _ = _run(capsys, "aging", "--ledger", demo_ledger, "--as-of", "2026-09-30")
     totals = aging_totals(aging(demo_ledger, __import__("datetime").date(2026, 9, 30)))
@@ -104,7 +104,7 @@ def test_aging_out_writes_excel_and_dutch_csv_with_totals(demo_ledger, tmp_path,
 
     import openpyxl
 
-    from dunning_analytics.aging import aging, aging_totals
+    from dunning_analytics.questions.aging import aging, aging_totals
 
     as_of = __import__("datetime").date(2026, 10, 31)
     totals = aging_totals(aging(demo_ledger, as_of))

@@ -7,8 +7,8 @@ import pytest
 from test_messages import english_words
 
 from dunning_analytics.cli import build_parser, main
+from dunning_analytics.common.messages import speaking
 from dunning_analytics.ingest.presets import available_presets, load_preset
-from dunning_analytics.messages import speaking
 
 
 def _export_columns() -> set[str]:

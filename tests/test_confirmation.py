@@ -10,9 +10,9 @@ import pytest
 from conftest import make_ledger
 
 from dunning_analytics import LedgerError
+from dunning_analytics.act.confirmation import confirmation_email, write_confirmation
+from dunning_analytics.act.conversation import record_contacts
 from dunning_analytics.cli import main
-from dunning_analytics.confirmation import confirmation_email, write_confirmation
-from dunning_analytics.conversation import record_contacts
 
 AT = dt.datetime(2026, 11, 16, 10, 30)
 INVOICES = [

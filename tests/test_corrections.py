@@ -8,12 +8,12 @@ import duckdb
 import pytest
 from conftest import make_ledger
 
+from dunning_analytics.act.conversation import record_contact
+from dunning_analytics.act.corrections import recent_contacts, withdraw_contact
 from dunning_analytics.cli import main
-from dunning_analytics.contacts_panel import ContactsPanel
-from dunning_analytics.conversation import record_contact
-from dunning_analytics.corrections import recent_contacts, withdraw_contact
-from dunning_analytics.dunning import worklist
 from dunning_analytics.ledger import LedgerError
+from dunning_analytics.notebook.contacts_panel import ContactsPanel
+from dunning_analytics.questions.dunning import worklist
 
 AS_OF = dt.date(2025, 6, 16)  # a Monday
 

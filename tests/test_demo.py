@@ -4,7 +4,7 @@ import datetime as dt
 
 import duckdb
 
-from dunning_analytics.demo import ARCHETYPES, write_demo_ledger
+from dunning_analytics.ledger.demo import ARCHETYPES, write_demo_ledger
 
 
 def _query(path, sql):
@@ -118,7 +118,7 @@ def test_generator_scales_by_invoice_count(tmp_path):
 
 
 def test_client_ids_stay_unique_past_99999_clients():
-    from dunning_analytics.demo import client_id_width
+    from dunning_analytics.ledger.demo import client_id_width
 
     assert client_id_width(150) == 5 and client_id_width(100_000) == 5
     assert client_id_width(100_001) == 6 and client_id_width(384_616) == 6

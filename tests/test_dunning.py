@@ -9,9 +9,15 @@ import openpyxl
 import pytest
 from conftest import make_ledger
 
-from dunning_analytics.claims import claim_statement
-from dunning_analytics.dunning import ACTION_TEXT, call_plan, call_table, plan_days, worklist
-from dunning_analytics.exports import write_ics, write_table
+from dunning_analytics.present.exports import write_ics, write_table
+from dunning_analytics.questions.claims import claim_statement
+from dunning_analytics.questions.dunning import (
+    ACTION_TEXT,
+    call_plan,
+    call_table,
+    plan_days,
+    worklist,
+)
 
 D = dt.date
 E = Decimal
@@ -210,14 +216,14 @@ def test_a_client_with_a_collection_agency_gets_no_calls_or_reminders_of_ours(le
     assert _step(con, "C")[1] == "reminder"  # another client is untouched
     planned, unplanned = call_plan(con, AS_OF)
     assert "K1" not in {c.client_id for c in planned + unplanned}
-    from dunning_analytics.dunning import week_actions
+    from dunning_analytics.questions.dunning import week_actions
 
     actions = week_actions(worklist(con, AS_OF), AS_OF)
     assert "K1" not in set(actions["client_id"])
 
 
 def test_week_actions_mark_the_backlog_from_earlier_weeks(ledger):
-    from dunning_analytics.dunning import week_actions
+    from dunning_analytics.questions.dunning import week_actions
 
     invoices = [
         ("old", "K1", D(2025, 4, 1), D(2025, 5, 1), E("100.00")),  # reminder due 2 May
@@ -290,8 +296,8 @@ def test_a_payment_after_the_formal_notice_pays_costs_and_interest_first(ledger)
     """Art. 6:44 BW end to end: the client pays the invoice's amount after the formal
     notice; the ledger counts the invoice as paid, the claim keeps what the law says is
     left, and the next formal notice explains where the money went."""
-    from dunning_analytics.aging import aging
-    from dunning_analytics.letters import build_letter
+    from dunning_analytics.act.letters import build_letter
+    from dunning_analytics.questions.aging import aging
 
     con = make_ledger(
         ledger,

@@ -10,7 +10,7 @@ from conftest import IBM_CSV, make_ledger
 from test_ibm import load_ibm
 
 from dunning_analytics.cli import main
-from dunning_analytics.forecast import (
+from dunning_analytics.questions.forecast import (
     backtest,
     invoice_forecast,
     new_invoice_forecast,

@@ -5,10 +5,14 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from dunning_analytics.forecast import invoice_forecast, new_invoice_forecast, weekly_forecast
-from dunning_analytics.forecast_panel import cash_forecast_view, new_invoice_panel
-from dunning_analytics.formatting import format_eur
-from dunning_analytics.widgets import risk_explorer
+from dunning_analytics.common.formatting import format_eur
+from dunning_analytics.notebook.forecast_panel import cash_forecast_view, new_invoice_panel
+from dunning_analytics.notebook.widgets import risk_explorer
+from dunning_analytics.questions.forecast import (
+    invoice_forecast,
+    new_invoice_forecast,
+    weekly_forecast,
+)
 
 AS_OF = dt.date(2026, 10, 26)
 

@@ -77,7 +77,7 @@ def test_open_items_are_exactly_the_invoices_open_on_the_date(ibm_ledger, ibm_tr
 
 
 def test_client_profiles_match_the_files_days_late(ibm_ledger, ibm_truth):
-    from dunning_analytics.behaviour import client_profiles
+    from dunning_analytics.questions.behaviour import client_profiles
 
     profiles = client_profiles(ibm_ledger, dt.date(2014, 1, 31), window_days=1000)
     profiles = profiles.set_index("client_id")

@@ -7,8 +7,8 @@ from decimal import Decimal
 import duckdb
 
 from dunning_analytics import load
-from dunning_analytics.aging import aging
 from dunning_analytics.ledger import connected, open_ledger
+from dunning_analytics.questions.aging import aging
 
 HISTORY = """invoice_id;client_id;invoice_date;due_date;amount;paid_date
 A1;K1;01-09-2026;01-10-2026;100,00;15-10-2026

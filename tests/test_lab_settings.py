@@ -3,7 +3,7 @@ a running kernel), each replaced by a line asking to run the notebook."""
 
 import copy
 
-from dunning_analytics.lab_settings import RUN_TO_SEE, WIDGET_VIEW, saved_without_widgets
+from dunning_analytics.notebook.lab_settings import RUN_TO_SEE, WIDGET_VIEW, saved_without_widgets
 
 PLOTLY = "application/vnd.plotly.v1+json"
 VIEW = {

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from dunning_analytics import collection_costs, statutory_interest
-from dunning_analytics.law import claim_costs, claim_run, load_rates
+from dunning_analytics.questions.law import claim_costs, claim_run, load_rates
 
 D = dt.date
 E = Decimal

@@ -12,22 +12,22 @@ from email import policy
 import pytest
 from conftest import make_ledger
 
-from dunning_analytics.aging import aging
-from dunning_analytics.claims import claim_statement
-from dunning_analytics.cli import main
-from dunning_analytics.conversation import record_contact
-from dunning_analytics.dunning import worklist
-from dunning_analytics.formatting import format_eur
-from dunning_analytics.ingest.errors import LoadError
-from dunning_analytics.law import collection_costs
-from dunning_analytics.ledger import LedgerError
-from dunning_analytics.letters import (
+from dunning_analytics.act.conversation import record_contact
+from dunning_analytics.act.letters import (
     build_letter,
     due_letters,
     letters_due,
     mark_sent,
     write_letters,
 )
+from dunning_analytics.cli import main
+from dunning_analytics.common.formatting import format_eur
+from dunning_analytics.ingest.errors import LoadError
+from dunning_analytics.ledger import LedgerError
+from dunning_analytics.questions.aging import aging
+from dunning_analytics.questions.claims import claim_statement
+from dunning_analytics.questions.dunning import worklist
+from dunning_analytics.questions.law import collection_costs
 
 D = dt.date
 E = Decimal
@@ -265,7 +265,7 @@ def test_letters_and_contact_commands(demo_ledger, tmp_path, capsys):
 
 @pytest.mark.skipif(not HAS_CHROMIUM, reason="PDFs need Chromium (apt-get install chromium)")
 def test_letters_panel_previews_and_writes(demo_ledger, tmp_path):
-    from dunning_analytics.widgets import LettersPanel
+    from dunning_analytics.notebook.widgets import LettersPanel
 
     letters = letters_due(demo_ledger, D(2026, 10, 26), lang="nl")
     panel = LettersPanel(letters[:2], folder=tmp_path / "brieven", lang="nl")

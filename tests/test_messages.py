@@ -9,7 +9,7 @@ import string
 from pathlib import Path
 
 import dunning_analytics
-from dunning_analytics.messages import catalogue, speaking, tr, tr_n
+from dunning_analytics.common.messages import catalogue, speaking, tr, tr_n
 
 PACKAGE = Path(dunning_analytics.__file__).resolve().parent
 
@@ -35,7 +35,7 @@ SAME_IN_DUTCH = {"postcode"}  # words Dutch writes as English does
 def used_texts() -> set[str]:
     """Every literal text a module of the package passes to tr or tr_n."""
     texts = set()
-    for path in sorted(set(PACKAGE.rglob("*.py")) - {PACKAGE / "messages.py"}):
+    for path in sorted(set(PACKAGE.rglob("*.py")) - {PACKAGE / "common" / "messages.py"}):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) in CALLS:
                 count = 2 if node.func.id == "tr_n" else 1

@@ -5,7 +5,7 @@ import json
 import re
 from pathlib import Path
 
-from dunning_analytics.notebook_text import _texts, text
+from dunning_analytics.notebook.notebook_text import _texts, text
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 

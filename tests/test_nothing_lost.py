@@ -120,7 +120,7 @@ def test_share_never_replaces_a_database_a_device_or_a_folder(capsys, books, tmp
 
 
 def test_a_full_disk_leaves_the_old_file_and_no_half_file(capsys, books, tmp_path, monkeypatch):
-    import dunning_analytics.exports as exports
+    import dunning_analytics.present.exports as exports
 
     out = tmp_path / "aging.xlsx"
     assert run(capsys, "aging", "--ledger", books, "--as-of", "2026-10-31", "--out", out)[0] == 0
@@ -262,7 +262,7 @@ def test_an_older_export_loaded_after_a_newer_one_keeps_the_recorded_payment(
 
 
 def test_a_hand_edit_that_keeps_the_sums_is_seen_by_every_view(books):
-    from dunning_analytics.aging import aging
+    from dunning_analytics.questions.aging import aging
 
     con = open_ledger(books)  # as after a load: the index is up to date
     aging(con, dt.date(2026, 10, 31))
@@ -415,8 +415,8 @@ def test_mapping_and_preset_values_of_the_wrong_type_are_refused(
 
 
 def test_a_ladder_value_of_the_wrong_type_is_refused_with_its_line(write):
-    from dunning_analytics.dunning import load_ladder
-    from dunning_analytics.settings_file import SettingsError
+    from dunning_analytics.common.settings_file import SettingsError
+    from dunning_analytics.questions.dunning import load_ladder
 
     default = (Path(cli.__file__).resolve().parents[2] / "data" / "dunning.toml").read_text()
     broken = default.replace("minutes_per_call = 15", 'minutes_per_call = "15"')
@@ -428,7 +428,7 @@ def test_a_ladder_value_of_the_wrong_type_is_refused_with_its_line(write):
 
 
 def test_a_call_sheet_without_a_payment_term_says_it_is_unknown(books):
-    from dunning_analytics.dunning import call_plan
+    from dunning_analytics.questions.dunning import call_plan
 
     planned, unplanned = call_plan(books, dt.date(2026, 10, 12))
     sheets = [call.sheet() for call in planned + unplanned]
@@ -441,7 +441,7 @@ def test_a_call_sheet_without_a_payment_term_says_it_is_unknown(books):
 
 def test_every_column_of_every_table_has_a_stated_fate_in_a_shared_copy(books, tmp_path):
     from dunning_analytics.ledger import TABLES
-    from dunning_analytics.privacy import COPY_COLUMNS, NOT_COPIED
+    from dunning_analytics.ledger.privacy import COPY_COLUMNS, NOT_COPIED
 
     con = duckdb.connect(str(books), read_only=True)
     columns = {
@@ -482,7 +482,7 @@ def test_a_shared_copy_holds_no_payment_reference_name_or_contact_detail(capsys,
 def test_aliases_stay_the_same_when_the_ledger_grows(tmp_path):
     import hmac
 
-    from dunning_analytics.privacy import aliases
+    from dunning_analytics.ledger.privacy import aliases
 
     key = bytes(range(32))
     clients = [f"C{i:05d}" for i in range(2000)]
@@ -536,7 +536,7 @@ def test_an_email_address_with_a_display_name_trick_is_refused_at_the_load(capsy
 
 
 def test_names_become_no_markup_in_chart_labels():
-    from dunning_analytics.charts import client_label
+    from dunning_analytics.present.charts import client_label
 
     assert client_label("<b>Big</b> & Co", "K1") == "&lt;b&gt;Big&lt;/b&gt; &amp; Co (K1)"
     assert client_label("Studio Brouwer", "Studio Brouwer") == "Studio Brouwer"
@@ -676,7 +676,7 @@ def test_letters_on_a_ledger_with_nothing_open_say_so(capsys, tmp_path):
 
 
 def test_the_excel_button_never_replaces_a_file_of_the_users(books, tmp_path):
-    from dunning_analytics.widgets import AgingExplorer
+    from dunning_analytics.notebook.widgets import AgingExplorer
 
     explorer = AgingExplorer(books, as_of=dt.date(2026, 9, 20), export_folder=tmp_path)
     mine = tmp_path / "aging-2026-09-20.xlsx"
@@ -688,8 +688,8 @@ def test_the_excel_button_never_replaces_a_file_of_the_users(books, tmp_path):
 
 
 def test_a_client_whose_id_is_its_name_is_named_once(tmp_path):
-    from dunning_analytics.dunning import call_plan
-    from dunning_analytics.formatting import client_text
+    from dunning_analytics.common.formatting import client_text
+    from dunning_analytics.questions.dunning import call_plan
 
     assert client_text("Studio Brouwer", "Studio Brouwer") == "Studio Brouwer"
     assert client_text("Jansen", "K1") == "Jansen (K1)"
@@ -707,7 +707,7 @@ def test_a_client_whose_id_is_its_name_is_named_once(tmp_path):
 
 
 def test_tables_outside_the_explorers_keep_dates_and_euros_on_one_line():
-    from dunning_analytics.charts import shown_table
+    from dunning_analytics.present.charts import shown_table
 
     frame = pd.DataFrame(
         {

@@ -12,10 +12,10 @@ from decimal import Decimal
 import pytest
 from conftest import make_ledger
 
+from dunning_analytics.act.letters import build_letter
+from dunning_analytics.act.pay_code import epc_payload, letter_reference
 from dunning_analytics.ingest.bank import load_statement
 from dunning_analytics.ledger import connected
-from dunning_analytics.letters import build_letter
-from dunning_analytics.pay_code import epc_payload, letter_reference
 
 zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp decodes the QR codes")
 Image = pytest.importorskip("PIL.Image", reason="pillow opens the QR code's PNG")
@@ -110,7 +110,7 @@ def test_a_template_that_reaches_for_python_is_refused_with_its_line(books, tmp_
     import shutil
 
     from dunning_analytics import LedgerError
-    from dunning_analytics.letters import DEFAULT_TEMPLATES
+    from dunning_analytics.act.letters import DEFAULT_TEMPLATES
 
     mine = tmp_path / "my_letters"
     shutil.copytree(DEFAULT_TEMPLATES, mine)
@@ -133,7 +133,7 @@ def test_the_printed_letters_carry_the_code_a_banking_app_reads(books, tmp_path)
     """The PDFs as the client gets them, printed in one browser session: each page image
     holds the QR code with the sender's IBAN and the letter's total."""
     pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 renders the PDF's page")
-    from dunning_analytics.letters import write_letters
+    from dunning_analytics.act.letters import write_letters
 
     letters = [build_letter(books, AS_OF, c, k, lang="nl")
                for c, k in (("K1", "formal_notice"), ("K2", "fourteen_day_letter"))]  # fmt: skip

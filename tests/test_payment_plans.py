@@ -9,10 +9,10 @@ import pytest
 from conftest import make_ledger
 
 from dunning_analytics import LoadError
+from dunning_analytics.act.conversation import record_contacts
 from dunning_analytics.cli import main
-from dunning_analytics.conversation import record_contacts
-from dunning_analytics.dunning import call_plan, worklist
 from dunning_analytics.ledger import connected
+from dunning_analytics.questions.dunning import call_plan, worklist
 
 AGREED = dt.datetime(2026, 10, 1, 10, 0)
 INSTALMENTS = [
@@ -142,7 +142,7 @@ def test_instalments_out_of_order_are_refused_and_nothing_is_recorded(books):
 
 
 def test_the_quarterly_review_lists_a_broken_plan_once_with_its_missed_instalment(books):
-    from dunning_analytics.review import broken_agreements, build_review, render_html
+    from dunning_analytics.present.review import broken_agreements, build_review, render_html
 
     pay(books, (dt.date(2026, 10, 14), Decimal("500.00")))
     with connected(books, read_only=False) as con:  # another client's invoice: data to 31-12
@@ -163,8 +163,8 @@ def test_the_quarterly_review_lists_a_broken_plan_once_with_its_missed_instalmen
 
 
 def test_the_claim_statement_and_the_notice_tell_the_broken_plan(books):
-    from dunning_analytics.claims import claim_statement
-    from dunning_analytics.letters import build_letter
+    from dunning_analytics.act.letters import build_letter
+    from dunning_analytics.questions.claims import claim_statement
 
     pay(books, (dt.date(2026, 10, 14), Decimal("500.00")))
     as_of = dt.date(2026, 11, 20)

@@ -8,11 +8,11 @@ import openpyxl
 import pytest
 
 from dunning_analytics import LoadError, load
-from dunning_analytics.aging import aging
 from dunning_analytics.cli import main
-from dunning_analytics.dunning import worklist
 from dunning_analytics.ingest.presets import available_presets, load_preset
 from dunning_analytics.ledger import connected
+from dunning_analytics.questions.aging import aging
+from dunning_analytics.questions.dunning import worklist
 
 EXPORTS = Path(__file__).resolve().parent / "data" / "exports"
 EXPORT_DATE = dt.date(2026, 10, 31)

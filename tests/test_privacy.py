@@ -8,10 +8,10 @@ import pytest
 from conftest import DEMO_END
 
 import dunning_analytics as da
-from dunning_analytics.aging import aging
 from dunning_analytics.cli import main
-from dunning_analytics.privacy import aliases, key_path, pseudonymised_copy
-from dunning_analytics.review import build_review, render_html
+from dunning_analytics.ledger.privacy import aliases, key_path, pseudonymised_copy
+from dunning_analytics.present.review import build_review, render_html
+from dunning_analytics.questions.aging import aging
 
 
 def clients(path):

@@ -9,13 +9,13 @@ import pytest
 from conftest import make_ledger
 
 from dunning_analytics import LedgerError
-from dunning_analytics.aging import aging, aging_totals
-from dunning_analytics.behaviour import portfolio_kpis
 from dunning_analytics.cli import main
-from dunning_analytics.forecast import weekly_forecast
-from dunning_analytics.formatting import format_eur
-from dunning_analytics.review import build_review, parse_quarter, render_html, write_review
-from dunning_analytics.risk import risk_flags
+from dunning_analytics.common.formatting import format_eur
+from dunning_analytics.present.review import build_review, parse_quarter, render_html, write_review
+from dunning_analytics.questions.aging import aging, aging_totals
+from dunning_analytics.questions.behaviour import portfolio_kpis
+from dunning_analytics.questions.forecast import weekly_forecast
+from dunning_analytics.questions.risk import risk_flags
 
 D = dt.date
 E = Decimal

@@ -9,7 +9,7 @@ import pytest
 from conftest import make_ledger
 
 from dunning_analytics.cli import main
-from dunning_analytics.risk import (
+from dunning_analytics.questions.risk import (
     LEVELS,
     backtest,
     level_summary,
@@ -365,7 +365,7 @@ def test_cli_risk_formats(demo_ledger, tmp_path, capsys):
 def test_reasons_for_a_page_only_and_for_any_client_on_demand(demo_ledger):
     """A screen writes the sentences for the rows it lists; any other client's come from
     rule_reasons, the same sentences risk_flags writes for everyone."""
-    from dunning_analytics.risk import rule_inputs, rule_reasons
+    from dunning_analytics.questions.risk import rule_inputs, rule_reasons
 
     as_of = dt.date(2026, 10, 31)
     everyone = risk_flags(demo_ledger, as_of, lang="nl")
@@ -387,7 +387,7 @@ def test_one_settled_invoice_reads_in_the_singular():
 
     import pandas as pd
 
-    from dunning_analytics.risk import _reason, load_policy
+    from dunning_analytics.questions.risk import _reason, load_policy
 
     row = pd.Series(
         {"settled_invoices": 1, "client_age_days": 40, "first_invoice_date": dt.date(2026, 9, 1)}

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import OWN_SENDER, make_ledger
 
+from dunning_analytics.act.sender import EXAMPLE_SENDER, save_sender, sender_for, sender_path
 from dunning_analytics.cli import main
-from dunning_analytics.sender import EXAMPLE_SENDER, save_sender, sender_for, sender_path
-from dunning_analytics.settings_file import SettingsError
+from dunning_analytics.common.settings_file import SettingsError
 
 LETTERS = ["--as-of", "2026-09-02", "--no-pdf", "--kind", "reminder"]
 
@@ -93,7 +93,7 @@ def test_saved_details_are_what_letters_use(tmp_path):
 
 
 def test_the_form_in_notebook_06_checks_and_saves_your_details(tmp_path):
-    from dunning_analytics.sender_panel import SenderForm
+    from dunning_analytics.notebook.sender_panel import SenderForm
 
     ledger = _books(tmp_path / "books.duckdb")
     sender_path(ledger).unlink()

@@ -45,8 +45,8 @@ def _reader(path, seconds: float) -> subprocess.Popen:
 
 
 def test_every_explorer_lets_go_of_the_ledger_between_updates(demo_ledger, tmp_path):
-    from dunning_analytics.forecast_panel import CashForecastView, new_invoice_panel
-    from dunning_analytics.widgets import aging_explorer, client_explorer, risk_explorer
+    from dunning_analytics.notebook.forecast_panel import CashForecastView, new_invoice_panel
+    from dunning_analytics.notebook.widgets import aging_explorer, client_explorer, risk_explorer
 
     path = tmp_path / "books.duckdb"
     path.write_bytes(demo_ledger.read_bytes())

@@ -13,10 +13,10 @@ from conftest import SHARED
 from lxml import etree
 
 from dunning_analytics import LoadError, load
-from dunning_analytics.aging import aging
 from dunning_analytics.cli import main
 from dunning_analytics.ingest.bank import load_statement
 from dunning_analytics.ledger import connected
+from dunning_analytics.questions.aging import aging
 
 PEPPOL = SHARED / "data" / "e-invoices"
 OWN = Path(__file__).resolve().parent / "data" / "ubl"

@@ -6,7 +6,7 @@ import datetime as dt
 import io
 
 from dunning_analytics.cli import main
-from dunning_analytics.dunning import load_ladder, worklist
+from dunning_analytics.questions.dunning import load_ladder, worklist
 
 AS_OF = dt.date(2026, 10, 26)
 

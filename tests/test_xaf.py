@@ -11,10 +11,10 @@ import pytest
 from lxml import etree
 
 from dunning_analytics import LoadError, load
-from dunning_analytics.aging import aging
 from dunning_analytics.cli import main
 from dunning_analytics.ingest.xaf import SCHEMA, load_xaf
 from dunning_analytics.ledger import connected
+from dunning_analytics.questions.aging import aging
 
 AS_OF = dt.date(2026, 10, 31)
 CLIENTS = [("11", "Bakkerij Jansen B.V.", "info@jansen.example"),

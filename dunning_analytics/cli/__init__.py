@@ -12,10 +12,10 @@ import os
 import re
 import sys
 
-from ..formatting import LANGS
-from ..ledger import LedgerError, damaged
-from ..messages import speaking, tr
-from .parser import build_parser
+from dunning_analytics.cli.parser import build_parser
+from dunning_analytics.common.formatting import LANGS
+from dunning_analytics.common.messages import speaking, tr
+from dunning_analytics.ledger import LedgerError, damaged
 
 __all__ = ["build_parser", "main"]
 

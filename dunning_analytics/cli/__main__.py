@@ -1,5 +1,5 @@
 import sys
 
-from . import main
+from dunning_analytics.cli import main
 
 sys.exit(main())

@@ -6,12 +6,12 @@ import argparse
 import datetime as dt
 import sys
 
-from ..formatting import client_text, format_date, format_eur, plain_text
-from ..ledger import LedgerError
-from ..messages import current_lang, tr, tr_n
-from ..vocabulary import word
-from .arguments import instalment_value
-from .output import as_of_date, table_out
+from dunning_analytics.cli.arguments import instalment_value
+from dunning_analytics.cli.output import as_of_date, table_out
+from dunning_analytics.common.formatting import client_text, format_date, format_eur, plain_text
+from dunning_analytics.common.messages import current_lang, tr, tr_n
+from dunning_analytics.common.vocabulary import word
+from dunning_analytics.ledger import LedgerError
 
 WORKLIST_COLUMNS = [
     "action_date",
@@ -32,8 +32,8 @@ WORKLIST_COLUMNS = [
 def worklist_command(args: argparse.Namespace) -> int:
     """Every open invoice with its stage, next action (the ladder's codes), date and reason:
     what notebook 06 shows, as a table, CSV or Excel."""
-    from ..dunning import worklist
-    from ..ledger import connected
+    from dunning_analytics.ledger import connected
+    from dunning_analytics.questions.dunning import worklist
 
     lang = current_lang()
     with connected(args.ledger, read_only=True) as con:
@@ -70,10 +70,10 @@ def worklist_command(args: argparse.Namespace) -> int:
 
 def calls_command(args: argparse.Namespace) -> int:
     """`calls`: the week's call plan in the golden hours (table, file, calendar)."""
-    from ..dunning import call_plan, call_table
-    from ..exports import write_ics
-    from ..formatting import format_start
-    from ..ledger import connected
+    from dunning_analytics.common.formatting import format_start
+    from dunning_analytics.ledger import connected
+    from dunning_analytics.present.exports import write_ics
+    from dunning_analytics.questions.dunning import call_plan, call_table
 
     lang = current_lang()
     with connected(args.ledger, read_only=True) as con:
@@ -97,9 +97,9 @@ def calls_command(args: argparse.Namespace) -> int:
 
 def letters_command(args: argparse.Namespace) -> int:
     """`letters`: the week's letters and e-mail drafts, optionally recorded as sent."""
-    from ..ledger import connected
-    from ..letters import letters_due, write_letters
-    from ..sender import sender_for
+    from dunning_analytics.act.letters import letters_due, write_letters
+    from dunning_analytics.act.sender import sender_for
+    from dunning_analytics.ledger import connected
 
     lang = current_lang()
     sender = sender_for(args.ledger, args.sender)
@@ -141,7 +141,7 @@ def letters_command(args: argparse.Namespace) -> int:
 
 
 def _mark_sent(args: argparse.Namespace, letters, as_of: dt.date) -> None:
-    from ..letters import mark_sent
+    from dunning_analytics.act.letters import mark_sent
 
     at = dt.datetime.combine(as_of, dt.time(9, 0))
     result = mark_sent(args.ledger, letters, at)
@@ -157,8 +157,8 @@ def _mark_sent(args: argparse.Namespace, letters, as_of: dt.date) -> None:
 
 def contact_command(args: argparse.Namespace) -> int:
     """`contact`: record a call, letter, promise, plan or dispute (and its confirmation)."""
-    from ..conversation import record_contact
-    from ..formatting import parse_amount
+    from dunning_analytics.act.conversation import record_contact
+    from dunning_analytics.common.formatting import parse_amount
 
     amount = None
     if args.promised_amount:
@@ -179,7 +179,7 @@ def contact_command(args: argparse.Namespace) -> int:
         note=args.note,
         instalments=instalments,
     )
-    from ..conversation import contact_kind
+    from dunning_analytics.act.conversation import contact_kind
 
     print(
         tr(
@@ -196,8 +196,8 @@ def contact_command(args: argparse.Namespace) -> int:
 
 
 def _confirm(args: argparse.Namespace, at: dt.datetime, amount) -> None:
-    from ..confirmation import AGREEMENTS, write_confirmation
-    from ..conversation import contact_kind
+    from dunning_analytics.act.confirmation import AGREEMENTS, write_confirmation
+    from dunning_analytics.act.conversation import contact_kind
 
     kind = contact_kind(args.kind)
     if kind not in AGREEMENTS:
@@ -223,7 +223,7 @@ def _confirm(args: argparse.Namespace, at: dt.datetime, amount) -> None:
 
 def contacts_command(args: argparse.Namespace) -> int:
     """`contacts`: a client's last recorded contacts with their ids (to withdraw one)."""
-    from ..corrections import recent_contacts
+    from dunning_analytics.act.corrections import recent_contacts
 
     lang = current_lang()
     frame = recent_contacts(args.ledger, args.client, limit=args.limit)
@@ -257,7 +257,7 @@ def withdraw_command(args: argparse.Namespace) -> int:
     """`withdraw`: take a recorded contact back (kept, with who and why)."""
     import getpass
 
-    from ..corrections import withdraw_contact
+    from dunning_analytics.act.corrections import withdraw_contact
 
     by = args.by or getpass.getuser()
     row = withdraw_contact(args.ledger, args.contact, by=by, reason=args.reason)

@@ -9,13 +9,13 @@ import datetime as dt
 import re
 import sys
 
-from ..ledger import LedgerError
-from ..messages import current_lang, tr
+from dunning_analytics.common.messages import current_lang, tr
+from dunning_analytics.ledger import LedgerError
 
 
 def date_value(text: str) -> dt.date:
     """In: 'yyyy-mm-dd' or 'dd-mm-jjjj'. Out: the date (ArgumentTypeError why not)."""
-    from ..formatting import parse_date
+    from dunning_analytics.common.formatting import parse_date
 
     try:
         return parse_date(text)
@@ -64,7 +64,7 @@ def bucket_bounds(text: str) -> list[int]:
 
 def datetime_value(text: str) -> dt.datetime:
     """In: 'yyyy-mm-dd hh:mm' or 'dd-mm-jjjj hh:mm' (no time: 09:00). Out: the moment."""
-    from ..formatting import parse_date
+    from dunning_analytics.common.formatting import parse_date
 
     date_part, _, time_part = text.strip().partition(" ")
     if "T" in date_part:
@@ -89,7 +89,7 @@ def datetime_value(text: str) -> dt.datetime:
 
 def instalment_value(text: str) -> tuple[dt.date, object]:
     """One --instalment DATE=AMOUNT ('15-12-2026=500,00'), as (date, Decimal)."""
-    from ..formatting import parse_amount
+    from dunning_analytics.common.formatting import parse_amount
 
     day, sep, amount = text.partition("=")
     if not sep:

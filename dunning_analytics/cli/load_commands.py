@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..formatting import format_date, plain_frame
-from ..ledger import LedgerError
-from ..messages import current_lang, tr
-from .arguments import mapping_pairs
+from dunning_analytics.cli.arguments import mapping_pairs
+from dunning_analytics.common.formatting import format_date, plain_frame
+from dunning_analytics.common.messages import current_lang, tr
+from dunning_analytics.ledger import LedgerError
 
 SHOWN_REJECTIONS = 50
 
@@ -23,7 +23,7 @@ def _print_rejections(rejections) -> None:
 
 def load_xaf_command(args: argparse.Namespace) -> int:
     """An XAF auditfile: its clients, invoices and payments in one transaction."""
-    from ..ingest.xaf import load_xaf
+    from dunning_analytics.ingest.xaf import load_xaf
 
     results = load_xaf(
         args.ledger,
@@ -43,8 +43,8 @@ def load_xaf_command(args: argparse.Namespace) -> int:
 
 def load_command(args: argparse.Namespace) -> int:
     """`load FILE`: one export, statement-free (bank statements have `bank`)."""
-    from ..ingest.loading import load, read_mapping_file
-    from ..ingest.xaf import is_xaf
+    from dunning_analytics.ingest.loading import load, read_mapping_file
+    from dunning_analytics.ingest.xaf import is_xaf
 
     if is_xaf(Path(args.file)):
         return load_xaf_command(args)
@@ -76,7 +76,7 @@ def load_command(args: argparse.Namespace) -> int:
 
 def bank_command(args: argparse.Namespace) -> int:
     """`bank FILES`: statements as payments, each file on its own."""
-    from ..ingest.bank import load_statements
+    from dunning_analytics.ingest.bank import load_statements
 
     results = load_statements(args.ledger, args.files, force=args.force)
     refused = [(path, error) for path, error in results if isinstance(error, Exception)]
@@ -96,8 +96,8 @@ def bank_command(args: argparse.Namespace) -> int:
 
 def share_command(args: argparse.Namespace) -> int:
     """`share`: a pseudonymised copy, or the alias list."""
-    from ..privacy import alias_table, key_path, pseudonymised_copy
-    from ..vocabulary import shown_frame
+    from dunning_analytics.common.vocabulary import shown_frame
+    from dunning_analytics.ledger.privacy import alias_table, key_path, pseudonymised_copy
 
     if args.aliases:
         print(plain_frame(shown_frame(alias_table(args.ledger))).to_string(index=False))
@@ -118,7 +118,7 @@ def share_command(args: argparse.Namespace) -> int:
 
 def presets_command(args: argparse.Namespace) -> int:
     """`presets`: what each package's export holds, or one preset's TOML."""
-    from ..ingest.presets import available_presets, load_preset
+    from dunning_analytics.ingest.presets import available_presets, load_preset
 
     if args.show:
         print(load_preset(args.show).path.read_text(encoding="utf-8"), end="")
@@ -144,7 +144,7 @@ def presets_command(args: argparse.Namespace) -> int:
 
 def demo_command(args: argparse.Namespace) -> int:
     """`demo`: the deterministic demo ledger, never over an existing file unasked."""
-    from ..demo import write_demo_ledger
+    from dunning_analytics.ledger.demo import write_demo_ledger
 
     path = Path(args.ledger)
     if path.exists() and not args.replace:

@@ -8,8 +8,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from ..ledger import LedgerError
-from ..messages import current_lang, tr, tr_n
+from dunning_analytics.common.messages import current_lang, tr, tr_n
+from dunning_analytics.ledger import LedgerError
 
 
 def as_of_date(con, args: argparse.Namespace, acting: bool = False) -> dt.date | None:
@@ -20,8 +20,8 @@ def as_of_date(con, args: argparse.Namespace, acting: bool = False) -> dt.date |
     data, and to load the newest export. A date past the ledger's last date gets a
     warning: the ledger does not know what happened after it, so balances look older.
     """
-    from ..formatting import format_date
-    from ..ledger import data_note, ledger_end_date, working_day
+    from dunning_analytics.common.formatting import format_date
+    from dunning_analytics.ledger import data_note, ledger_end_date, working_day
 
     end = ledger_end_date(con)
     as_of = args.as_of or (working_day(con) if acting and end else end)
@@ -57,8 +57,13 @@ def table_out(
     to --out, its format from the file's extension (.csv or .xlsx), or as CSV to standard
     output with --format csv; `sheet` and `title` are (English, Dutch). Return False when
     neither was asked (print a table instead)."""
-    from ..exports import report_frame, spreadsheet_frame, write_csv, write_table
-    from ..vocabulary import pick
+    from dunning_analytics.common.vocabulary import pick
+    from dunning_analytics.present.exports import (
+        report_frame,
+        spreadsheet_frame,
+        write_csv,
+        write_table,
+    )
 
     lang = current_lang()
     fmt = getattr(args, "format", None)
@@ -97,7 +102,7 @@ def disagree(out: Path, fmt: str) -> str:
 
 def file_title(title: tuple, lang: str) -> str:
     """A file's title line: (English, Dutch, date) as 'Aging as of 31-10-2026'."""
-    from ..formatting import format_date
+    from dunning_analytics.common.formatting import format_date
 
     english, dutch, day = title
     return f"{dutch if lang == 'nl' else english} {format_date(day, lang)}"

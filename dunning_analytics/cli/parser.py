@@ -6,12 +6,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from ..ingest.fields import EARLIEST_YEAR, FUTURE_MARGIN_DAYS, LATE_YEARS
-from ..messages import tr
-from . import acting_commands as acting
-from . import load_commands as loads
-from . import report_commands as reports
-from .arguments import Parser, bucket_bounds, date_value, datetime_value, whole_value
+from dunning_analytics.cli import acting_commands as acting
+from dunning_analytics.cli import load_commands as loads
+from dunning_analytics.cli import report_commands as reports
+from dunning_analytics.cli.arguments import (
+    Parser,
+    bucket_bounds,
+    date_value,
+    datetime_value,
+    whole_value,
+)
+from dunning_analytics.common.messages import tr
+from dunning_analytics.ingest.fields import EARLIEST_YEAR, FUTURE_MARGIN_DAYS, LATE_YEARS
 
 CONTACT_KINDS = [
     "service_call",

@@ -7,11 +7,11 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from ..formatting import format_date, format_eur, plain_frame, plain_text
-from ..ledger import LedgerError
-from ..messages import current_lang, tr, tr_n
-from ..vocabulary import heading, pick, shown_frame, word
-from .output import as_of_date, disagree, file_title, table_out
+from dunning_analytics.cli.output import as_of_date, disagree, file_title, table_out
+from dunning_analytics.common.formatting import format_date, format_eur, plain_frame, plain_text
+from dunning_analytics.common.messages import current_lang, tr, tr_n
+from dunning_analytics.common.vocabulary import heading, pick, shown_frame, word
+from dunning_analytics.ledger import LedgerError
 
 
 def _nothing_loaded(args: argparse.Namespace, what: str) -> int:
@@ -27,7 +27,7 @@ def _nothing_loaded(args: argparse.Namespace, what: str) -> int:
 
 def check_command(args: argparse.Namespace) -> int:
     """`check`: the declared data tests over the ledger; exit 1 when any fails."""
-    from ..checks import check_ledger, declared_checks
+    from dunning_analytics.ledger.checks import check_ledger, declared_checks
 
     findings = check_ledger(args.ledger, args.as_of, lang=current_lang())
     for finding in findings:
@@ -43,8 +43,8 @@ def check_command(args: argparse.Namespace) -> int:
 
 def aging_command(args: argparse.Namespace) -> int:
     """`aging`: who owes what by age, per client or per open item."""
-    from ..aging import aging, bucket_labels
-    from ..ledger import connected
+    from dunning_analytics.ledger import connected
+    from dunning_analytics.questions.aging import aging, bucket_labels
 
     with connected(args.ledger, read_only=True) as con:
         as_of = as_of_date(con, args)
@@ -66,7 +66,7 @@ def aging_command(args: argparse.Namespace) -> int:
 
 
 def _print_aging(frame, args: argparse.Namespace, as_of: dt.date, money, labels) -> None:
-    from ..aging import aging_totals
+    from dunning_analytics.questions.aging import aging_totals
 
     lang = current_lang()
     basis = tr("due date") if args.basis == "due" else tr("invoice date")
@@ -98,8 +98,8 @@ def _print_aging(frame, args: argparse.Namespace, as_of: dt.date, money, labels)
 
 def risk_command(args: argparse.Namespace) -> int:
     """`risk`: the clients with deposit or prepayment terms, with their reasons."""
-    from ..ledger import connected
-    from ..risk import load_policy, risk_flags
+    from dunning_analytics.ledger import connected
+    from dunning_analytics.questions.risk import load_policy, risk_flags
 
     lang = current_lang()
     policy = load_policy(args.policy)
@@ -149,8 +149,8 @@ FORECAST_COLUMNS = {
 
 def forecast_command(args: argparse.Namespace) -> int:
     """`forecast`: the expected cash-in per week, or each open invoice's expected payment."""
-    from ..forecast import curves, invoice_forecast, weekly_forecast
-    from ..ledger import connected
+    from dunning_analytics.ledger import connected
+    from dunning_analytics.questions.forecast import curves, invoice_forecast, weekly_forecast
 
     lang = current_lang()
     with connected(args.ledger, read_only=True) as con:
@@ -190,8 +190,8 @@ def forecast_command(args: argparse.Namespace) -> int:
 
 
 def _forecast_csv(frame, args: argparse.Namespace, as_of, later_text, later) -> None:
-    from ..exports import spreadsheet_frame, write_csv
-    from ..outputs import replacing
+    from dunning_analytics.ledger.outputs import replacing
+    from dunning_analytics.present.exports import spreadsheet_frame, write_csv
 
     lang = current_lang()
     if args.out:
@@ -204,7 +204,7 @@ def _forecast_csv(frame, args: argparse.Namespace, as_of, later_text, later) -> 
 def _forecast_xlsx(frame, args: argparse.Namespace, as_of, later_text, later) -> None:
     import pandas as pd
 
-    from ..exports import report_frame, write_table
+    from dunning_analytics.present.exports import report_frame, write_table
 
     lang = current_lang()
     if args.by == "week":  # what is left after the horizon: one more row
@@ -226,7 +226,7 @@ def _forecast_xlsx(frame, args: argparse.Namespace, as_of, later_text, later) ->
 
 
 def _forecast_table(frame, args: argparse.Namespace, as_of, later_text, later) -> None:
-    from ..formatting import format_percent
+    from dunning_analytics.common.formatting import format_percent
 
     lang = current_lang()
     shown = frame.copy()
@@ -250,7 +250,7 @@ def _forecast_table(frame, args: argparse.Namespace, as_of, later_text, later) -
 
 def review_command(args: argparse.Namespace) -> int:
     """`review`: the quarterly client-risk review as HTML (and PDF)."""
-    from ..review import write_review
+    from dunning_analytics.present.review import write_review
 
     path = write_review(
         args.ledger,

@@ -11,8 +11,8 @@
 - `bank`: statements' incoming money (and reversals) matched to invoices as payments.
 """
 
-from .errors import LoadError, Rejection
-from .loading import load
-from .xaf import load_xaf
+from dunning_analytics.ingest.errors import LoadError, Rejection
+from dunning_analytics.ingest.loading import load
+from dunning_analytics.ingest.xaf import load_xaf
 
 __all__ = ["LoadError", "Rejection", "load", "load_xaf"]

@@ -46,13 +46,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ..formatting import format_eur, format_number, plain_text
-from ..ledger import connected, refresh_index, transaction
-from ..messages import current_lang, marked, tr, tr_marked
-from .camt import read_camt053
-from .errors import LoadError
-from .mt940 import read_mt940
-from .statement import BankEntry, Statement, StatementError
+from dunning_analytics.common.formatting import format_eur, format_number, plain_text
+from dunning_analytics.common.messages import current_lang, marked, tr, tr_marked
+from dunning_analytics.ingest.camt import read_camt053
+from dunning_analytics.ingest.errors import LoadError
+from dunning_analytics.ingest.mt940 import read_mt940
+from dunning_analytics.ingest.statement import BankEntry, Statement, StatementError
+from dunning_analytics.ledger import connected, refresh_index, transaction
 
 RULES = (
     "reference",

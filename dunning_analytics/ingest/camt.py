@@ -15,10 +15,16 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-from ..messages import marked, tr, tr_marked
-from .errors import Rejection
-from .statement import BankEntry, Statement, StatementError, check_balances, entry_id
-from .xmlsafe import exact_cents, safe_parser
+from dunning_analytics.common.messages import marked, tr, tr_marked
+from dunning_analytics.ingest.errors import Rejection
+from dunning_analytics.ingest.statement import (
+    BankEntry,
+    Statement,
+    StatementError,
+    check_balances,
+    entry_id,
+)
+from dunning_analytics.ingest.xmlsafe import exact_cents, safe_parser
 
 # a statement file larger than this is refused before it is parsed (a year of a busy
 # account is a few MB; lxml holds the whole tree in memory, about ten times the file)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..formatting import plain_text
-from ..ledger import LedgerError
-from ..messages import tr
+from dunning_analytics.common.formatting import plain_text
+from dunning_analytics.common.messages import tr
+from dunning_analytics.ledger import LedgerError
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,13 @@ Shared by the loader and the presets; imports only the package's formatting limi
 
 from __future__ import annotations
 
-from ..formatting import (  # noqa: F401 (re-exported: the loader's names for them)
+from dunning_analytics.common.formatting import (  # noqa: F401 (re-exported: the loader's names for them)
     EMAIL_PATTERN,
     FIRST_YEAR,
     FUTURE_MARGIN_DAYS,
     is_email_address,
 )
-from ..messages import marked
+from dunning_analytics.common.messages import marked
 
 KINDS = ("history", "invoices", "payments", "contacts", "clients")
 CONTACT_KINDS = (

@@ -14,9 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..messages import tr, tr_marked
-from .errors import LoadError, Rejection
-from .fields import FIELDS, normal_name
+from dunning_analytics.common.messages import tr, tr_marked
+from dunning_analytics.ingest.errors import LoadError, Rejection
+from dunning_analytics.ingest.fields import FIELDS, normal_name
 
 # what names a row's key: a row without it is no data row of that kind
 KEY_FIELD = {

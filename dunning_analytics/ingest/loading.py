@@ -25,12 +25,18 @@ from pathlib import Path
 
 import duckdb
 
-from ..formatting import MAX_AMOUNT, format_eur
-from ..ledger import connected, refresh_index, transaction
-from ..messages import current_lang, marked, sql_quoted, sql_text, tr, tr_marked
-from ..settings_file import Setting, read_checked
-from .errors import LoadError, Rejection
-from .fields import (
+from dunning_analytics.common.formatting import MAX_AMOUNT, format_eur
+from dunning_analytics.common.messages import (
+    current_lang,
+    marked,
+    sql_quoted,
+    sql_text,
+    tr,
+    tr_marked,
+)
+from dunning_analytics.common.settings_file import Setting, read_checked
+from dunning_analytics.ingest.errors import LoadError, Rejection
+from dunning_analytics.ingest.fields import (
     CHANNELS,
     CONTACT_DETAILS,
     CONTACT_KINDS,
@@ -44,15 +50,16 @@ from .fields import (
     MAX_TERM_DAYS,
     normal_name,
 )
-from .layout import (
+from dunning_analytics.ingest.layout import (
     apply_layout,
     drop_footer_rows,
     header_test,
     sent_contacts,
     split_relations,
 )
-from .presets import Preset, load_preset, preset_mapping
-from .reading import RawTable, SourceError, read_source
+from dunning_analytics.ingest.presets import Preset, load_preset, preset_mapping
+from dunning_analytics.ingest.reading import RawTable, SourceError, read_source
+from dunning_analytics.ledger import connected, refresh_index, transaction
 
 DEFAULT_DATE_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d"]
 _TIME_SUFFIXES = [" %H:%M:%S", " %H:%M", "T%H:%M:%S"]

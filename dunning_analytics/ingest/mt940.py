@@ -28,9 +28,15 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-from ..messages import tr
-from .errors import Rejection
-from .statement import BankEntry, Statement, StatementError, check_balances, entry_id
+from dunning_analytics.common.messages import tr
+from dunning_analytics.ingest.errors import Rejection
+from dunning_analytics.ingest.statement import (
+    BankEntry,
+    Statement,
+    StatementError,
+    check_balances,
+    entry_id,
+)
 
 # tags of MT940 (and MT942, which is refused); anything else at a line start is text
 _TAGS = {"20", "21", "25", "28", "28C", "60F", "60M", "61", "62F", "62M", "64", "65", "86"}

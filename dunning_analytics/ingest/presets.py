@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..messages import current_lang, marked, tr
-from ..settings_file import Setting, read_checked
-from .errors import LoadError
-from .fields import FIELDS, normal_name
+from dunning_analytics.common.messages import current_lang, marked, tr
+from dunning_analytics.common.settings_file import Setting, read_checked
+from dunning_analytics.ingest.errors import LoadError
+from dunning_analytics.ingest.fields import FIELDS, normal_name
 
 PRESET_DIR = Path(__file__).resolve().parent / "preset_files"
 

@@ -30,7 +30,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from ..messages import tr
+from dunning_analytics.common.messages import tr
 
 
 @dataclass
@@ -530,7 +530,7 @@ def read_source(
     if not path.exists():
         raise SourceError(tr("{path}: no such file", path=path))
     suffix = path.suffix.lower()
-    from .ubl import is_ubl_source, read_ubl
+    from dunning_analytics.ingest.ubl import is_ubl_source, read_ubl
 
     if is_ubl_source(path):
         return read_ubl(path)

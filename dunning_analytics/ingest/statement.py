@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..messages import tr
-from .errors import LoadError, Rejection
+from dunning_analytics.common.messages import tr
+from dunning_analytics.ingest.errors import LoadError, Rejection
 
 
 class StatementError(LoadError):

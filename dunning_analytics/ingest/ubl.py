@@ -45,8 +45,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from .reading import RawTable, SourceError
-from .xmlsafe import exact_cents, safe_parser
+from dunning_analytics.ingest.reading import RawTable, SourceError
+from dunning_analytics.ingest.xmlsafe import exact_cents, safe_parser
 
 UBL_NS = {
     "Invoice": "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",

@@ -33,10 +33,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..messages import tr
-from .errors import LoadError
-from .reading import RawTable, file_sha256
-from .xmlsafe import exact_cents, safe_parser
+from dunning_analytics.common.messages import tr
+from dunning_analytics.ingest.errors import LoadError
+from dunning_analytics.ingest.reading import RawTable, file_sha256
+from dunning_analytics.ingest.xmlsafe import exact_cents, safe_parser
 
 NS = "http://www.auditfiles.nl/XAF/3.2"
 SCHEMA = Path(__file__).resolve().parent / "schemas" / "XmlAuditfileFinancieel3.2.xsd"
@@ -401,8 +401,8 @@ def load_xaf(ledger, path, debtor_accounts: list[str] | None = None, **options) 
     accounts (default: told from the file), and load()'s options (force, skip_bad_rows,
     allow_far_dates, today, ...). Out: the three LoadResults, the notes of what could not
     be linked in the invoices' `limits`."""
-    from ..ledger import connected, transaction
-    from .loading import load, no_ledger_left_on_failure
+    from dunning_analytics.ingest.loading import load, no_ledger_left_on_failure
+    from dunning_analytics.ledger import connected, transaction
 
     books = read_xaf(path, debtor_accounts)
     with (

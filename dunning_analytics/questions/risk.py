@@ -1,0 +1,473 @@
+"""Deposit and prepayment flags: which clients pay upfront, and why, with a backtest.
+
+The policy (data/policy.toml, or your copy) sets each rule's thresholds and
+the level it gives. The SQL model `client_risk_rules_at(as_of, p)` computes
+the numbers and which rules fire, using only what was known on `as_of`; this
+module turns that into a recommendation level and plain-language reasons in
+English or Dutch, and replays it on past dates (backtest).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections import namedtuple
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dunning_analytics.common.formatting import format_date, format_eur, money_floats, resolve_lang
+from dunning_analytics.common.messages import marked, tr
+from dunning_analytics.common.settings_file import Setting, SettingsError, check_settings, read_toml
+from dunning_analytics.ledger import connected, query_frame
+
+DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "data" / "policy.toml"
+LEVELS = ("none", "watch", "deposit", "staged", "prepay", "stop")
+LEVEL_NAMES = {
+    "en": {
+        "none": "no special terms",
+        "watch": "watch",
+        "deposit": "deposit",
+        "staged": "staged invoicing",
+        "prepay": "full prepayment",
+        "stop": "no further credit",
+    },
+    "nl": {
+        "none": "geen bijzondere voorwaarden",
+        "watch": "in de gaten houden",
+        "deposit": "aanbetaling",
+        "staged": "gefaseerd factureren",
+        "prepay": "volledige vooruitbetaling",
+        "stop": "geen krediet meer",
+    },
+}
+RULES = (
+    "new_client",
+    "chronic_late",
+    "deteriorating",
+    "overdue_now",
+    "broken_promise",
+    "formal_notice",
+    "collection",
+    "open_dispute",
+    "credit_limit",
+    "concentration",
+)
+
+
+def load_policy(path: str | Path | None = None) -> dict:
+    """Read a policy TOML (default: data/policy.toml) and return it as a dict.
+
+    Change values in the dict to try another policy, e.g.
+    ``policy["rules"]["overdue_now"]["min_days_overdue"] = 30``.
+    Raises ValueError for an unknown rule or level.
+    """
+    path = Path(path or DEFAULT_POLICY)
+    policy = read_toml(path, marked("policy file"))
+    check_policy(policy, path, path.read_text(encoding="utf-8"))
+    return policy
+
+
+def _share(words: str) -> Setting:
+    return Setting("number", 0, 1, words=f"a fraction from 0 to 1 ({words})")
+
+
+def _count(low: int, high: int, what: str) -> Setting:
+    return Setting("int", low, high, words=f"a whole number of {what} from {low} to {high}")
+
+
+# what every policy value must be (settings_file.check_settings)
+POLICY_SETTINGS = {
+    "terms.deposit_percent": Setting("number", 0, 100, words="a percentage from 0 to 100"),
+    "terms.staged_parts": _count(1, 12, "parts"),
+    "rules.*.enabled": Setting("bool"),
+    "rules.*.level": Setting("choice", choices=LEVELS),
+    "rules.*.min_settled_invoices": _count(0, 1000, "invoices"),
+    "rules.*.new_days": _count(0, 3650, "days"),
+    "rules.*.last_invoices": _count(1, 1000, "invoices"),
+    "rules.*.min_late_share": _share("0.5 for half"),
+    "rules.*.min_avg_days_late": Setting("number", 0, 3650, words="days from 0 to 3650"),
+    "rules.*.min_change_days": Setting("number", 0, 3650, words="days from 0 to 3650"),
+    "rules.*.min_days_overdue": _count(0, 3650, "days"),
+    "rules.*.months": _count(1, 240, "months"),
+    "rules.*.min_broken": _count(1, 1000, "promises"),
+    "rules.*.min_revenue_share": _share("0.25 for a quarter"),
+}
+
+
+def check_policy(policy: dict, path=None, text: str = "") -> None:
+    """Raise SettingsError (a ValueError) when the policy names an unknown rule or level,
+    or a value does not fit its meaning (POLICY_SETTINGS; with the file's `path` and
+    `text`, the message names the line)."""
+    check_settings(policy, POLICY_SETTINGS, path, text)
+    for name, rule in policy.get("rules", {}).items():
+        if name not in RULES:
+            raise SettingsError(
+                tr(
+                    "unknown rule {name!r} in the policy; rules: {rules}",
+                    name=name,
+                    rules=", ".join(RULES),
+                )
+            )
+        if rule.get("level", "watch") not in LEVELS:
+            raise SettingsError(
+                tr(
+                    "policy rule {name}: level {level!r} must be one of {levels}",
+                    name=name,
+                    level=rule.get("level"),
+                    levels=", ".join(LEVELS),
+                )
+            )
+
+
+def _rule(policy: dict, name: str) -> dict:
+    return policy.get("rules", {}).get(name, {})
+
+
+def _sql_params(policy: dict) -> dict:
+    """The thresholds as the struct the SQL model reads."""
+    r = policy.get("rules", {})
+
+    def get(rule: str, key: str, default):
+        return r.get(rule, {}).get(key, default)
+
+    return {
+        "new_min_settled": int(get("new_client", "min_settled_invoices", 3)),
+        "new_days": int(get("new_client", "new_days", 90)),
+        "chronic_last": int(get("chronic_late", "last_invoices", 12)),
+        "chronic_share": float(get("chronic_late", "min_late_share", 0.5)),
+        "chronic_days": float(get("chronic_late", "min_avg_days_late", 30)),
+        "slowing_days": int(get("deteriorating", "min_change_days", 10)),
+        "overdue_days": int(get("overdue_now", "min_days_overdue", 60)),
+        "promise_months": int(get("broken_promise", "months", 12)),
+        "promise_min": int(get("broken_promise", "min_broken", 2)),
+        "notice_months": int(get("formal_notice", "months", 24)),
+        "collection_months": int(get("collection", "months", 24)),
+        "concentration_share": float(get("concentration", "min_revenue_share", 0.25)),
+    }
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+def _reason(rule: str, row, policy: dict, lang: str) -> str:
+    """One plain-language reason, with the numbers behind it."""
+    nl = lang == "nl"
+    r = _rule(policy, rule)
+    eur = lambda v: format_eur(v, lang)  # noqa: E731
+    day = lambda v: format_date(v, "nl" if nl else "en")  # noqa: E731
+    if rule == "new_client":
+        n, age = int(row.settled_invoices), int(row.client_age_days)
+        first = day(row.first_invoice_date)
+        if nl:
+            facturen = _plural(n, "betaalde factuur", "betaalde facturen")
+            return f"nieuwe klant: {n} {facturen}, eerste factuur {first} ({age} dagen geleden)"
+        invoices = _plural(n, "invoice", "invoices")
+        return f"new client: {n} settled {invoices}, first invoice {first} ({age} days ago)"
+    if rule == "chronic_late":
+        late, n, avg = int(row.last_late), int(row.last_settled), float(row.last_late_avg_days)
+        if nl:
+            return f"betaalde {late} van de laatste {n} facturen te laat, gemiddeld {avg:.0f} dagen"
+        return f"paid {late} of the last {n} invoices late, on average {avg:.0f} days"
+    if rule == "deteriorating":
+        recent, earlier = float(row.recent_lateness), float(row.earlier_lateness)
+        if nl:
+            return (
+                f"betaalt steeds later: recente facturen gemiddeld {recent:.0f} dagen te laat, "
+                f"eerder {earlier:.0f}"
+            )
+        return (
+            f"paying later: recent invoices {recent:.0f} days late on average, before {earlier:.0f}"
+        )
+    if rule == "overdue_now":
+        amount, days = eur(row.overdue_amount), int(row.oldest_overdue_days)
+        if nl:
+            return f"{amount} vervallen, de oudste factuur {days} dagen"
+        return f"{amount} overdue, the oldest invoice {days} days"
+    if rule == "broken_promise":
+        n, months = int(row.broken_promises), int(r.get("months", 12))
+        last = day(row.last_broken_date)
+        if nl:
+            return (
+                f"{n} {_plural(n, 'betaalbelofte', 'betaalbeloftes')} niet nagekomen in de laatste "
+                f"{months} maanden (laatste beloofd voor {last})"
+            )
+        return (
+            f"broke {n} {_plural(n, 'promise', 'promises')} to pay in the last {months} months "
+            f"(the last one for {last})"
+        )
+    if rule == "formal_notice":
+        n, months, last = (
+            int(row.formal_notices),
+            int(r.get("months", 24)),
+            day(row.last_notice_date),
+        )
+        if nl:
+            notices = _plural(n, "aanmaning", "aanmaningen")
+            return f"{n} {notices} in de laatste {months} maanden, laatste op {last}"
+        return (
+            f"{n} formal {_plural(n, 'notice', 'notices')} (aanmaning) "
+            f"in the last {months} months, "
+            f"the last on {last}"
+        )
+    if rule == "collection":
+        months, last = int(r.get("months", 24)), day(row.last_collection_date)
+        if nl:
+            return f"uit handen gegeven aan incasso in de laatste {months} maanden ({last})"
+        return f"sent to a collection agency in the last {months} months ({last})"
+    if rule == "open_dispute":
+        n, amount = int(row.open_disputed), eur(row.disputed_amount)
+        if nl:
+            return f"{n} openstaande {_plural(n, 'factuur', 'facturen')} betwist, samen {amount}"
+        return f"{n} open {_plural(n, 'invoice', 'invoices')} disputed, together {amount}"
+    if rule == "credit_limit":
+        exposure, limit = eur(row.open_exposure), eur(row.credit_limit)
+        if nl:
+            return f"openstaand {exposure}, boven de kredietlimiet van {limit}"
+        return f"open exposure {exposure}, above the credit limit of {limit}"
+    if rule == "concentration":
+        share = float(row.revenue_share)
+        if nl:
+            return f"{share:.0%} van de omzet van de laatste 12 maanden"
+        return f"{share:.0%} of the revenue of the last 12 months"
+    raise ValueError(rule)
+
+
+def _terms(level: str, policy: dict, lang: str) -> str:
+    terms = policy.get("terms", {})
+    name = LEVEL_NAMES[lang][level]
+    if level == "deposit":
+        return f"{name} {int(terms.get('deposit_percent', 30))}%"
+    if level == "staged":
+        parts = int(terms.get("staged_parts", 3))
+        return f"{name} ({parts} {'delen' if lang == 'nl' else 'parts'})"
+    return name
+
+
+def rule_inputs(ledger, as_of: dt.date, policy: dict | None = None) -> pd.DataFrame:
+    """Return the model's row per client: the numbers and a fires_<rule> column per rule."""
+    policy = policy or load_policy()
+    with connected(ledger) as con:
+        return query_frame(
+            con,
+            "SELECT * FROM client_risk_rules_at($as_of, $p) ORDER BY client_id",
+            {"as_of": as_of, "p": _sql_params(policy)},
+        )
+
+
+def _enabled(policy: dict) -> list[str]:
+    """The rules the policy has switched on, in RULES order."""
+    return [r for r in RULES if _rule(policy, r).get("enabled", True)]
+
+
+def _rule_rows(frame: pd.DataFrame):
+    """rule_inputs rows as named tuples, built from whole columns (itertuples reads
+    Arrow-backed columns one value at a time)."""
+    row_type = namedtuple("RuleInputs", frame.columns)
+    return map(row_type._make, zip(*(frame[c].tolist() for c in frame.columns), strict=True))
+
+
+def risk_flags(
+    ledger,
+    as_of: dt.date,
+    policy: dict | None = None,
+    lang: str | None = None,
+    reasons: int | None = None,
+    inputs: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Return one recommendation per client as of `as_of`.
+
+    In: ledger, as-of date, a policy dict (load_policy(); default the shipped
+    one), 'en' or 'nl'; `reasons`: write the sentences for the first `reasons` rows of
+    the result only (a page a person reads; None: every row; rule_reasons writes any
+    other client's); `inputs`: rule_inputs(ledger, as_of, policy) when the caller has it.
+    Out: DataFrame with client_id, name, kind, level (one of LEVELS), level_rank (0-5),
+    recommendation (e.g. 'deposit 30%'; in `lang`, default $DUNNING_LANG or English),
+    reasons (list of sentences; None past the first `reasons` rows), reason_text (the
+    sentences joined; None likewise), rules (fired rule names), grade, revenue,
+    open_exposure, overdue_amount; strictest level first.
+    """
+    lang = resolve_lang(lang)
+    policy = policy or load_policy()
+    check_policy(policy)
+    frame = rule_inputs(ledger, as_of, policy) if inputs is None else inputs
+    enabled = _enabled(policy)
+    # levels from whole columns: a client's level is the strictest of its fired rules
+    fires = np.column_stack(
+        [np.zeros(len(frame), dtype=bool)]
+        + [frame[f"fires_{r}"].to_numpy(dtype=bool, na_value=False) for r in enabled]
+    )
+    ranks = np.array([0] + [LEVELS.index(_rule(policy, r).get("level", "watch")) for r in enabled])
+    level_rank = (fires * ranks).max(axis=1)
+    # strictest level first, then the largest exposure, then client id (the rows come
+    # ordered by client id): one numpy lexsort, not pandas' sort of Arrow columns
+    exposure = money_floats(frame["open_exposure"])
+    order = np.lexsort((np.arange(len(frame)), -np.nan_to_num(exposure), -level_rank))
+    level_rank = level_rank[order]
+    result = frame[
+        ["client_id", "name", "kind", "grade", "revenue", "open_exposure", "overdue_amount"]
+    ].iloc[order]
+    result["level"] = np.array(LEVELS, dtype=object)[level_rank]
+    result["level_rank"] = level_rank
+    terms = np.array([_terms(level, policy, lang) for level in LEVELS], dtype=object)
+    result["recommendation"] = terms[level_rank]
+    # the fired rules' names: one list per distinct combination (a few dozen), not per row
+    bits = fires[order, 1:] @ (1 << np.arange(len(enabled), dtype=np.int64))
+    names = {b: [r for i, r in enumerate(enabled) if b >> i & 1] for b in np.unique(bits)}
+    result["rules"] = [names[b] for b in bits.tolist()]
+    # the sentences, for the rows asked for
+    count = len(result) if reasons is None else min(max(int(reasons), 0), len(result))
+    sentences = [
+        [_reason(rule, row, policy, lang) for rule in hits]
+        for row, hits in zip(
+            _rule_rows(frame.iloc[order[:count]]), result["rules"].iloc[:count], strict=True
+        )
+    ]
+    missing = [None] * (len(result) - count)
+    result["reasons"] = sentences + missing
+    result["reason_text"] = ["; ".join(x) for x in sentences] + missing
+    return result.reset_index(drop=True)
+
+
+def rule_reasons(
+    inputs: pd.DataFrame, client_id: str, policy: dict | None = None, lang: str | None = None
+) -> list[str]:
+    """Return one client's reasons (the sentences risk_flags writes) from rule_inputs'
+    frame; [] for a client without fired rules or not in it."""
+    policy = policy or load_policy()
+    rows = inputs[inputs["client_id"] == client_id]
+    if rows.empty:
+        return []
+    row = next(_rule_rows(rows.head(1)))
+    hits = [r for r in _enabled(policy) if getattr(row, f"fires_{r}")]
+    return [_reason(rule, row, policy, resolve_lang(lang)) for rule in hits]
+
+
+def level_summary(flags: pd.DataFrame) -> pd.DataFrame:
+    """Per level: number of clients and their revenue (of the last 12 months) and share."""
+    total = sum(flags["revenue"]) or 1
+    rows = []
+    for level in LEVELS:
+        part = flags[flags["level"] == level]
+        revenue = sum(part["revenue"])
+        rows.append(
+            {
+                "level": level,
+                "clients": len(part),
+                "revenue": revenue,
+                "revenue_share": float(revenue) / float(total),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def with_thresholds(policy: dict, **changes) -> dict:
+    """Return a copy of `policy` with rule settings changed.
+
+    Keys are rule__setting, e.g. with_thresholds(p, overdue_now__min_days_overdue=30).
+    """
+    changed = copy.deepcopy(policy)
+    for key, value in changes.items():
+        rule, _, setting = key.partition("__")
+        changed.setdefault("rules", {}).setdefault(rule, {})[setting] = value
+    check_policy(changed)
+    return changed
+
+
+def backtest(
+    ledger,
+    as_of_dates: list[dt.date],
+    policy: dict | None = None,
+    horizon_months: int = 6,
+    min_level: str = "deposit",
+    late_days: int = 14,
+) -> pd.DataFrame:
+    """Replay the policy on past dates and measure what the flags would have caught.
+
+    For each date D: flag clients with only what was known on D (level at
+    least `min_level`); then, over invoices issued in the `horizon_months`
+    after D, compare the flagged clients' share of revenue with their share of
+    the amount paid more than `late_days` late (or still open that long past
+    due at the ledger's end) and of
+    the amount that went to collection. Out: one row per date with those
+    amounts and shares, and `lift` = late share / revenue share.
+    """
+    policy = policy or load_policy()
+    threshold = LEVELS.index(min_level)
+    flagged = []
+    with connected(ledger) as con:
+        for as_of in as_of_dates:
+            flags = risk_flags(con, as_of, policy)
+            for client_id in flags.loc[flags["level_rank"] >= threshold, "client_id"]:
+                flagged.append({"as_of": as_of, "client_id": client_id})
+        flagged_frame = pd.DataFrame(flagged, columns=["as_of", "client_id"])
+        con.register("da_backtest_flags", flagged_frame)
+        try:
+            result = query_frame(
+                con,
+                """
+                WITH
+                dates AS (SELECT unnest($dates)::DATE AS as_of),
+                ledger_end AS (
+                    SELECT greatest(
+                        (SELECT max(invoice_date) FROM invoices),
+                        (SELECT max(paid_date) FROM payments)
+                    ) AS end_date
+                ),
+                outcome AS (
+                    SELECT s.*, s.days_late > $late_days
+                        OR (
+                            s.settled_date IS NULL
+                            AND s.due_date + $late_days < (SELECT end_date FROM ledger_end)
+                        ) AS paid_late,
+                        s.invoice_id IN (
+                            SELECT invoice_id FROM contacts WHERE kind = 'collection'
+                        ) AS collected
+                    FROM invoice_settlement AS s
+                ),
+                future AS (
+                    SELECT d.as_of, o.*, f.client_id IS NOT NULL AS flagged
+                    FROM dates AS d
+                    JOIN outcome AS o
+                        ON o.invoice_date > d.as_of
+                        AND o.invoice_date <= d.as_of + INTERVAL ($horizon) MONTH
+                    LEFT JOIN da_backtest_flags AS f
+                        ON f.as_of = d.as_of AND f.client_id = o.client_id
+                ),
+                final AS (
+                    SELECT
+                        as_of,
+                        (SELECT count(*) FROM da_backtest_flags AS b WHERE b.as_of = future.as_of)
+                            AS flagged_clients,
+                        sum(amount) AS revenue,
+                        coalesce(sum(amount) FILTER (WHERE flagged), 0) AS flagged_revenue,
+                        coalesce(sum(amount) FILTER (WHERE paid_late), 0) AS late_amount,
+                        coalesce(sum(amount) FILTER (WHERE paid_late AND flagged), 0)
+                            AS flagged_late_amount,
+                        coalesce(sum(amount) FILTER (WHERE collected), 0) AS collection_amount,
+                        coalesce(sum(amount) FILTER (WHERE collected AND flagged), 0)
+                            AS flagged_collection_amount
+                    FROM future
+                    GROUP BY as_of
+                )
+                SELECT
+                    *,
+                    flagged_revenue / nullif(revenue, 0) AS revenue_share,
+                    flagged_late_amount / nullif(late_amount, 0) AS late_share,
+                    flagged_collection_amount / nullif(collection_amount, 0) AS collection_share,
+                    (flagged_late_amount / nullif(late_amount, 0))
+                        / nullif(flagged_revenue / nullif(revenue, 0), 0) AS lift
+                FROM final
+                ORDER BY as_of
+                """,
+                {
+                    "dates": list(as_of_dates),
+                    "horizon": int(horizon_months),
+                    "late_days": int(late_days),
+                },
+            )
+        finally:
+            con.unregister("da_backtest_flags")
+    return result
