@@ -81,6 +81,10 @@ _TEXT = {
         "Confirmation for the client, to check and send: {path}",
         "Bevestiging voor de klant, om na te lezen en te versturen: {path}",
     ),
+    "open_draft": (
+        "Open the draft in your mail program",
+        "Open het concept in uw e-mailprogramma",
+    ),
     "no_confirmation": (
         "No written confirmation: {reason}",
         "Geen schriftelijke bevestiging: {reason}",
@@ -343,7 +347,27 @@ class CallPanel:
             reason = html.escape(str(exc))
             return f"<br>{_text('no_confirmation', self.lang).format(reason=reason)}"
         line = _text("confirmation", self.lang).format(path=html.escape(str(self.confirmation)))
-        return f"<br><span class='da-confirmation'>{line}</span>"
+        return f"<br><span class='da-confirmation'>{line}</span>" + self._draft_html()
+
+    def _draft_html(self) -> str:
+        """The draft shown in the form (its subject and text) with a link that opens it: the
+        browser hands the .eml to the mail program, which opens it as a draft to send."""
+        import email
+        import os
+        from email import policy
+
+        message = email.message_from_bytes(self.confirmation.read_bytes(), policy=policy.default)
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        try:  # a link relative to the notebook's folder, as JupyterLab and Voila serve files
+            href = Path(os.path.relpath(self.confirmation)).as_posix()
+        except ValueError:  # another drive (Windows): the file's own address
+            href = self.confirmation.resolve().as_uri()
+        return (
+            f"<details class='da-draft' open><summary>{html.escape(str(message['Subject']))}"
+            f"</summary><pre style='white-space: pre-wrap'>{html.escape(text)}</pre></details>"
+            f"<a class='da-open-draft' href='{html.escape(href)}' download="
+            f"'{html.escape(self.confirmation.name)}'>{_text('open_draft', self.lang)}</a>"
+        )
 
     def _next_steps_html(self, call, mine: pd.DataFrame, as_of: dt.date) -> str:
         lang = self.lang
