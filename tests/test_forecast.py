@@ -187,3 +187,21 @@ def test_a_new_invoice_is_forecast_from_the_clients_curve(ledger):
     assert stranger["invoices"] == 0 and stranger["own_weight"] == 0.0
     assert stranger["expected_date"] == AS_OF + dt.timedelta(days=30)
     assert stranger["p90_date"] == AS_OF + dt.timedelta(days=60)
+
+
+def test_the_backtest_counts_how_many_dates_fall_within_3_and_7_days(ledger):
+    """A client who always pays 5 days after the due date: the due-date rule is 5 days off
+    for every invoice (none within 3 days, all within 7), the client's median is exact."""
+    invoices, payments = _history("K1", 30, 5)
+    make_ledger(ledger, invoices, payments).close()
+    # cut on a payment day: no invoice is overdue at a cut (an overdue one's due-date rule
+    # would be the cut itself), so the rule is off by exactly 5 days for every invoice
+    cuts = [FIRST + dt.timedelta(days=30 + 7 * n + 5) for n in (8, 12)]
+    result = backtest(ledger, cuts).set_index("method")
+    due, median = result.loc["due_date_baseline"], result.loc["client_median_baseline"]
+    assert due["invoices"] > 0 and due["mae_days"] == 5
+    assert (due["within_3_days"], due["within_7_days"]) == (0.0, 1.0)
+    assert median["within_3_days"] == 1.0
+    ours = result.loc["forecast"]
+    assert ours["within_3_days"] <= ours["within_7_days"] <= 1.0
+    assert 0.0 <= ours["week_coverage"] <= 1.0

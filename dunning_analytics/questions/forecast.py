@@ -362,7 +362,9 @@ def backtest(
     errors over the cash that came in), expected_cash and came_in (the cash forecast for
     and paid in those weeks, summed over the cuts), and for the forecast coverage (the
     share of real payment dates inside the 80 % interval; an interval without an end
-    counts as reaching on).
+    counts as reaching on), within_3_days and within_7_days (the share of invoices whose
+    expected date was that close), and for the forecast week_coverage (the share of weeks
+    whose cash that came in lay inside the weekly 80 % band).
     """
     per_method: dict[str, dict[str, list]] = {}
     with connected(ledger) as con:
@@ -401,6 +403,15 @@ def backtest(
                 )
                 stats["errors"] += errors
                 stats["abs"].append(float(np.abs(np.asarray(predicted) - came_in).sum()))
+                if method == "forecast":  # the weekly totals inside their 80 % band
+                    band = forecast_weeks.iloc[:weeks]
+                    stats.setdefault("weeks_inside", []).extend(
+                        lo <= got <= hi
+                        for lo, hi, got in zip(
+                            band["low"].astype(float), band["high"].astype(float), came_in,
+                            strict=False,
+                        )
+                    )  # fmt: skip
                 stats["cash"].append(float(came_in.sum()))
                 stats["predicted"].append(float(np.sum(predicted)))
                 if method == "forecast":
@@ -422,6 +433,16 @@ def backtest(
                 "expected_cash": to_cents(sum(stats["predicted"])),
                 "came_in": to_cents(sum(stats["cash"])),
                 "coverage": float(np.mean(stats["inside"])) if stats.get("inside") else None,
+                "within_3_days": _share_within(stats["errors"], 3),
+                "within_7_days": _share_within(stats["errors"], 7),
+                "week_coverage": float(np.mean(stats["weeks_inside"]))
+                if stats.get("weeks_inside")
+                else None,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _share_within(errors: list[int], days: int) -> float | None:
+    """The share of absolute errors of at most `days` days (None without errors)."""
+    return float(np.mean([e <= days for e in errors])) if errors else None
