@@ -231,3 +231,22 @@ def test_the_review_page_comes_from_its_template_and_escapes_what_the_ledger_hol
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Zn" in html  # in the movers' table
     assert '<span class="worse">none → prepay</span>' in html  # stricter terms in red
     assert html.count('<div class="keep">') == 2  # the aging chart and the forecast kept together
+
+
+def test_the_dutch_review_has_no_english_words_in_its_text_or_charts(demo_ledger):
+    """What a Dutch reader sees: the page's text and every chart's titles, axes and series
+    names (the payment curve's axes were English in a Dutch review)."""
+    import html as html_module
+
+    from test_messages import english_words
+
+    page = render_html(build_review(demo_ledger, "2026Q3", lang="nl"))
+    visible = re.sub(r"<script[^>]*>.*?</script>|<style[^>]*>.*?</style>", " ", page, flags=re.S)
+    visible = html_module.unescape(re.sub(r"<[^>]+>", " ", visible))
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", page, re.S)
+    charts = [s for s in scripts if "newPlot" in s and "plotly.js v" not in s[:200]]
+    chart_texts = [t for s in charts for t in re.findall(r'"(?:text|name)":"([^"]*)"', s)]
+    assert len(charts) == 3 and "alle klanten" in chart_texts
+    assert "dagen na de vervaldatum" in chart_texts
+    assert not english_words(visible), english_words(visible)
+    assert not english_words(" ".join(chart_texts)), english_words(" ".join(chart_texts))

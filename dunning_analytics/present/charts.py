@@ -67,6 +67,7 @@ _TEXT = {
     "due_date": ("due date", "vervaldatum"),
     "invoice": ("invoice", "factuur"),
     "client": ("client", "klant"),
+    "portfolio": ("all clients", "alle klanten"),
     "curve_title": (
         "Share of invoiced amount paid, by days after the due date",
         "Aandeel van het gefactureerde bedrag betaald, per dag na de vervaldatum",
@@ -474,8 +475,11 @@ def payment_curve_chart(
     names = names or {}
     t = lambda key: chart_text(key, lang)  # noqa: E731
     for client_id, part in curves.groupby("client_id", sort=False):
+        portfolio = client_id == "(portfolio)"  # behaviour.PORTFOLIO: every client together
         fig.add_scatter(
-            name=client_label(names.get(client_id, client_id), client_id),
+            name=names.get(client_id, t("portfolio"))
+            if portfolio
+            else client_label(names.get(client_id, client_id), client_id),
             mode="lines",
             x=list(part["day"]),
             y=[100 * float(v) for v in part["paid_share"]],

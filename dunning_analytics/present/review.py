@@ -572,7 +572,7 @@ def render_html(review: Review) -> str:
 
     t, lang = TEXT[review.lang], review.lang
     aging_table, aging_chart = _aging_parts(review)
-    curve_fig = payment_curve_chart(review.curve, names={PORTFOLIO: t["outstanding"]})
+    curve_fig = payment_curve_chart(review.curve, lang=lang)
     curve_fig.update_layout(showlegend=False, height=380, title=None)
     forecast_fig = cash_forecast_chart(review.forecast, lang)
     forecast_fig.update_layout(height=380)
