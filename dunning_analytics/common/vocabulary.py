@@ -131,6 +131,9 @@ _HEADINGS = {
     "mae_days": ("expected-date error (days)", "afwijking betaaldatum (dagen)"),
     "wape": ("weekly cash-in error (WAPE)", "afwijking per week (WAPE)"),
     "coverage": ("share in the 80 % interval", "aandeel binnen het 80%-interval"),
+    "within_3_days": ("dated within 3 days", "datum binnen 3 dagen"),
+    "within_7_days": ("dated within 7 days", "datum binnen 7 dagen"),
+    "week_coverage": ("weeks in the 80 % band", "weken binnen de 80%-band"),
     "p_paid_30_pct": (
         "chance paid within 30 days after due (%)",
         "kans betaald binnen 30 dagen na vervaldatum (%)",
