@@ -95,16 +95,27 @@ def _days(dates: np.ndarray, base: np.datetime64) -> np.ndarray:
 
 
 def _chunk(seed: int, index: int, first_client: int, n: int, end: dt.date, n_total: int):
-    """Generate clients [first_client, first_client + n) and their documents.
+    """Generate clients [first_client, first_client + n) and their documents, in steps that
+    draw from one random generator in a fixed order (the same seed, the same ledger).
 
-    Returns DataFrames (clients, invoices, payments, contacts) with day
+    Returns DataFrames (clients, invoices, credit notes, payments, contacts) with day
     numbers relative to the epoch; ids are built in SQL.
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
     end_day = int(np.datetime64(end, "D").astype(np.int64))
     start_day = end_day - 365 * _YEARS
-    client_no = np.arange(first_client, first_client + n)
+    people = _clients(rng, np.arange(first_client, first_client + n), start_day, end_day)
+    docs = _invoice_facts(rng, people, n_total, start_day, end_day)
+    payments, plans = _payments(rng, people, docs, end_day)
+    invoices, credit_notes = _invoice_frames(people, docs)
+    contacts = _contacts(rng, people, docs, plans, end_day)
+    return people["frame"], invoices, credit_notes, payments, contacts
 
+
+def _clients(rng, client_no: np.ndarray, start_day: int, end_day: int) -> dict:
+    """Step 1: each client's archetype, kind, term, start, name and credit limit. Out: the
+    arrays the next steps use and the clients' frame."""
+    n = client_no.size
     archetype = rng.choice(len(ARCHETYPES), size=n, p=_WEIGHTS)
     # The first clients of a ledger cover every archetype, so a small demo has them all.
     fixed = client_no < len(ARCHETYPES)
@@ -119,17 +130,8 @@ def _chunk(seed: int, index: int, first_client: int, n: int, end: dt.date, n_tot
     is_new = archetype == ARCHETYPES.index("new")
     since[is_new] = end_day - rng.integers(20, 90, size=is_new.sum())
     unallocated = (rng.random(n) < 0.08) & ~np.isin(archetype, [5, 6])
-
-    prefix = _PREFIX[rng.integers(0, len(_PREFIX), n)]
-    surname = _SURNAME[rng.integers(0, len(_SURNAME), n)]
-    initial = _INITIALS[rng.integers(0, len(_INITIALS), n)]
-    suffix = np.where(rng.random(n) < 0.5, " B.V.", "")
-    name = np.where(
-        consumer,
-        np.char.add(np.char.add(initial, ". "), surname),
-        np.char.add(np.char.add(np.char.add(prefix, " "), surname), suffix),
-    )
-    clients = pd.DataFrame(
+    name = _client_names(rng, consumer)
+    frame = pd.DataFrame(
         {
             "client_no": client_no,
             "name": name,
@@ -140,11 +142,32 @@ def _chunk(seed: int, index: int, first_client: int, n: int, end: dt.date, n_tot
             "archetype": np.asarray(ARCHETYPES)[archetype],
         }
     )
+    return {"client_no": client_no, "archetype": archetype, "consumer": consumer,
+            "late_consumer": late_consumer, "term": term, "since": since,
+            "unallocated": unallocated, "frame": frame}  # fmt: skip
 
-    # invoices: a Poisson number per client over its active months
+
+def _client_names(rng, consumer: np.ndarray) -> np.ndarray:
+    """A Dutch firm's name ('Bakkerij de Vries B.V.') or a person's ('J. Bakker')."""
+    n = consumer.size
+    prefix = _PREFIX[rng.integers(0, len(_PREFIX), n)]
+    surname = _SURNAME[rng.integers(0, len(_SURNAME), n)]
+    initial = _INITIALS[rng.integers(0, len(_INITIALS), n)]
+    suffix = np.where(rng.random(n) < 0.5, " B.V.", "")
+    return np.where(
+        consumer,
+        np.char.add(np.char.add(initial, ". "), surname),
+        np.char.add(np.char.add(np.char.add(prefix, " "), surname), suffix),
+    )
+
+
+def _invoice_facts(rng, people: dict, n_total: int, start_day: int, end_day: int) -> dict:
+    """Step 2: invoices (a Poisson number per client over its active months), their amounts,
+    when each archetype pays them, disputes and credit notes. Out: arrays per invoice."""
+    n, since, consumer = people["client_no"].size, people["since"], people["consumer"]
     months = np.maximum((end_day - since) / 30.4, 0.5)
     rate = np.where(consumer, 0.35, rng.lognormal(np.log(1.2), 0.5, size=n))
-    rate[late_consumer] = 2.0  # a regular: a lesson every two weeks, say
+    rate[people["late_consumer"]] = 2.0  # a regular: a lesson every two weeks, say
     count = np.maximum(rng.poisson(rate * months), 1)
     if n_total > 50_000:  # big ledgers: keep the expected size steady
         count = np.minimum(count, 120)
@@ -152,7 +175,7 @@ def _chunk(seed: int, index: int, first_client: int, n: int, end: dt.date, n_tot
     m = owner.size
     inv_day = since[owner] + (rng.random(m) * (end_day - since[owner] + 1)).astype(np.int64)
     inv_day = np.minimum(inv_day, end_day)
-    due_day = inv_day + term[owner]
+    due_day = inv_day + people["term"][owner]
     amount = np.round(
         np.where(
             consumer[owner],
@@ -161,9 +184,25 @@ def _chunk(seed: int, index: int, first_client: int, n: int, end: dt.date, n_tot
         ),
         2,
     )
-    arch = archetype[owner]
+    arch = people["archetype"][owner]
     progress = (inv_day - start_day) / (end_day - start_day)
+    pay_day, disputed = _pay_days(rng, arch, progress, inv_day, due_day, end_day)
+    # credit notes: disputed invoices and a few others, linked to the invoice
+    credit = disputed & (rng.random(m) < 0.7) | (rng.random(m) < 0.02)
+    credit_share = np.where(rng.random(m) < 0.3, 1.0, rng.uniform(0.1, 0.5, m))
+    credit_amount = np.round(amount * credit_share, 2)
+    credit_day = np.minimum(inv_day + rng.integers(7, 40, m), pay_day)
+    credit &= credit_day <= end_day
+    return {"owner": owner, "m": m, "inv_day": inv_day, "due_day": due_day, "amount": amount,
+            "arch": arch, "pay_day": pay_day, "disputed": disputed, "credit": credit,
+            "credit_day": credit_day, "credit_amount": credit_amount,
+            "remaining": np.where(credit, amount - credit_amount, amount)}  # fmt: skip
 
+
+def _pay_days(rng, arch, progress, inv_day, due_day, end_day: int):
+    """When each invoice is paid, by its client's archetype (a disputed one weeks later, a
+    stopped client's never), and which are disputed."""
+    m = arch.size
     delay = np.select(
         [arch == 0, arch == 1, arch == 2, arch == 3, arch == 4, arch == 5, arch == 6, arch == 7],
         [
@@ -183,64 +222,74 @@ def _chunk(seed: int, index: int, first_client: int, n: int, end: dt.date, n_tot
     disputed = (arch == 4) & (rng.random(m) < 0.25)
     disputed |= rng.random(m) < 0.01
     pay_day[disputed] += rng.integers(20, 60, size=disputed.sum())
+    return pay_day, disputed
 
-    # credit notes: disputed invoices and a few others, linked to the invoice
-    credit = disputed & (rng.random(m) < 0.7) | (rng.random(m) < 0.02)
-    credit_share = np.where(rng.random(m) < 0.3, 1.0, rng.uniform(0.1, 0.5, m))
-    credit_amount = np.round(amount * credit_share, 2)
-    credit_day = np.minimum(inv_day + rng.integers(7, 40, m), pay_day)
-    credit &= credit_day <= end_day
-    remaining = np.where(credit, amount - credit_amount, amount)
 
-    # payments: one, or two parts (installments archetype, and some others)
+def _payments(rng, people: dict, docs: dict, end_day: int) -> tuple[pd.DataFrame, dict]:
+    """Step 3: the payments: one, or two parts (the installments archetype and some
+    others; open invoices of installment clients already got their first part). Out: the
+    payments' frame and the parts' facts the payment plans need."""
+    m, arch, amount, remaining = docs["m"], docs["arch"], docs["amount"], docs["remaining"]
+    pay_day, inv_day, due_day = docs["pay_day"], docs["inv_day"], docs["due_day"]
     paid = pay_day <= end_day
     split = paid & (remaining > 0) & ((arch == 7) & (amount > 800) | (rng.random(m) < 0.04))
     first_share = np.round(remaining * rng.uniform(0.3, 0.7, m), 2)
     first_day = np.maximum(pay_day - rng.integers(15, 45, m), inv_day)
-    # open invoices of the installment clients already got their first part
     open_split = ~paid & (arch == 7) & (amount > 800) & (due_day < end_day - 20)
     first_day_open = np.minimum(due_day + 10, end_day)
-
     inv_index = np.arange(m)
-    pay_frames = []
     whole = paid & ~split & (remaining > 0)
-    pay_frames.append((inv_index[whole], pay_day[whole], remaining[whole]))
-    pay_frames.append((inv_index[split], first_day[split], first_share[split]))
-    pay_frames.append((inv_index[split], pay_day[split], (remaining - first_share)[split]))
-    pay_frames.append((inv_index[open_split], first_day_open[open_split], first_share[open_split]))
-    pay_inv = np.concatenate([f[0] for f in pay_frames])
+    parts = [
+        (inv_index[whole], pay_day[whole], remaining[whole]),
+        (inv_index[split], first_day[split], first_share[split]),
+        (inv_index[split], pay_day[split], (remaining - first_share)[split]),
+        (inv_index[open_split], first_day_open[open_split], first_share[open_split]),
+    ]
+    pay_inv = np.concatenate([p[0] for p in parts])
+    owner = docs["owner"]
     payments = pd.DataFrame(
         {
             "inv": pay_inv,
-            "client_no": client_no[owner[pay_inv]],
-            "paid_day": np.concatenate([f[1] for f in pay_frames]),
-            "amount": np.concatenate([f[2] for f in pay_frames]),
-            "unallocated": unallocated[owner[pay_inv]],
+            "client_no": people["client_no"][owner[pay_inv]],
+            "paid_day": np.concatenate([p[1] for p in parts]),
+            "amount": np.concatenate([p[2] for p in parts]),
+            "unallocated": people["unallocated"][owner[pay_inv]],
         }
     )
+    return payments, {"split": split, "open_split": open_split, "first_day": first_day}
 
+
+def _invoice_frames(people: dict, docs: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Step 4: the invoices' and the credit notes' frames."""
+    inv_index, owner, credit = np.arange(docs["m"]), docs["owner"], docs["credit"]
+    client_no = people["client_no"]
     invoices = pd.DataFrame(
         {
             "inv": inv_index,
             "client_no": client_no[owner],
-            "invoice_day": inv_day,
-            "due_day": due_day,
-            "amount": amount,
-            "disputed": disputed,
+            "invoice_day": docs["inv_day"],
+            "due_day": docs["due_day"],
+            "amount": docs["amount"],
+            "disputed": docs["disputed"],
         }
     )
     credit_notes = pd.DataFrame(
         {
             "inv": inv_index[credit],
             "client_no": client_no[owner[credit]],
-            "invoice_day": credit_day[credit],
-            "amount": -credit_amount[credit],
+            "invoice_day": docs["credit_day"][credit],
+            "amount": -docs["credit_amount"][credit],
         }
     )
+    return invoices, credit_notes
 
-    # contacts, derived from how late each invoice is (as of its payment or the end)
-    settled_or_end = np.minimum(pay_day, end_day + 1)
-    late_by = settled_or_end - due_day
+
+def _contacts(rng, people: dict, docs: dict, plans: dict, end_day: int) -> pd.DataFrame:
+    """Step 5: the contacts, from how late each invoice is (as of its payment or the end):
+    service calls, disputes, reminders, calls with promises, notices, collection, plans."""
+    inv_index, owner, due_day = np.arange(docs["m"]), docs["owner"], docs["due_day"]
+    arch, client_no = docs["arch"], people["client_no"]
+    late_by = np.minimum(docs["pay_day"], end_day + 1) - due_day
     rows = []
 
     def add(mask, day, kind, channel, promised_day=None, promised_amount=None):
@@ -264,21 +313,20 @@ def _chunk(seed: int, index: int, first_client: int, n: int, end: dt.date, n_tot
         )
 
     risky = np.isin(arch, [1, 2, 3, 6])
-    add(risky & (rng.random(m) < 0.3), due_day - 5, "service_call", "phone")
-    add(disputed, due_day - 3, "dispute", "email")
+    add(risky & (rng.random(docs["m"]) < 0.3), due_day - 5, "service_call", "phone")
+    add(docs["disputed"], due_day - 3, "dispute", "email")
     add(late_by > 3, due_day + 3, "reminder", "email")
     call_day = due_day + 17
-    promise_day = call_day + 10
     add(late_by > 17, call_day, "call", "phone")
-    add(late_by > 17, call_day, "promise_to_pay", "phone", promise_day, remaining)
+    add(late_by > 17, call_day, "promise_to_pay", "phone", call_day + 10, docs["remaining"])
     # the notice after the call: a formal notice to a business, a 14-day letter to a consumer
-    by_consumer = consumer[owner]
+    by_consumer = people["consumer"][owner]
     add((late_by > 45) & ~by_consumer, due_day + 45, "formal_notice", "letter")
     add((late_by > 45) & by_consumer, due_day + 45, "fourteen_day_letter", "letter")
     add((arch == 6) & (late_by > 75), due_day + 75, "collection", "letter")
-    add(split & (arch == 7) | open_split, first_day - 3, "payment_plan", "phone")
-    contacts = pd.concat(rows, ignore_index=True)
-    return clients, invoices, credit_notes, payments, contacts
+    plan = plans["split"] & (arch == 7) | plans["open_split"]
+    add(plan, plans["first_day"] - 3, "payment_plan", "phone")
+    return pd.concat(rows, ignore_index=True)
 
 
 def write_demo_ledger(
@@ -338,6 +386,16 @@ def _insert_chunk(con, cl, inv, cn, pay, ct, offset: int, epoch: dt.date, width:
     con.register("d_payments", pay)
     con.register("d_contacts", ct)
     params = {"offset": offset, "epoch": epoch, "width": width}
+    _insert_clients(con, epoch, width)
+    _insert_invoices(con, params)
+    _insert_payments(con, params)
+    _insert_contacts(con, params)
+    for name in ("d_clients", "d_invoices", "d_credit_notes", "d_payments", "d_contacts"):
+        con.unregister(name)
+
+
+def _insert_clients(con, epoch: dt.date, width: int) -> None:
+    """The chunk's clients (contact details made from their numbers) and archetypes."""
     con.execute(
         """
         INSERT INTO clients BY NAME
@@ -378,6 +436,10 @@ def _insert_chunk(con, cl, inv, cn, pay, ct, offset: int, epoch: dt.date, width:
         """,
         {"width": width},
     )
+
+
+def _insert_invoices(con, params: dict) -> None:
+    """The chunk's invoices and credit notes (each linked to its invoice)."""
     con.execute(
         """
         INSERT INTO invoices BY NAME
@@ -407,6 +469,10 @@ def _insert_chunk(con, cl, inv, cn, pay, ct, offset: int, epoch: dt.date, width:
         """,
         params,
     )
+
+
+def _insert_payments(con, params: dict) -> None:
+    """The chunk's payments, numbered by date (never overlapping another chunk's)."""
     con.execute(
         """
         INSERT INTO payments BY NAME
@@ -423,6 +489,10 @@ def _insert_chunk(con, cl, inv, cn, pay, ct, offset: int, epoch: dt.date, width:
         """,
         params,
     )
+
+
+def _insert_contacts(con, params: dict) -> None:
+    """The chunk's contacts, numbered by date (never overlapping another chunk's)."""
     con.execute(
         """
         INSERT INTO contacts BY NAME
@@ -444,5 +514,3 @@ def _insert_chunk(con, cl, inv, cn, pay, ct, offset: int, epoch: dt.date, width:
         """,
         params,
     )
-    for name in ("d_clients", "d_invoices", "d_credit_notes", "d_payments", "d_contacts"):
-        con.unregister(name)
