@@ -205,3 +205,26 @@ def test_the_backtest_counts_how_many_dates_fall_within_3_and_7_days(ledger):
     ours = result.loc["forecast"]
     assert ours["within_3_days"] <= ours["within_7_days"] <= 1.0
     assert 0.0 <= ours["week_coverage"] <= 1.0
+
+
+def test_one_clients_invoices_move_together_in_the_weekly_band():
+    """The band's variance, worked by hand: an invoice of 100.00 with a 30 % chance in a week
+    has 100² × 0.3 × 0.7 = 2,100; two such invoices of two clients (independent) 4,200; of
+    one client (paid at the lag they share, both or neither) 8,400, so its band is √2 wider."""
+    import pandas as pd
+
+    from dunning_analytics.questions.forecast import shared_lag_variance
+
+    week1, week2 = D(2026, 7, 1), D(2026, 7, 8)
+
+    def rows(clients):
+        return pd.DataFrame(
+            [row for i, client in enumerate(clients)
+             for row in ((f"I{i}", client, E("100.00"), week1, 0.3),
+                         (f"I{i}", client, E("100.00"), week2, 0.7))],
+            columns=["invoice_id", "client_id", "outstanding", "week", "share"],
+        )  # fmt: skip
+
+    assert shared_lag_variance(rows(["K1"]))[week1] == pytest.approx(2100.0)
+    assert shared_lag_variance(rows(["K1", "K2"]))[week1] == pytest.approx(4200.0)
+    assert shared_lag_variance(rows(["K1", "K1"]))[week2] == pytest.approx(8400.0)

@@ -268,20 +268,20 @@ def weekly_forecast(
     """Forecast the cash coming in per week for `weeks` weeks after `as_of` (week 1 starts
     the day after it), from every open invoice's conditional curve.
 
-    Out: week_start, expected_amount, low, high (an 80 % band: each invoice paid in the week
-    or not, independently), then one row with week_start None for what is expected after
-    the horizon or not at all. `invoices`, `model` and `behind`: invoice_forecast's rows,
+    Out: week_start, expected_amount, low, high (an 80 % band: one client's invoices are
+    paid at a lag they share, clients independently of each other; shared_lag_variance),
+    then one row with week_start None for what is expected after the horizon or not at
+    all. `invoices`, `model` and `behind`: invoice_forecast's rows,
     the curves and invoice_weeks' rows as of `as_of` when the caller has them already.
     """
     if behind is None:
         behind = invoice_weeks(ledger, as_of, weeks, invoices, prior_invoices, model)
     starts = _week_starts(as_of, weeks)
-    amounts = behind["outstanding"].astype(float)
     parts = behind.assign(
-        variance=amounts**2 * behind["share"] * (1 - behind["share"]),
-        week=behind["week_start"].map(lambda d: d if d is not None else dt.date.max),
+        week=behind["week_start"].map(lambda d: d if d is not None else dt.date.max)
     )
-    totals = parts.groupby("week")[["expected_amount", "variance"]].sum()
+    totals = parts.groupby("week")[["expected_amount"]].sum()
+    totals["variance"] = shared_lag_variance(parts)
     totals = totals.reindex([*starts, dt.date.max], fill_value=0.0)
     expected = totals["expected_amount"].to_numpy(dtype=float)[:-1]  # floats also when empty
     spread = Z80 * np.sqrt(totals["variance"].to_numpy(dtype=float)[:-1])
@@ -299,6 +299,34 @@ def weekly_forecast(
     return pd.concat(
         [frame, pd.DataFrame([later | {"low": None, "high": None}])], ignore_index=True
     )
+
+
+def shared_lag_variance(parts: pd.DataFrame) -> pd.Series:
+    """The variance of each week's cash-in when one client's invoices move together: all of
+    them paid at one quantile u of their conditional curves (a lag the client shares), u
+    uniform, clients independent. An invoice pays in a week when u falls in its interval of
+    that week, (its share paid before the week, that plus its share of the week]; the
+    client's cash in the week, f(u) = the sum of the amounts whose interval holds u, has
+    E[f^2] = the integral of f^2 over u, summed here segment by segment between the
+    intervals' ends. In: invoice_weeks' rows with a `week` column (a date). Out: variance
+    per week (two identical invoices of one client: four times one's; of two clients:
+    twice)."""
+    rows = parts.assign(amount=parts["outstanding"].astype(float))
+    rows["lo"] = rows.groupby("invoice_id")["share"].cumsum() - rows["share"]
+    keys = ["client_id", "week"]
+    ends = pd.concat(
+        [
+            rows[keys].assign(at=rows["lo"], step=rows["amount"]),
+            rows[keys].assign(at=rows["lo"] + rows["share"], step=-rows["amount"]),
+        ]
+    ).sort_values([*keys, "at"], kind="mergesort")
+    by_client_week = ends.groupby(keys, sort=False)
+    level = by_client_week["step"].cumsum()  # f(u) from this end to the next
+    length = (by_client_week["at"].shift(-1) - ends["at"]).fillna(0.0)
+    second = (level**2 * length).groupby([ends["client_id"], ends["week"]]).sum()
+    mean = (rows["amount"] * rows["share"]).groupby([rows["client_id"], rows["week"]]).sum()
+    variance = (second - mean**2).clip(lower=0.0)
+    return variance.groupby(level="week").sum()
 
 
 def _baseline_dates(con, as_of: dt.date, items: pd.DataFrame) -> pd.DataFrame:
