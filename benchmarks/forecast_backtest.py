@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from sections import commit, write_section  # noqa: E402 (the benchmarks' shared helpers)
+
 ROOT = HERE.parent
 MARKERS = ("<!-- forecast -->", "<!-- /forecast -->")
 
@@ -84,15 +86,6 @@ def table(name: str, ledger: Path, dates: list[dt.date]) -> str:
     return "\n".join(lines)
 
 
-def commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-    except OSError:
-        return "?"
-
-
 def report() -> str:
     """Both backtests as markdown."""
     with tempfile.TemporaryDirectory() as folder:
@@ -113,14 +106,7 @@ def report() -> str:
 
 
 def write(text: str) -> Path:
-    path = ROOT / "BENCHMARKS.md"
-    content = path.read_text()
-    start, end = MARKERS
-    if start not in content:
-        content += f"\n## Cash-in forecast backtest\n\n{start}\n{end}\n"
-    before, rest = content.split(start, 1)
-    path.write_text(before + start + "\n" + text + end + rest.split(end, 1)[1])
-    return path
+    return write_section(text, MARKERS, "Cash-in forecast backtest")
 
 
 def main() -> int:

@@ -20,6 +20,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from sections import commit, write_section  # noqa: E402 (the benchmarks' shared helpers)
+
 ROOT = HERE.parent
 MARKERS = ("<!-- letters -->", "<!-- /letters -->")
 LAST_MONDAY = dt.date(2026, 10, 26)
@@ -81,7 +84,7 @@ def measure(weeks: int) -> str:
         f"| PDFs only, one Chromium process per letter (before) | {processes:.1f} s | "
         f"{processes / n * 1000:.0f} ms |\n\n"
         f"One session is {processes / session:.1f}× faster than a process per letter. "
-        f"Machine: {_machine()}; commit {_commit()}.\n"
+        f"Machine: {_machine()}; commit {commit()}.\n"
     )
 
 
@@ -92,22 +95,9 @@ def _machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def _commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                          capture_output=True, text=True)  # fmt: skip
-    return done.stdout.strip() or "unknown"
-
-
 def write(text: str) -> Path:
     """Put `text` into BENCHMARKS.md between the letters markers (added when missing)."""
-    path = ROOT / "BENCHMARKS.md"
-    content = path.read_text()
-    start, end = MARKERS
-    if start not in content:
-        content += f"\n## A week's letters with their PDFs\n\n{start}\n{end}\n"
-    before, rest = content.split(start, 1)
-    path.write_text(before + start + "\n" + text + end + rest.split(end, 1)[1])
-    return path
+    return write_section(text, MARKERS, "A week's letters with their PDFs")
 
 
 def main(argv: list[str] | None = None) -> int:
