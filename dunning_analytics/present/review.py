@@ -829,9 +829,9 @@ def broken_agreements(con, start: dt.date, end: dt.date, grace: int | None = Non
     many), in date order: client_id, name, invoice_id, promised_on, promised_date,
     promised_amount, instalment, instalments. `grace`: the ladder's plan_grace_days.
     """
-    from dunning_analytics.questions.dunning import load_ladder
+    from dunning_analytics.questions.dunning import plan_grace_days
 
-    grace = int(load_ladder().get("plan_grace_days", 3)) if grace is None else grace
+    grace = plan_grace_days() if grace is None else grace
     return query_frame(
         con,
         """

@@ -195,9 +195,9 @@ def claim_statement(
 def latest_plan(con, as_of: dt.date, client_id: str) -> dict | None:
     """The client's payment plan agreed last on or before `as_of`, as payment_plan_at says
     it stands (the ladder file's grace days), or None."""
-    from dunning_analytics.questions.dunning import load_ladder
+    from dunning_analytics.questions.dunning import plan_grace_days
 
-    grace = int(load_ladder().get("plan_grace_days", 3))
+    grace = plan_grace_days()
     found = con.execute(
         "SELECT * FROM payment_plan_at($as_of, $grace) WHERE client_id = $c "
         "ORDER BY agreed_on DESC, contact_id DESC LIMIT 1",

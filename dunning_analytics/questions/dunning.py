@@ -104,6 +104,12 @@ def load_ladder(path: str | Path | None = None) -> dict:
     return ladder
 
 
+def plan_grace_days(ladder: dict | None = None) -> int:
+    """How many days an instalment of a payment plan may be late and still count as paid:
+    the ladder file's plan_grace_days (default 3). In: a ladder (default load_ladder())."""
+    return int((ladder or load_ladder()).get("plan_grace_days", 3))
+
+
 def _open_invoices(con, as_of: dt.date, grace_days: int = 3) -> pd.DataFrame:
     """Open invoices with client facts, the date each ladder step was last done, and the
     client's latest payment plan that covers the invoice (plan_instalment_status_at)."""
@@ -320,7 +326,7 @@ def worklist(
     ladder = ladder or load_ladder()
     steps = ladder["steps"]
     min_principal = Decimal(str(ladder.get("collection_min_principal", 250)))
-    grace = int(ladder.get("plan_grace_days", 3))
+    grace = plan_grace_days(ladder)
     with connected(ledger) as con:
         items = _open_invoices(con, as_of, grace)
         if items.empty:
