@@ -228,3 +228,4 @@ def test_one_clients_invoices_move_together_in_the_weekly_band():
     assert shared_lag_variance(rows(["K1"]))[week1] == pytest.approx(2100.0)
     assert shared_lag_variance(rows(["K1", "K2"]))[week1] == pytest.approx(4200.0)
     assert shared_lag_variance(rows(["K1", "K1"]))[week2] == pytest.approx(8400.0)
+    assert shared_lag_variance(rows([])).empty  # nothing open: no band, no error

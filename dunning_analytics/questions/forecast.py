@@ -311,7 +311,11 @@ def shared_lag_variance(parts: pd.DataFrame) -> pd.Series:
     intervals' ends. In: invoice_weeks' rows with a `week` column (a date). Out: variance
     per week (two identical invoices of one client: four times one's; of two clients:
     twice)."""
-    rows = parts.assign(amount=parts["outstanding"].astype(float))
+    if parts.empty:  # nothing open: no variance in any week
+        return pd.Series(dtype=float)
+    rows = parts.assign(
+        amount=parts["outstanding"].astype(float), share=parts["share"].astype(float)
+    )
     rows["lo"] = rows.groupby("invoice_id")["share"].cumsum() - rows["share"]
     keys = ["client_id", "week"]
     ends = pd.concat(
