@@ -102,26 +102,17 @@ def pay_block(ledger, agreed: dict, sender: dict) -> dict | None:
     {amount, reference, qr}: a promise's amount, a plan's first instalment, after a call
     without either what is open; None for a dispute (nothing to pay now), without an IBAN,
     or for an amount the standard cannot carry."""
-    from dunning_analytics.act.pay_code import epc_payload, letter_reference, pay_qr
+    from dunning_analytics.act.pay_code import invoice_references, payment_code
 
     if agreed["kind"] == "dispute" or not sender.get("iban") or not agreed["invoices"]:
         return None
-    ids = [row["invoice_id"] for row in agreed["invoices"]]
     with connected(ledger) as con:
-        references = dict(con.execute(
-            "SELECT invoice_id, payment_reference FROM invoices WHERE list_contains($ids, "
-            "invoice_id)", {"ids": ids}).fetchall())  # fmt: skip
-    reference = letter_reference(
-        [{"invoice_id": i, "payment_reference": references.get(i)} for i in ids]
-    )
-    amount = agreed["promised_amount"] if agreed["kind"] in ("promise_to_pay", "payment_plan") \
-        else sum((Decimal(str(r["amount"])) for r in agreed["invoices"]), Decimal("0"))  # fmt: skip
-    try:
-        payload = epc_payload(sender["name"], sender["iban"], Decimal(str(amount)), reference,
-                              sender.get("bic") or "")  # fmt: skip
-    except (ValueError, TypeError):
-        return None
-    return {"amount": Decimal(str(amount)), "reference": reference, "qr": pay_qr(payload)}
+        invoices = invoice_references(con, [row["invoice_id"] for row in agreed["invoices"]])
+    promised = agreed["kind"] in ("promise_to_pay", "payment_plan")
+    rows = agreed["invoices"]
+    amount = Decimal(str(agreed["promised_amount"] if promised else sum(r["amount"] for r in rows)))
+    reference, qr = payment_code(sender, amount, invoices)
+    return {"amount": amount, "reference": reference, "qr": qr} if qr else None
 
 
 def write_confirmation(ledger, contacts: list[dict], folder: str | Path,

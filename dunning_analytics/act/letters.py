@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dunning_analytics.act.pay_code import invoice_references, payment_code
 from dunning_analytics.act.sender import load_sender, sender_for  # noqa: F401 (load_sender: part of this API)
 from dunning_analytics.common.formatting import format_date, format_eur, plain_text, resolve_lang
 from dunning_analytics.common.messages import tr
@@ -291,13 +292,7 @@ def build_letter(
             )
         figures = _figures(con, as_of, client, kind, lang, invoice_ids, vat_rate)
         plan = _plan_for_letter(con, as_of, client_id, lang)
-        references = dict(
-            con.execute(
-                "SELECT invoice_id, payment_reference FROM invoices "
-                "WHERE list_contains($ids, invoice_id)",
-                {"ids": list(figures["rows"]["invoice_id"])},
-            ).fetchall()
-        )
+        references = invoice_references(con, list(figures["rows"]["invoice_id"]))
     if figures["rows"].empty:
         raise LedgerError(
             tr(
@@ -328,7 +323,8 @@ def build_letter(
         vat_on_costs=vat_rate is not None,
         sender=sender,
     )
-    _add_pay_code(letter, references)
+    # the reference to quote and the QR code for the letter's total (none without an IBAN)
+    letter.reference, letter.pay_qr = payment_code(letter.sender, letter.total, references)
     env = _environment(folder, lang)
     name = f"{kind}.{lang}.html.j2"
     if not (folder / name).exists():
@@ -366,25 +362,6 @@ def _template_line(exc: Exception, default: Path) -> str:
 
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
     return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else str(default)
-
-
-def _add_pay_code(letter: Letter, references: dict) -> None:
-    """Give `letter` the reference to quote and, when the sender has an IBAN and the amount
-    fits the standard, a SEPA payment QR code for its total (pay_code)."""
-    from dunning_analytics.act.pay_code import epc_payload, letter_reference, pay_qr
-
-    rows = [{**row, "payment_reference": references.get(row["invoice_id"])}
-            for row in letter.invoices]  # fmt: skip
-    letter.reference = letter_reference(rows)
-    sender = letter.sender
-    if not sender.get("iban"):
-        return
-    try:
-        payload = epc_payload(sender["name"], sender["iban"], letter.total, letter.reference,
-                              sender.get("bic") or "")  # fmt: skip
-    except ValueError:  # a total the standard cannot carry: the letter goes without the code
-        return
-    letter.pay_qr = pay_qr(payload)
 
 
 def due_letters(
@@ -628,10 +605,11 @@ def _write_letter_email(letter: Letter, folder: Path, sender, pdf: bool, ledger,
     file names of both."""
     from dunning_analytics.ledger.outputs import write_bytes
 
-    pdf_path = folder / f"{file_stem(letter)}.pdf"
+    stem = file_stem(letter)
+    pdf_path = folder / f"{stem}.pdf"
     pdf_bytes = pdf_path.read_bytes() if pdf else None
     email = bytes(letter_email(letter, sender, pdf_bytes, pdf_path.name))
-    eml_path = write_bytes(folder / f"{file_stem(letter)}.eml", email, ledger, force)
+    eml_path = write_bytes(folder / f"{stem}.eml", email, ledger, force)
     return {"pdf": pdf_path.name if pdf else "", "eml": eml_path.name}
 
 

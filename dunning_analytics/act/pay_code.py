@@ -5,6 +5,8 @@ code (EPC069-12, the "girocode" European banking apps read) with segno.
 beneficiary's name and IBAN, the amount in euros and the reference (an RF creditor
 reference as structured remittance, anything else as the payment's description).
 `pay_qr(payload)` is the code as a PNG data URI for a letter's HTML.
+`invoice_references(con, ids)` and `payment_code(sender, amount, invoices)` give a letter or a
+confirmation its reference and code in one go.
 """
 
 from __future__ import annotations
@@ -61,3 +63,31 @@ def pay_qr(payload: str) -> str:
     import segno
 
     return segno.make(payload, error="m", micro=False).png_data_uri(scale=4, border=4)
+
+
+def invoice_references(con, invoice_ids: list[str]) -> list[dict]:
+    """In: a ledger connection and invoice ids. Out: [{invoice_id, payment_reference}] in the
+    ids' order (payment_reference None where the invoice asks for none)."""
+    known = dict(
+        con.execute(
+            "SELECT invoice_id, payment_reference FROM invoices "
+            "WHERE list_contains($ids, invoice_id)",
+            {"ids": list(invoice_ids)},
+        ).fetchall()
+    )
+    return [{"invoice_id": i, "payment_reference": known.get(i)} for i in invoice_ids]
+
+
+def payment_code(sender: dict, amount: Decimal, invoices: list[dict]) -> tuple[str, str | None]:
+    """In: the sender's details, the amount to pay and the invoices (invoice_references).
+    Out: (the reference to quote, the SEPA payment QR code as a PNG data URI, or None when
+    the sender has no IBAN or the amount lies outside what the standard carries)."""
+    reference = letter_reference(invoices)
+    if not sender.get("iban"):
+        return reference, None
+    try:
+        payload = epc_payload(sender["name"], sender["iban"], amount, reference,
+                              sender.get("bic") or "")  # fmt: skip
+    except ValueError:
+        return reference, None
+    return reference, pay_qr(payload)
