@@ -14,7 +14,6 @@ from pathlib import Path
 
 import ipywidgets as w
 import pandas as pd
-import plotly.graph_objects as go
 from IPython.display import display
 
 from dunning_analytics.common.formatting import (
@@ -27,6 +26,7 @@ from dunning_analytics.common.formatting import (
 )
 from dunning_analytics.common.vocabulary import pick
 from dunning_analytics.ledger import connected, ledger_end_date
+from dunning_analytics.notebook.shared_figure import FigureWidget
 from dunning_analytics.notebook.widgets import (
     DateControl,
     _replace,
@@ -141,7 +141,7 @@ class CashForecastView:
         )
         self.busy = w.HTML()
         self.summary = w.HTML()
-        self.chart = go.FigureWidget()
+        self.chart = FigureWidget()
         self.week = w.Dropdown(description=_t("week", self.lang), layout={"width": "420px"})
         self.caption = w.HTML()
         self.table = interactive_table(self._behind_frame(None), self._MONEY, self.lang)

@@ -27,6 +27,7 @@ from dunning_analytics.common.formatting import (
 from dunning_analytics.common.vocabulary import heading, pick, shown_frame, word
 from dunning_analytics.ledger import LedgerError, ledger_end_date
 from dunning_analytics.ledger.outputs import unique_path
+from dunning_analytics.notebook.shared_figure import FigureWidget
 from dunning_analytics.present.charts import aging_by_client_chart, money_table
 from dunning_analytics.questions.aging import BUCKET_SCHEMES, aging, aging_totals, bucket_labels
 
@@ -230,7 +231,6 @@ class AgingExplorer:
         lang: str | None = None,
         export_folder: str | Path = ".",
     ):
-        import plotly.graph_objects as go
 
         self.lang = resolve_lang(lang)
         t = lambda key: ui_text(key, self.lang)  # noqa: E731
@@ -265,7 +265,7 @@ class AgingExplorer:
         self.export_button = w.Button(description=t("export"), icon="file-excel")
         self.export_note = w.HTML()
         self.summary = w.HTML()
-        self.chart = go.FigureWidget()
+        self.chart = FigureWidget()
         self.table = interactive_table(
             pd.DataFrame(columns=["client_id", "name"]), [], self.lang, select={"style": "single"}
         )
@@ -545,7 +545,6 @@ class ClientExplorer:
     """
 
     def __init__(self, ledger: str | Path, as_of: dt.date | None = None, lang: str | None = None):
-        import plotly.graph_objects as go
 
         from dunning_analytics.questions.behaviour import client_profiles
 
@@ -567,8 +566,8 @@ class ClientExplorer:
             description=ui_text("client", self.lang), options=options, layout={"width": "520px"}
         )
         self.card = w.HTML()
-        self.timeline = go.FigureWidget()
-        self.trend = go.FigureWidget()
+        self.timeline = FigureWidget()
+        self.trend = FigureWidget()
         self.trend_note = w.HTML()
         self.timings: list[float] = []
         self.client.observe(self.show, names="value")
@@ -705,7 +704,6 @@ class RiskExplorer:
     update together (one query per change; chart and table updated in place)."""
 
     def __init__(self, ledger: str | Path, as_of: dt.date | None = None, lang: str | None = None):
-        import plotly.graph_objects as go
 
         from dunning_analytics.questions.risk import load_policy
 
@@ -740,7 +738,7 @@ class RiskExplorer:
             )
         self.busy = w.HTML()
         self.summary = w.HTML()
-        self.chart = go.FigureWidget()
+        self.chart = FigureWidget()
         self.table = interactive_table(self._flagged_frame(None), ["open_exposure"], self.lang)
         self.flags = None
         self.timings: list[float] = []
