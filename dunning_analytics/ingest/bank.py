@@ -369,94 +369,101 @@ def _recorded(con, invoice_ids: set[str]) -> tuple[Counter, dict[str, dt.date]]:
 
 def match_entries(con, entries: list[BankEntry]) -> list[_Match]:
     """Match incoming entries (oldest first) to invoices by the rules in this module's doc."""
-    invoices, by_name, accounts = _candidates(con, entries)
-    by_token = {token: row for row in invoices for token in row[0]}
-    remaining = {row[1]: row[5] for row in invoices}
-    unclaimed, last_paid = _recorded(con, {row[1] for row in invoices if row[5] <= 0})
-    open_by_client: dict[str, list[tuple]] = defaultdict(list)
-    for row in invoices:
-        open_by_client[row[2]].append(row)
-    matches = []
-    for entry in entries:
-        named = [by_token[t] for t in reference_tokens(entry.match_text) if t in by_token]
-        named = sorted(set(named), key=lambda r: (r[3], r[4], r[1]))
+    matcher = _Matcher(con, entries)
+    return [matcher.match(entry) for entry in entries]
+
+
+class _Matcher:
+    """What is open and recorded for the entries' candidates, updated as each entry is
+    matched (oldest first): `match` one entry at a time."""
+
+    def __init__(self, con, entries: list[BankEntry]):
+        invoices, self.by_name, self.accounts = _candidates(con, entries)
+        self.by_token = {token: row for row in invoices for token in row[0]}
+        self.remaining = {row[1]: row[5] for row in invoices}
+        self.unclaimed, self.last_paid = _recorded(con, {row[1] for row in invoices if row[5] <= 0})
+        self.open_by_client: dict[str, list[tuple]] = defaultdict(list)
+        for row in invoices:
+            self.open_by_client[row[2]].append(row)
+
+    def match(self, entry: BankEntry) -> _Match:
+        """The match of one entry: by the invoices its text names, else by its client."""
+        named = [self.by_token[t] for t in reference_tokens(entry.match_text) if t in self.by_token]
         if named:
-            client = named[0][2]
-            rest = entry.amount
-            allocations = []
-            for row in named:
-                take = min(rest, max(remaining[row[1]], Decimal(0)))
-                if take > 0:
-                    allocations.append((row[1], take))
-                    remaining[row[1]] -= take
-                    rest -= take
-                    last_paid[row[1]] = entry.booking_date
-            ids = ", ".join(r[1] for r in named)
-            if not allocations:
-                claim = next((r[1] for r in named if unclaimed[r[1]] > 0), None)
-                if claim is not None:
-                    unclaimed[claim] -= 1
-                    matches.append(
-                        _Match(
-                            "already_recorded",
-                            client,
-                            [],
-                            tr("invoice {invoice} already paid", invoice=claim),
-                            claims=claim,
-                        )
-                    )
-                    continue
-                when = max(last_paid.get(r[1]) or entry.booking_date for r in named)
-                matches.append(
-                    _Match(
-                        "paid_twice",
-                        client,
-                        [(None, entry.amount)],
-                        tr(
-                            "invoice {ids} was already paid on {when}; paid again on {again}: "
-                            "kept as client {client}'s credit",
-                            ids=ids,
-                            when=f"{when:%d-%m-%Y}",
-                            again=f"{entry.booking_date:%d-%m-%Y}",
-                            client=client,
-                        ),
-                    )
-                )
-                continue
+            return self._by_reference(entry, sorted(set(named), key=lambda r: (r[3], r[4], r[1])))
+        return self._by_client(entry)
+
+    def _by_reference(self, entry: BankEntry, named: list[tuple]) -> _Match:
+        """Pay the named invoices oldest due first; what is left is the client's credit. An
+        entry naming only paid invoices is one already recorded, or paid twice."""
+        client, rest, allocations = named[0][2], entry.amount, []
+        for row in named:
+            take = min(rest, max(self.remaining[row[1]], Decimal(0)))
+            if take > 0:
+                allocations.append((row[1], take))
+                self.remaining[row[1]] -= take
+                rest -= take
+                self.last_paid[row[1]] = entry.booking_date
+        ids = ", ".join(r[1] for r in named)
+        if allocations:
             if rest > 0:
                 allocations.append((None, rest))
-            matches.append(
-                _Match("reference", client, allocations, tr("names invoice {ids}", ids=ids))
+            return _Match("reference", client, allocations, tr("names invoice {ids}", ids=ids))
+        claim = next((r[1] for r in named if self.unclaimed[r[1]] > 0), None)
+        if claim is not None:
+            self.unclaimed[claim] -= 1
+            return _Match(
+                "already_recorded",
+                client,
+                [],
+                tr("invoice {invoice} already paid", invoice=claim),
+                claims=claim,
             )
-            continue
-        client = accounts.get(entry.counterparty_iban or "")
+        when = max(self.last_paid.get(r[1]) or entry.booking_date for r in named)
+        return _Match(
+            "paid_twice",
+            client,
+            [(None, entry.amount)],
+            tr(
+                "invoice {ids} was already paid on {when}; paid again on {again}: "
+                "kept as client {client}'s credit",
+                ids=ids,
+                when=f"{when:%d-%m-%Y}",
+                again=f"{entry.booking_date:%d-%m-%Y}",
+                client=client,
+            ),
+        )
+
+    def _by_client(self, entry: BankEntry) -> _Match:
+        """The client by the paying account, else by a name only one client has; then the
+        one open invoice of exactly this amount, else the client only."""
+        client = self.accounts.get(entry.counterparty_iban or "")
         how = tr("its bank account")
         if client is None:
-            found = by_name.get(normal_party_name(entry.counterparty_name), set())
+            found = self.by_name.get(normal_party_name(entry.counterparty_name), set())
             client = next(iter(found)) if len(found) == 1 else None
             how = tr("its name")
         if client is None:
-            matches.append(_Match("unmatched", None, [], tr("payer not recognised")))
-            continue
-        fits = [r for r in open_by_client[client] if remaining[r[1]] == entry.amount and r[5] > 0]
+            return _Match("unmatched", None, [], tr("payer not recognised"))
+        fits = [
+            r
+            for r in self.open_by_client[client]
+            if self.remaining[r[1]] == entry.amount and r[5] > 0
+        ]
         if len(fits) == 1:
-            remaining[fits[0][1]] -= entry.amount
-            matches.append(
-                _Match(
-                    "client_amount",
-                    client,
-                    [(fits[0][1], entry.amount)],
-                    tr("client by {how}, the one open invoice of this amount", how=how),
-                )
+            self.remaining[fits[0][1]] -= entry.amount
+            return _Match(
+                "client_amount",
+                client,
+                [(fits[0][1], entry.amount)],
+                tr("client by {how}, the one open invoice of this amount", how=how),
             )
-            continue
         why = (
             tr("{n} open invoices of this amount", n=len(fits))
             if fits
             else tr("no open invoice of this amount")
         )
-        matches.append(_Match("client_only", client, [(None, entry.amount)], why))
-    return matches
+        return _Match("client_only", client, [(None, entry.amount)], why)
 
 
 def _originals(con, reversals: list[BankEntry]) -> list[tuple]:

@@ -134,6 +134,8 @@ class LoadResult:
             text += "\n".join(f"  - {t}" for t in self.limits)
         return text
 
+    # Longer than a screen on purpose: one sentence per case, in the order the summary
+    # shows them, so the summary reads top to bottom here as it does on the screen.
     def _notes(self) -> list[str]:
         """The summary's sentences after the counts (empty where nothing is to be said)."""
         more = "; ..."
@@ -753,6 +755,33 @@ def _collect_errors(
         {"latest": far_dates["latest"], "margin": far_dates["margin"]},
     )
     checks = [] if far_dates["allowed"] else ["SELECT * FROM da_far_dates"]
+    checks += _field_checks(fields, reasons)
+    if kind in ("history", "invoices"):
+        checks += _invoice_checks(fields)
+    if kind == "history":
+        checks += _history_checks(export_date)
+    if kind in ("payments", "contacts"):
+        checks += _link_checks()
+    checks += _email_checks(kind, mapping)
+    if kind == "payments" and "payment_id" in mapping:
+        checks.append(_payment_twice_check())
+    sql = " UNION ALL ".join(checks)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE da_errors AS SELECT * FROM ({sql}) "
+        "AS e(line, field, value, reason)",
+        {
+            name: value
+            for name, value in {"export_date": export_date, "email_pattern": EMAIL_PATTERN}.items()
+            if f"${name}" in sql
+        }
+        or None,
+    )
+
+
+def _field_checks(fields: dict, reasons: dict[str, str]) -> list[str]:
+    """SQL selects of da_errors rows for each field: missing when required, a value that
+    cannot be read (`reasons`), an amount too large, a payment term out of range."""
+    checks = []
     for name, (_, required, words) in fields.items():
         if required:
             missing = sql_text("missing {what}", what=tr_marked(words))
@@ -785,12 +814,12 @@ def _collect_errors(
             f"SELECT _line, 'payment_term_days', payment_term_days__raw, {term} FROM da_staged "
             f"WHERE payment_term_days NOT BETWEEN 0 AND {MAX_TERM_DAYS}"
         )
-    if kind in ("history", "invoices"):
-        checks += _invoice_checks(fields)
-    if kind == "history":
-        checks += _history_checks(export_date)
-    if kind in ("payments", "contacts"):
-        checks += _link_checks()
+    return checks
+
+
+def _email_checks(kind: str, mapping: dict[str, str]) -> list[str]:
+    """The select of e-mail addresses that are none, when the file has such a column."""
+    checks = []
     email = {"clients": "email", "history": "client_email", "invoices": "client_email"}
     if email.get(kind) in mapping:
         reason = sql_text("not an e-mail address (name@domain.nl)")
@@ -799,32 +828,23 @@ def _collect_errors(
             f"WHERE {email[kind]} IS NOT NULL "
             f"AND NOT regexp_full_match({email[kind]}, $email_pattern)"
         )
-    if kind == "payments" and "payment_id" in mapping:
-        twice = sql_text(
-            "payment id {id} appears more than once with different contents",
-            sql={"id": "s.payment_id"},
-        )
-        checks.append(
-            f"""
-            SELECT s._line, 'payment_id', s.payment_id, {twice}
-            FROM da_staged AS s
-            JOIN (
-                SELECT payment_id FROM da_staged WHERE payment_id IS NOT NULL GROUP BY payment_id
-                HAVING count(DISTINCT row(client_id, invoice_id, paid_date, amount)) > 1
-            ) USING (payment_id)
-            """
-        )
-    sql = " UNION ALL ".join(checks)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE da_errors AS SELECT * FROM ({sql}) "
-        "AS e(line, field, value, reason)",
-        {
-            name: value
-            for name, value in {"export_date": export_date, "email_pattern": EMAIL_PATTERN}.items()
-            if f"${name}" in sql
-        }
-        or None,
+    return checks
+
+
+def _payment_twice_check() -> str:
+    """The select of a payment id that appears twice with different contents."""
+    twice = sql_text(
+        "payment id {id} appears more than once with different contents",
+        sql={"id": "s.payment_id"},
     )
+    return f"""
+        SELECT s._line, 'payment_id', s.payment_id, {twice}
+        FROM da_staged AS s
+        JOIN (
+            SELECT payment_id FROM da_staged WHERE payment_id IS NOT NULL GROUP BY payment_id
+            HAVING count(DISTINCT row(client_id, invoice_id, paid_date, amount)) > 1
+        ) USING (payment_id)
+        """
 
 
 _PARTLY_PAID = "paid_date IS NULL AND amount > 0 AND open_amount < amount AND open_amount > 0"
@@ -848,28 +868,30 @@ def _write_invoices(
     """
     has = set(mapping)
     _write_clients_from_invoices(con, has, load_id)
+    _stage_incoming(con, kind, has, export_date, accept_older)
+    _keep_file_due_dates(con)
+    counts = _incoming_counts(con)
+    _write_incoming(con, kind, load_id)
+    return counts
 
-    def incoming(field_name: str, existing: str, default: str) -> str:
-        if field_name in has:
-            return f"coalesce(s.{field_name}, {default})"
-        return f"coalesce({existing}, {default})"
 
-    term = (
-        "coalesce(s.payment_term_days, c.payment_term_days)"
-        if "payment_term_days" in has
-        else ("c.payment_term_days")
-    )
-    paid = (
-        "s.new_paid_date AS paid_date, s.new_paid_amount AS paid_amount"
-        if kind == "history"
-        else "p.paid_date AS paid_date, p.amount AS paid_amount"
-    )
-    # A history row's payment: on its paid date (the paid amount, else what is no
-    # longer open, else the whole amount); without a paid date, the part an
-    # open-items list shows as paid, on the export date. Rows fully paid on an
-    # unknown date are left out; a credit note keeps only what is still open.
-    history_columns = (
-        f""",
+def _incoming_value(has: set[str], field_name: str, existing: str, default: str) -> str:
+    """SQL for a field the file may carry: the file's value, else the ledger's, else
+    `default`."""
+    if field_name in has:
+        return f"coalesce(s.{field_name}, {default})"
+    return f"coalesce({existing}, {default})"
+
+
+def _history_columns() -> str:
+    """SQL (the rest of `good`'s SELECT and its FROM) for a history's payment columns.
+
+    A history row's payment: on its paid date (the paid amount, else what is no longer
+    open, else the whole amount); without a paid date, the part an open-items list shows
+    as paid, on the export date. Rows fully paid on an unknown date are left out; a
+    credit note keeps only what is still open.
+    """
+    return f""",
             CASE WHEN paid_date IS NOT NULL THEN paid_date
                  WHEN {_PARTLY_PAID} THEN $export_date::DATE END AS new_paid_date,
             nullif(CASE WHEN paid_date IS NOT NULL
@@ -883,25 +905,52 @@ def _write_invoices(
             FROM da_staged
             WHERE NOT coalesce({_PAID_UNKNOWN_DATE}, false)
         )"""
-        if kind == "history"
-        else " FROM da_staged"
-    )
-    # a history row that shows less paid than recorded: an older file; unless accept_older,
-    # the recorded payment stays
-    older = "p.payment_id IS NOT NULL AND abs(coalesce(s.new_paid_amount, 0)) < abs(p.amount)"
-    compared = (
-        f"""
+
+
+# a history row that shows less paid than recorded: an older file
+_OLDER = "p.payment_id IS NOT NULL AND abs(coalesce(s.new_paid_amount, 0)) < abs(p.amount)"
+
+
+def _compared(kind: str) -> str:
+    """SQL of `compared`: each good row, a history's older row keeping the recorded
+    payment unless $accept_older, with `older` saying which rows were older."""
+    if kind != "history":
+        return "SELECT *, false AS older FROM good"
+    return f"""
         SELECT s.* REPLACE (
-                CASE WHEN {older} AND NOT $accept_older THEN p.paid_date
+                CASE WHEN {_OLDER} AND NOT $accept_older THEN p.paid_date
                      ELSE s.new_paid_date END AS new_paid_date,
-                CASE WHEN {older} AND NOT $accept_older THEN p.amount
+                CASE WHEN {_OLDER} AND NOT $accept_older THEN p.amount
                      ELSE s.new_paid_amount END AS new_paid_amount),
-            {older} AS older
+            {_OLDER} AS older
         FROM good AS s LEFT JOIN payments AS p ON p.payment_id = 'paid:' || s.invoice_id
         """
-        if kind == "history"
-        else "SELECT *, false AS older FROM good"
+
+
+# Longer than a screen on purpose: one SQL statement, whose CTEs (good, compared, final)
+# are its parts; split into Python pieces it would no longer read as one query.
+def _stage_incoming(
+    con, kind: str, has: set[str], export_date: dt.date | None, accept_older: bool
+) -> None:
+    """Build temp table da_incoming: each good staged row as the invoice it becomes (due
+    date and its source, fields the file lacks from the ledger), with its payment for a
+    history, and whether it is new (`existed`), `changed` or `older`."""
+
+    def incoming(field_name: str, existing: str, default: str) -> str:
+        return _incoming_value(has, field_name, existing, default)
+
+    term = (
+        "coalesce(s.payment_term_days, c.payment_term_days)"
+        if "payment_term_days" in has
+        else ("c.payment_term_days")
     )
+    paid = (
+        "s.new_paid_date AS paid_date, s.new_paid_amount AS paid_amount"
+        if kind == "history"
+        else "p.paid_date AS paid_date, p.amount AS paid_amount"
+    )
+    history_columns = _history_columns() if kind == "history" else " FROM da_staged"
+    compared = _compared(kind)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE da_incoming AS
@@ -961,8 +1010,11 @@ def _write_invoices(
         """,
         {"export_date": export_date, "accept_older": accept_older} if kind == "history" else None,
     )
-    # An existing invoice keeps the due date an earlier file gave when the newer one
-    # has none; a derived one follows the client's term as it is now.
+
+
+def _keep_file_due_dates(con) -> None:
+    """An existing invoice keeps the due date an earlier file gave when the newer one has
+    none; a derived one follows the client's term as it is now."""
     con.execute(
         """
         UPDATE da_incoming AS n SET due_date = e.due_date, due_date_source = e.due_date_source
@@ -971,7 +1023,12 @@ def _write_invoices(
           AND e.due_date_source = 'file'
         """
     )
-    counts = dict(
+
+
+def _incoming_counts(con) -> dict[str, int]:
+    """Counts of da_incoming: loaded, updated, unchanged, due dates derived by source,
+    kept_newer."""
+    return dict(
         zip(
             ("loaded", "updated", "unchanged", "client_term", "default_30_days", "kept_newer"),
             con.execute(
@@ -989,6 +1046,11 @@ def _write_invoices(
             strict=True,
         )
     )
+
+
+def _write_incoming(con, kind: str, load_id: int) -> None:
+    """Replace the changed invoices and insert the new ones (a history's paid-date
+    payments too) from da_incoming, then drop it."""
     con.execute(
         "DELETE FROM invoices WHERE invoice_id IN "
         "(SELECT invoice_id FROM da_incoming WHERE changed)"
@@ -1018,7 +1080,6 @@ def _write_invoices(
             [load_id],
         )
     con.execute("DROP TABLE da_incoming")
-    return counts
 
 
 def _rederive_due_dates(con) -> int:
@@ -1282,46 +1343,12 @@ def load(
     `allow_far_dates` loaded and counted in `far_dates`.
     """
     far_dates = _far_dates(today, future_days, allow_far_dates)
-    limits: list[str] = []
-    if preset is not None:
-        if not isinstance(preset, Preset):
-            preset = load_preset(preset)
-        kind = preset.kind
-        date_format = date_format or preset.date_format
-        limits = preset.limits
-    if kind not in KINDS:
-        raise LoadError(
-            tr("Unknown kind {kind!r}; use one of {kinds}.", kind=kind, kinds=", ".join(KINDS))
-        )
+    preset, kind, date_format = _with_preset(preset, kind, date_format)
     if decimal not in (None, ",", "."):
         raise LoadError(tr("decimal must be ',' or '.'"))
     _check_date_format(date_format)
-    named = list((mapping or {}).values())
-    if preset is not None:  # the header is the row that holds the columns asked for
-        named += [c for f, c in preset.columns.items() if f not in (mapping or {})]
-    try:
-        raw = (
-            source
-            if isinstance(source, RawTable)  # read already (the parts of an auditfile)
-            else read_source(
-                source, sheet=sheet, progress=progress, is_header=header_test(kind, named)
-            )
-        )
-    except SourceError as exc:
-        raise LoadError(str(exc)) from exc
-    if source_name and raw.name == "<DataFrame>":
-        raw.name = source_name
-    if raw.kind and kind != raw.kind:
-        if kind != "history":  # the default: the source says what it holds
-            raise LoadError(
-                tr(
-                    "{file} holds {found}, not {kind}: load it as {found}",
-                    file=raw.name,
-                    found=raw.kind,
-                    kind=kind,
-                )
-            )
-        kind = raw.kind
+    raw = _read_raw(source, kind, mapping, preset, sheet, progress, source_name)
+    kind = _kind_held(raw, kind)
     file_name = raw.name if raw.name == "<DataFrame>" else Path(raw.name).name
     result = LoadResult(
         file_name=file_name,
@@ -1331,18 +1358,9 @@ def load(
         rows_read=raw.table.num_rows + len(raw.problems),
         preset=preset.name if preset is not None else None,
         export_date=export_date,
-        limits=list(limits),
+        limits=list(preset.limits if preset is not None else []),
     )
-    if preset is not None:
-        mapping = {**preset_mapping(preset, raw.table.column_names), **(mapping or {})}
-    try:
-        mapping = resolve_mapping(kind, raw.table.column_names, mapping)
-    except LoadError as exc:
-        raise LoadError(f"{file_name}: {exc}") from None
-    result.skipped_rows = drop_footer_rows(raw, kind, mapping, file_name)
-    if preset is not None and preset.layout:
-        result.skipped_rows += apply_layout(raw, preset.layout, mapping, file_name)
-    mapping = split_relations(raw, kind, mapping)
+    mapping = _source_mapping(raw, result, mapping, preset)
     sent = sent_contacts(raw, preset, mapping, file_name) if preset is not None else []
     with no_ledger_left_on_failure(ledger):
         if sent:  # the invoices and what was sent about them: one transaction
@@ -1365,6 +1383,75 @@ def load(
             far_dates=far_dates,
             accept_older=accept_older,
         )
+
+
+def _with_preset(preset, kind: str, date_format: str | None):
+    """The Preset (loaded from a key or file), the kind and the date format to load with:
+    a preset's own unless a date format was given. Raises LoadError on an unknown kind."""
+    if preset is not None:
+        if not isinstance(preset, Preset):
+            preset = load_preset(preset)
+        kind = preset.kind
+        date_format = date_format or preset.date_format
+    if kind not in KINDS:
+        raise LoadError(
+            tr("Unknown kind {kind!r}; use one of {kinds}.", kind=kind, kinds=", ".join(KINDS))
+        )
+    return preset, kind, date_format
+
+
+def _read_raw(source, kind, mapping, preset, sheet, progress, source_name) -> RawTable:
+    """Read `source` (a file, a DataFrame, or a RawTable read already) as a RawTable whose
+    header is the row holding the columns asked for; a DataFrame named `source_name`."""
+    named = list((mapping or {}).values())
+    if preset is not None:  # the header is the row that holds the columns asked for
+        named += [c for f, c in preset.columns.items() if f not in (mapping or {})]
+    try:
+        raw = (
+            source
+            if isinstance(source, RawTable)  # read already (the parts of an auditfile)
+            else read_source(
+                source, sheet=sheet, progress=progress, is_header=header_test(kind, named)
+            )
+        )
+    except SourceError as exc:
+        raise LoadError(str(exc)) from exc
+    if source_name and raw.name == "<DataFrame>":
+        raw.name = source_name
+    return raw
+
+
+def _kind_held(raw: RawTable, kind: str) -> str:
+    """The kind to load `raw` as: what the source says it holds when `kind` is the default
+    (history); a LoadError when it holds something else than the kind asked for."""
+    if not raw.kind or kind == raw.kind:
+        return kind
+    if kind != "history":
+        raise LoadError(
+            tr(
+                "{file} holds {found}, not {kind}: load it as {found}",
+                file=raw.name,
+                found=raw.kind,
+                kind=kind,
+            )
+        )
+    return raw.kind
+
+
+def _source_mapping(raw: RawTable, result: LoadResult, mapping, preset) -> dict[str, str]:
+    """field -> column of `raw` (a preset's columns, `mapping` winning); drops footer rows
+    and applies a preset's layout to `raw` (the rows skipped go into `result`)."""
+    kind, file_name = result.kind, result.file_name
+    if preset is not None:
+        mapping = {**preset_mapping(preset, raw.table.column_names), **(mapping or {})}
+    try:
+        mapping = resolve_mapping(kind, raw.table.column_names, mapping)
+    except LoadError as exc:
+        raise LoadError(f"{file_name}: {exc}") from None
+    result.skipped_rows = drop_footer_rows(raw, kind, mapping, file_name)
+    if preset is not None and preset.layout:
+        result.skipped_rows += apply_layout(raw, preset.layout, mapping, file_name)
+    return split_relations(raw, kind, mapping)
 
 
 @contextlib.contextmanager
@@ -1432,19 +1519,9 @@ def _load_into(
             result.load_id = previous[0][0]
             return result
         try:
-            decimal_used = _stage(con, raw, kind, mapping, date_format, decimal)
-            reasons = {
-                name: _invalid_reason(ftype, date_format, decimal_used)
-                for name, (ftype, _, _) in FIELDS[kind].items()
-            }
-            if kind == "history" and "open_amount" in mapping:
-                _check_export_date(con, export_date, file_name)
-            _collect_errors(con, kind, mapping, reasons, export_date, far_dates)
-            result.rejections = _rejections(con, raw, mapping, file_name)
-            if far_dates["allowed"]:
-                result.far_dates = _rejections(con, raw, mapping, file_name, "da_far_dates")
-            bad_lines = {line for (line,) in con.execute("SELECT line FROM da_errors").fetchall()}
-            result.rows_rejected = len(bad_lines | {problem[0] for problem in raw.problems})
+            _stage_and_check(
+                con, raw, result, kind, mapping, (date_format, decimal), export_date, far_dates
+            )
             if result.rejections and not skip_bad_rows:
                 raise LoadError(
                     tr(
@@ -1458,69 +1535,10 @@ def _load_into(
                     result.rejections,
                 )
             with transaction(con):
-                load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[
-                    0
-                ][0]
-                if kind in ("history", "invoices"):
-                    if kind == "history":
-                        result.left_out_paid, result.paid_on_export_date = con.execute(
-                            f"""
-                            SELECT count(*) FILTER (WHERE {_PAID_UNKNOWN_DATE}),
-                                   count(*) FILTER (WHERE {_PARTLY_PAID})
-                            FROM da_staged WHERE _line NOT IN (SELECT line FROM da_errors)
-                            """
-                        ).fetchall()[0]
-                    counts = _write_invoices(con, kind, mapping, load_id, export_date, accept_older)
-                    result.kept_newer = counts.pop("kept_newer")
-                    result.accept_older = accept_older
-                    result.due_dates_derived = {
-                        "client_term": counts.pop("client_term"),
-                        "default_30_days": counts.pop("default_30_days"),
-                    }
-                elif kind == "payments":
-                    counts = _write_payments(con, load_id)
-                elif kind == "contacts":
-                    counts = _write_contacts(con, load_id)
-                else:
-                    counts = _write_clients(con, mapping, load_id)
-                if kind in ("history", "invoices", "clients"):
-                    result.due_dates_rederived = _rederive_due_dates(con)
-                result.withdrawn_skipped = counts.pop("withdrawn", 0)
-                result.rows_loaded = counts["loaded"]
-                result.rows_updated = counts["updated"]
-                result.rows_unchanged = (
-                    result.rows_read
-                    - result.rows_rejected
-                    - result.left_out_paid
-                    - result.rows_loaded
-                    - result.rows_updated
-                    - result.withdrawn_skipped
-                    - len(result.skipped_rows)
-                )
-                result.load_id = load_id
-                con.execute(
-                    "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        load_id,
-                        file_name,
-                        raw.sha256,
-                        kind,
-                        result.rows_read,
-                        result.rows_loaded,
-                        result.rows_updated,
-                        result.rows_unchanged,
-                        result.rows_rejected,
-                        dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                    ],
-                )
-                if result.rejections:
-                    con.executemany(
-                        "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)",
-                        [
-                            [load_id, r.file, r.line, r.column, r.value, r.reason]
-                            for r in result.rejections
-                        ],
-                    )
+                load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads")
+                load_id = load_id.fetchall()[0][0]
+                _write_rows(con, result, kind, mapping, load_id, export_date, accept_older)
+                _record_load(con, result, raw.sha256, load_id)
                 if kind in ("history", "invoices", "payments") or result.due_dates_rederived:
                     refresh_index(con)
                     result.paid_before_invoice, result.overpaid = _odd_money(con, load_id)
@@ -1528,6 +1546,95 @@ def _load_into(
             for temp in ("da_staged", "da_errors"):
                 con.execute(f"DROP TABLE IF EXISTS {temp}")
     return result
+
+
+def _stage_and_check(
+    con, raw, result, kind, mapping, formats, export_date, far_dates: dict
+) -> None:
+    """Stage `raw` (temp table da_staged) and find its bad rows (da_errors); put the
+    refused rows, far dates and the count of rejected rows into `result`.
+    `formats`: the date format and the decimal separator asked for (None: detect)."""
+    date_format, decimal = formats
+    file_name = result.file_name
+    decimal_used = _stage(con, raw, kind, mapping, date_format, decimal)
+    reasons = {
+        name: _invalid_reason(ftype, date_format, decimal_used)
+        for name, (ftype, _, _) in FIELDS[kind].items()
+    }
+    if kind == "history" and "open_amount" in mapping:
+        _check_export_date(con, export_date, file_name)
+    _collect_errors(con, kind, mapping, reasons, export_date, far_dates)
+    result.rejections = _rejections(con, raw, mapping, file_name)
+    if far_dates["allowed"]:
+        result.far_dates = _rejections(con, raw, mapping, file_name, "da_far_dates")
+    bad_lines = {line for (line,) in con.execute("SELECT line FROM da_errors").fetchall()}
+    result.rows_rejected = len(bad_lines | {problem[0] for problem in raw.problems})
+
+
+def _write_rows(con, result, kind, mapping, load_id, export_date, accept_older) -> None:
+    """Write the good staged rows of `kind` into the ledger's tables; put the counts
+    (loaded, updated, unchanged, kept newer, due dates derived) into `result`."""
+    if kind in ("history", "invoices"):
+        if kind == "history":
+            result.left_out_paid, result.paid_on_export_date = con.execute(
+                f"""
+                SELECT count(*) FILTER (WHERE {_PAID_UNKNOWN_DATE}),
+                       count(*) FILTER (WHERE {_PARTLY_PAID})
+                FROM da_staged WHERE _line NOT IN (SELECT line FROM da_errors)
+                """
+            ).fetchall()[0]
+        counts = _write_invoices(con, kind, mapping, load_id, export_date, accept_older)
+        result.kept_newer = counts.pop("kept_newer")
+        result.accept_older = accept_older
+        result.due_dates_derived = {
+            "client_term": counts.pop("client_term"),
+            "default_30_days": counts.pop("default_30_days"),
+        }
+    elif kind == "payments":
+        counts = _write_payments(con, load_id)
+    elif kind == "contacts":
+        counts = _write_contacts(con, load_id)
+    else:
+        counts = _write_clients(con, mapping, load_id)
+    if kind in ("history", "invoices", "clients"):
+        result.due_dates_rederived = _rederive_due_dates(con)
+    result.withdrawn_skipped = counts.pop("withdrawn", 0)
+    result.rows_loaded = counts["loaded"]
+    result.rows_updated = counts["updated"]
+    result.rows_unchanged = (
+        result.rows_read
+        - result.rows_rejected
+        - result.left_out_paid
+        - result.rows_loaded
+        - result.rows_updated
+        - result.withdrawn_skipped
+        - len(result.skipped_rows)
+    )
+
+
+def _record_load(con, result, sha256: str, load_id: int) -> None:
+    """Add the load to `loads` and its refused rows to `rejected_rows`."""
+    result.load_id = load_id
+    con.execute(
+        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            result.file_name,
+            sha256,
+            result.kind,
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_updated,
+            result.rows_unchanged,
+            result.rows_rejected,
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        ],
+    )
+    if result.rejections:
+        con.executemany(
+            "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)",
+            [[load_id, r.file, r.line, r.column, r.value, r.reason] for r in result.rejections],
+        )
 
 
 def _odd_money(con, load_id: int) -> tuple[int, int]:

@@ -374,12 +374,24 @@ def read_mt940(path: str | Path, check: bool = True) -> list[Statement]:
     statement does not add up, or when the file is not an MT940 statement.
     """
     path = Path(path)
-    text = decode(path.read_bytes())
-    fields = _fields(text)
+    fields = _fields(decode(path.read_bytes()))
+    _check_is_statement(path.name, fields)
+    reader = _StatementReader(path.name)
+    for tag, number, lines in fields:
+        reader.take(tag, number, lines)
+    statements = reader.finish()
+    if check:
+        check_balances(statements)
+    return statements
+
+
+def _check_is_statement(file: str, fields: list) -> None:
+    """Raise StatementError when `fields` are no MT940 statement (none of its fields, or
+    an MT942 interim report)."""
     tags = {tag for tag, _, _ in fields}
     if not fields or not ({"61", "60F", "62F", "25"} & tags):
         raise StatementError(
-            tr("{file}: no MT940 fields (:25:, :60F:, :61:, :62F:) found", file=path.name)
+            tr("{file}: no MT940 fields (:25:, :60F:, :61:, :62F:) found", file=file)
         )
     if tags & _INTERIM_TAGS and not tags & {"60F", "60M"}:
         raise StatementError(
@@ -387,99 +399,118 @@ def read_mt940(path: str | Path, check: bool = True) -> list[Statement]:
                 "{file}: an MT942 interim report, not an account statement (no "
                 "opening and closing balance); load the day's MT940 statement "
                 "instead",
-                file=path.name,
+                file=file,
             )
         )
-    statements: list[Statement] = []
-    problems: list[Rejection] = []
-    seen: Counter = Counter()
-    current: Statement | None = None
-    pending: tuple[int, list[str], list[list[str]]] | None = None  # :61: and its :86:
 
-    def flush():
-        nonlocal pending
-        if pending is not None and current is not None:
-            made = _entry(current, pending[0], pending[1], pending[2], seen)
+
+class _StatementReader:
+    """Reads an MT940 file's fields in order into statements, collecting each field that
+    cannot be read as a Rejection: `take` each field, then `finish`."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.statements: list[Statement] = []
+        self.problems: list[Rejection] = []
+        self.seen: Counter = Counter()
+        self.current: Statement | None = None
+        self.pending: tuple[int, list[str], list[list[str]]] | None = None  # :61: + :86:
+
+    def flush(self) -> None:
+        """Turn the pending :61: line (and its :86: details) into an entry."""
+        if self.pending is not None and self.current is not None:
+            made = _entry(self.current, *self.pending, self.seen)
             if isinstance(made, Rejection):
-                problems.append(made)
+                self.problems.append(made)
             else:
-                current.entries.append(made)
-        pending = None
+                self.current.entries.append(made)
+        self.pending = None
 
-    def start(number: int) -> Statement:
-        flush()
-        statement = Statement(path.name, number, None, None, None, None)
-        statements.append(statement)
-        return statement
+    def start(self, number: int) -> Statement:
+        """Begin a new statement at field line `number`."""
+        self.flush()
+        self.current = Statement(self.file, number, None, None, None, None)
+        self.statements.append(self.current)
+        return self.current
 
-    for tag, number, lines in fields:
-        value = lines[0].strip()
+    def take(self, tag: str, number: int, lines: list[str]) -> None:
+        """Read one field: its tag, line number and lines."""
         if tag == "20":
-            current = start(number)
-            continue
-        if current is None:
-            current = start(number)
+            self.start(number)
+            return
+        current = self.current or self.start(number)
+        value = lines[0].strip()
         if tag == "25":
-            if current.account is not None and (current.entries or pending or current.closing):
-                current = start(number)
+            if current.account is not None and (current.entries or self.pending or current.closing):
+                current = self.start(number)
             current.account = re.sub(r"\s+", "", value) or None
         elif tag in ("60F", "60M"):
-            if current.opening is not None:
-                current = start(number)
-            balance = _balance(path.name, tag, number, value, "opening", problems)
-            if balance is None:
-                continue
-            current.opening, current.currency = balance
+            self._opening(current, tag, number, value)
         elif tag == "61":
-            flush()
-            pending = (number, lines, [])
+            self.flush()
+            self.pending = (number, lines, [])
         elif tag == "86":
-            size = sum(len(line) for line in lines)
-            if size > MAX_86_CHARS:
-                problems.append(
-                    Rejection(
-                        path.name,
-                        number,
-                        ":86:",
-                        f"{size:,} characters",
-                        f"longer than {MAX_86_CHARS:,} characters: the MT940 standard "
-                        "allows 6 lines of 65; not a bank's statement",
-                    )  # fmt: skip
-                )
-            elif pending is not None:
-                pending[2].append(lines)
+            self._details(number, lines)
         elif tag in ("62F", "62M"):
-            flush()
-            balance = _balance(path.name, tag, number, value, "closing", problems)
-            if balance is None:
-                continue
-            current.closing, currency = balance
-            current.closing_line = number
-            if current.currency and currency != current.currency:
-                problems.append(
-                    Rejection(
-                        path.name,
-                        number,
-                        f":{tag}: currency",
-                        currency,
-                        f"the opening balance is in {current.currency}",
-                    )
-                )
+            self.flush()
+            self._closing(current, tag, number, value)
         elif tag in ("64", "65"):
-            flush()  # available balances: not used, never a reason to refuse
-    flush()
-    statements = [s for s in statements if s.account or s.entries or s.opening is not None]
-    if problems:
-        raise StatementError(
-            tr(
-                "{file}: refused, {n} field(s) cannot be read; nothing loaded.",
-                file=path.name,
-                n=len(problems),
-            ),
-            problems,
-        )
-    if not statements:
-        raise StatementError(tr("{file}: no statement (:20: .. :62F:) found", file=path.name))
-    if check:
-        check_balances(statements)
-    return statements
+            self.flush()  # available balances: not used, never a reason to refuse
+
+    def _opening(self, current: Statement, tag: str, number: int, value: str) -> None:
+        if current.opening is not None:
+            current = self.start(number)
+        balance = _balance(self.file, tag, number, value, "opening", self.problems)
+        if balance is not None:
+            current.opening, current.currency = balance
+
+    def _details(self, number: int, lines: list[str]) -> None:
+        size = sum(len(line) for line in lines)
+        if size > MAX_86_CHARS:
+            self.problems.append(
+                Rejection(
+                    self.file,
+                    number,
+                    ":86:",
+                    f"{size:,} characters",
+                    f"longer than {MAX_86_CHARS:,} characters: the MT940 standard "
+                    "allows 6 lines of 65; not a bank's statement",
+                )  # fmt: skip
+            )
+        elif self.pending is not None:
+            self.pending[2].append(lines)
+
+    def _closing(self, current: Statement, tag: str, number: int, value: str) -> None:
+        balance = _balance(self.file, tag, number, value, "closing", self.problems)
+        if balance is None:
+            return
+        current.closing, currency = balance
+        current.closing_line = number
+        if current.currency and currency != current.currency:
+            self.problems.append(
+                Rejection(
+                    self.file,
+                    number,
+                    f":{tag}: currency",
+                    currency,
+                    f"the opening balance is in {current.currency}",
+                )
+            )
+
+    def finish(self) -> list[Statement]:
+        """The statements read (empty ones left out); raises StatementError with every
+        field that could not be read, or when there is no statement."""
+        self.flush()
+        statements = [s for s in self.statements if s.account or s.entries or s.opening is not None]
+        if self.problems:
+            raise StatementError(
+                tr(
+                    "{file}: refused, {n} field(s) cannot be read; nothing loaded.",
+                    file=self.file,
+                    n=len(self.problems),
+                ),
+                self.problems,
+            )
+        if not statements:
+            raise StatementError(tr("{file}: no statement (:20: .. :62F:) found", file=self.file))
+        return statements
