@@ -335,33 +335,64 @@ def worklist(
             from dunning_analytics.questions.risk import risk_flags
 
             risky = risky_clients(flags if flags is not None else risk_flags(con, as_of))
-    rows = []
-    for row in items.itertuples(index=False):
-        stage, kind, when, note = _next_step(
-            row, steps, row.client_id in risky, as_of, min_principal, lang
+    rows = [
+        _worklist_row(
+            row, _next_step(row, steps, row.client_id in risky, as_of, min_principal, lang), lang
         )
-        rows.append(
-            {
-                "client_id": row.client_id,
-                "name": row.name,
-                "client_kind": row.client_kind,
-                "payment_term_days": row.payment_term_days,
-                "invoice_id": row.invoice_id,
-                "invoice_date": row.invoice_date,
-                "due_date": row.due_date,
-                "outstanding": row.outstanding,
-                "days_overdue": row.days_overdue,
-                "disputed": row.disputed,
-                "stage": stage,
-                "next_action": kind,
-                "action_date": when,
-                "action_text": pick(ACTION_TEXT[kind], lang) if kind in ACTION_TEXT else note,
-                "due_now": when is not None and when <= as_of,
-                "note": note,
-            }
-        )
-    # a client handed to a collection agency is contacted by the agency, not by us:
-    # their other invoices get no reminders or calls of our own
+        for row in items.itertuples(index=False)
+    ]
+    for row in rows:
+        row["due_now"] = row["action_date"] is not None and row["action_date"] <= as_of
+    _leave_to_agency(rows, lang)
+    return pd.DataFrame(rows, columns=_WORKLIST_COLUMNS)
+
+
+_WORKLIST_COLUMNS = [
+    "client_id",
+    "name",
+    "client_kind",
+    "payment_term_days",
+    "invoice_id",
+    "invoice_date",
+    "due_date",
+    "outstanding",
+    "days_overdue",
+    "disputed",
+    "stage",
+    "next_action",
+    "action_date",
+    "action_text",
+    "due_now",
+    "note",
+]
+
+
+def _worklist_row(row, step: tuple, lang: str) -> dict:
+    """One open invoice's worklist row (without due_now); `step`: (stage, next action,
+    its date, note)."""
+    stage, kind, when, note = step
+    return {
+        "client_id": row.client_id,
+        "name": row.name,
+        "client_kind": row.client_kind,
+        "payment_term_days": row.payment_term_days,
+        "invoice_id": row.invoice_id,
+        "invoice_date": row.invoice_date,
+        "due_date": row.due_date,
+        "outstanding": row.outstanding,
+        "days_overdue": row.days_overdue,
+        "disputed": row.disputed,
+        "stage": stage,
+        "next_action": kind,
+        "action_date": when,
+        "action_text": pick(ACTION_TEXT[kind], lang) if kind in ACTION_TEXT else note,
+        "note": note,
+    }
+
+
+def _leave_to_agency(rows: list[dict], lang: str) -> None:
+    """A client handed to a collection agency is contacted by the agency, not by us:
+    their other invoices get no reminders or calls of our own (rows changed in place)."""
     agency = {r["client_id"] for r in rows if r["stage"] == "collection"}
     for r in rows:
         if r["client_id"] in agency and r["next_action"] in OWN_CONTACTS:
@@ -378,25 +409,6 @@ def worklist(
                     lang,
                 ),
             )
-    columns = [
-        "client_id",
-        "name",
-        "client_kind",
-        "payment_term_days",
-        "invoice_id",
-        "invoice_date",
-        "due_date",
-        "outstanding",
-        "days_overdue",
-        "disputed",
-        "stage",
-        "next_action",
-        "action_date",
-        "action_text",
-        "due_now",
-        "note",
-    ]
-    return pd.DataFrame(rows, columns=columns)
 
 
 def week_actions(work: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -496,13 +508,37 @@ class PlannedCall:
     def sheet(self) -> str:
         """The call-preparation sheet as plain text in the call's language (also the .ics
         event's description)."""
+        say = self._say
+        lines = self._head_lines() + self._invoice_lines() + self._contact_lines()
+        plans = sorted(
+            {n for n in self.invoices.get("note", []) if isinstance(n, str) and n.startswith(
+                ("payment plan", "betalingsregeling"))}
+        )  # fmt: skip
+        lines += [n[0].upper() + n[1:] for n in plans]  # how the plan stands, broken or not
+        if self.disputes:
+            lines.append(
+                say("Disputes or complaints: ", "Betwistingen of klachten: ")
+                + "; ".join(self.disputes)
+            )
+        lines.append(say("Goal: ", "Doel: ") + self.goal)
+        lines.append(say("Open questions: ", "Open vragen: ") + " / ".join(self.open_questions))
+        lines.append(
+            say("Closed questions: ", "Gesloten vragen: ") + " / ".join(self.closed_questions)
+        )
+        lines.append(
+            say(
+                "Afterwards: confirm what was agreed by e-mail today.",
+                "Daarna: bevestig vandaag per e-mail wat er is afgesproken.",
+            )
+        )
+        return "\n".join(lines)
 
-        def say(en: str, nl: str) -> str:
-            return pick((en, nl), self.lang)
+    def _say(self, en: str, nl: str) -> str:
+        return pick((en, nl), self.lang)
 
-        def eur(value) -> str:
-            return format_eur(value, self.lang)
-
+    def _head_lines(self) -> list[str]:
+        """Who to call, what is open and overdue, the payment term, how to reach them."""
+        say, eur = self._say, lambda value: format_eur(value, self.lang)
         term = self.payment_term_days
         if term is None or term != term:  # missing (None, or NaN from a frame): unknown
             term_text = say(
@@ -529,7 +565,12 @@ class PlannedCall:
         reach = [x for x in (self.contact_person, self.phone, self.email) if x]
         if reach:
             lines.append("Contact: " + ", ".join(reach))  # the same word in both languages
-        lines.append(say("Invoices:", "Facturen:"))
+        return lines
+
+    def _invoice_lines(self) -> list[str]:
+        """A line per open invoice: due date, amount, days overdue or until due."""
+        say = self._say
+        lines = [say("Invoices:", "Facturen:")]
         for inv in self.invoices.itertuples(index=False):
             late = inv.days_overdue
             when = (
@@ -539,49 +580,34 @@ class PlannedCall:
             )
             lines.append(
                 f"  {inv.invoice_id} {say('due', 'vervaldatum')} "
-                f"{format_date(inv.due_date, self.lang)}: {eur(inv.outstanding)} ({when})"
+                f"{format_date(inv.due_date, self.lang)}: "
+                f"{format_eur(inv.outstanding, self.lang)} ({when})"
             )
-        if not self.contacts.empty:
-            lines.append(say("Earlier contacts:", "Eerdere contacten:"))
-            for c in self.contacts.itertuples(index=False):
-                extra = ""
-                if c.kind == "promise_to_pay" and isinstance(c.promised_date, dt.date):
-                    promised = format_date(c.promised_date, self.lang)
-                    outcome = word(c.outcome, self.lang)
-                    extra = say(
-                        f", promised for {promised}: {outcome}",
-                        f", beloofd voor {promised}: {outcome}",
-                    )
-                elif c.kind == "payment_plan" and isinstance(c.promised_date, dt.date):
-                    first = format_date(c.promised_date, self.lang)
-                    extra = say(f", first payment {first}", f", eerste betaling {first}")
-                if isinstance(c.note, str) and c.note and c.kind != "dispute":
-                    extra += f": {c.note}"  # a complaint's note is under the disputes below
-                lines.append(
-                    f"  {format_date(c.contact_at, self.lang)} {word(c.kind, self.lang)}{extra}"
+        return lines
+
+    def _contact_lines(self) -> list[str]:
+        """A line per earlier contact, with a promise's date and outcome."""
+        say = self._say
+        if self.contacts.empty:
+            return []
+        lines = [say("Earlier contacts:", "Eerdere contacten:")]
+        for c in self.contacts.itertuples(index=False):
+            extra = ""
+            if c.kind == "promise_to_pay" and isinstance(c.promised_date, dt.date):
+                promised = format_date(c.promised_date, self.lang)
+                outcome = word(c.outcome, self.lang)
+                extra = say(
+                    f", promised for {promised}: {outcome}",
+                    f", beloofd voor {promised}: {outcome}",
                 )
-        plans = sorted(
-            {n for n in self.invoices.get("note", []) if isinstance(n, str) and n.startswith(
-                ("payment plan", "betalingsregeling"))}
-        )  # fmt: skip
-        lines += [n[0].upper() + n[1:] for n in plans]  # how the plan stands, broken or not
-        if self.disputes:
-            lines.append(
-                say("Disputes or complaints: ", "Betwistingen of klachten: ")
-                + "; ".join(self.disputes)
-            )
-        lines.append(say("Goal: ", "Doel: ") + self.goal)
-        lines.append(say("Open questions: ", "Open vragen: ") + " / ".join(self.open_questions))
-        lines.append(
-            say("Closed questions: ", "Gesloten vragen: ") + " / ".join(self.closed_questions)
-        )
-        lines.append(
-            say(
-                "Afterwards: confirm what was agreed by e-mail today.",
-                "Daarna: bevestig vandaag per e-mail wat er is afgesproken.",
-            )
-        )
-        return "\n".join(lines)
+            elif c.kind == "payment_plan" and isinstance(c.promised_date, dt.date):
+                first = format_date(c.promised_date, self.lang)
+                extra = say(f", first payment {first}", f", eerste betaling {first}")
+            if isinstance(c.note, str) and c.note and c.kind != "dispute":
+                extra += f": {c.note}"  # a complaint's note is under the disputes below
+            when = format_date(c.contact_at, self.lang)
+            lines.append(f"  {when} {word(c.kind, self.lang)}{extra}")
+        return lines
 
     def summary(self) -> str:
         """One line for a calendar or a list: who, and about how much."""
@@ -691,24 +717,47 @@ def call_plan(
     minutes = int(settings.get("minutes_per_call", 15))
     days = plan_days(as_of, tuple(settings.get("first_days", ["Monday", "Tuesday"])))
     work = worklist(ledger, as_of, ladder, lang=lang) if work is None else work
-    week_end = max(days, default=as_of)
-    due_calls = work[
-        work["next_action"].isin(CALL_KINDS)
-        & work["action_date"].map(lambda d: d is not None and d <= week_end)
-    ]
-    clients = list(
-        due_calls.assign(overdue=due_calls["outstanding"].where(due_calls["days_overdue"] > 0, 0))
-        .groupby("client_id")["overdue"]
-        .sum()
-        .sort_values(ascending=False)
-        .index
-    )
+    clients = _clients_to_call(work, max(days, default=as_of))
     slots = [
         s
         for d in days
         for s in call_slots(d, hours, minutes)
         if s >= dt.datetime.combine(as_of, dt.time(0))
     ]
+    history, reach = _call_history(ledger, as_of, clients)
+    planned, unplanned = [], []
+    starts = _assign_slots(clients, slots, history)
+    for client_id in clients:
+        call = _planned_call(
+            client_id,
+            work[work["client_id"] == client_id],
+            history[history["client_id"] == client_id].head(8),
+            reach,
+            (as_of, starts.get(client_id), minutes),
+            lang,
+        )
+        (planned if call.start else unplanned).append(call)
+    return planned, unplanned
+
+
+def _clients_to_call(work: pd.DataFrame, week_end: dt.date) -> list:
+    """The clients with a call due by `week_end`, most overdue first."""
+    due_calls = work[
+        work["next_action"].isin(CALL_KINDS)
+        & work["action_date"].map(lambda d: d is not None and d <= week_end)
+    ]
+    return list(
+        due_calls.assign(overdue=due_calls["outstanding"].where(due_calls["days_overdue"] > 0, 0))
+        .groupby("client_id")["overdue"]
+        .sum()
+        .sort_values(ascending=False)
+        .index
+    )
+
+
+def _call_history(ledger, as_of: dt.date, clients: list):
+    """(the contacts with `clients` up to `as_of`, newest first, with each promise's
+    outcome; the clients' rows: how to reach them, indexed by client_id)."""
     with connected(ledger) as con:
         history = query_frame(
             con,
@@ -728,53 +777,53 @@ def call_plan(
             "SELECT * FROM clients WHERE list_contains($clients, client_id)",
             {"clients": clients},
         ).set_index("client_id")
-    planned, unplanned = [], []
-    starts = _assign_slots(clients, slots, history)
-    for client_id in clients:
-        invoices = work[work["client_id"] == client_id]
-        contacts = history[history["client_id"] == client_id].head(8)
-        overdue = sum(invoices.loc[invoices["days_overdue"] > 0, "outstanding"], Decimal("0"))
-        goal, open_q, closed_q, _ = _goal_and_questions(invoices, contacts, overdue, lang)
-        first = invoices.iloc[0]
-        fill = {
-            "first": first["invoice_id"],
-            "due": format_date(first["due_date"], lang),
-            "overdue": format_eur(overdue, lang),
-            "pay_by": format_date(as_of + dt.timedelta(days=7), lang),
-        }
-        disputes = [
-            pick((f"invoice {i} is disputed", f"factuur {i} is betwist"), lang)
-            for i in invoices.loc[invoices["disputed"], "invoice_id"]
-        ]
-        logged = pick(("complaint logged", "klacht genoteerd"), lang)
-        disputes += [
-            f"{format_date(c.contact_at, lang)}: {c.note if isinstance(c.note, str) else logged}"
-            for c in contacts.itertuples(index=False)
-            if c.kind == "dispute"
-        ]
-        call = PlannedCall(
-            client_id=client_id,
-            name=str(first["name"]),
-            start=starts.get(client_id),
-            minutes=minutes,
-            total_open=sum(invoices["outstanding"], Decimal("0")),
-            total_overdue=overdue,
-            goal=goal,
-            invoices=invoices,
-            contacts=contacts,
-            payment_term_days=first["payment_term_days"],
-            disputes=disputes,
-            open_questions=[q.format(**fill) for q in open_q],
-            closed_questions=[q.format(**fill) for q in closed_q],
-            lang=lang,
-            **{
-                detail: _text_or_none(reach.at[client_id, detail])
-                for detail in ("contact_person", "phone", "email")
-                if detail in reach.columns
-            },
-        )
-        (planned if call.start else unplanned).append(call)
-    return planned, unplanned
+    return history, reach
+
+
+def _planned_call(client_id, invoices, contacts, reach, when: tuple, lang: str):
+    """The PlannedCall of one client: its open invoices, recent contacts, goal, questions
+    and disputes. `when`: (the as-of date, the call's start or None, its minutes)."""
+    as_of, start, minutes = when
+    overdue = sum(invoices.loc[invoices["days_overdue"] > 0, "outstanding"], Decimal("0"))
+    goal, open_q, closed_q, _ = _goal_and_questions(invoices, contacts, overdue, lang)
+    first = invoices.iloc[0]
+    fill = {
+        "first": first["invoice_id"],
+        "due": format_date(first["due_date"], lang),
+        "overdue": format_eur(overdue, lang),
+        "pay_by": format_date(as_of + dt.timedelta(days=7), lang),
+    }
+    disputes = [
+        pick((f"invoice {i} is disputed", f"factuur {i} is betwist"), lang)
+        for i in invoices.loc[invoices["disputed"], "invoice_id"]
+    ]
+    logged = pick(("complaint logged", "klacht genoteerd"), lang)
+    disputes += [
+        f"{format_date(c.contact_at, lang)}: {c.note if isinstance(c.note, str) else logged}"
+        for c in contacts.itertuples(index=False)
+        if c.kind == "dispute"
+    ]
+    return PlannedCall(
+        client_id=client_id,
+        name=str(first["name"]),
+        start=start,
+        minutes=minutes,
+        total_open=sum(invoices["outstanding"], Decimal("0")),
+        total_overdue=overdue,
+        goal=goal,
+        invoices=invoices,
+        contacts=contacts,
+        payment_term_days=first["payment_term_days"],
+        disputes=disputes,
+        open_questions=[q.format(**fill) for q in open_q],
+        closed_questions=[q.format(**fill) for q in closed_q],
+        lang=lang,
+        **{
+            detail: _text_or_none(reach.at[client_id, detail])
+            for detail in ("contact_person", "phone", "email")
+            if detail in reach.columns
+        },
+    )
 
 
 def _assign_slots(clients: list[str], slots: list[dt.datetime], history: pd.DataFrame) -> dict:

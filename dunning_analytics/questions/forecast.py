@@ -407,72 +407,81 @@ def backtest(
             ).fetchall()
         )
         for cut in dates:
-            model = curves(con, cut)
-            items = invoice_forecast(con, cut, model=model)
-            if items.empty:
-                continue
-            items = pd.concat([items, _baseline_dates(con, cut, items)], axis=1)
-            items["actual"] = items["invoice_id"].map(settled)
-            bounds = _week_bounds(cut, weeks)
-            came_in = _week_totals(items["actual"], items["outstanding"], bounds)
-            forecast_weeks = weekly_forecast(con, cut, weeks, invoices=items, model=model)
-            # the same invoices for every method: paid later, and given a date by the forecast
-            paid = items[items["actual"].notna() & items["expected_date"].notna()]
-            for method, column in (
-                ("forecast", "expected_date"),
-                ("due_date_baseline", "due_date_baseline"),
-                ("client_median_baseline", "client_median_baseline"),
-            ):
-                errors = [
-                    abs((a - e).days) for a, e in zip(paid["actual"], paid[column], strict=True)
-                ]
-                if method == "forecast":
-                    predicted = forecast_weeks["expected_amount"].iloc[:weeks].astype(float)
-                else:
-                    predicted = _week_totals(items[column], items["outstanding"], bounds)
-                stats = per_method.setdefault(
-                    method, {"errors": [], "abs": [], "cash": [], "predicted": []}
-                )
-                stats["errors"] += errors
-                stats["abs"].append(float(np.abs(np.asarray(predicted) - came_in).sum()))
-                if method == "forecast":  # the weekly totals inside their 80 % band
-                    band = forecast_weeks.iloc[:weeks]
-                    stats.setdefault("weeks_inside", []).extend(
-                        lo <= got <= hi
-                        for lo, hi, got in zip(
-                            band["low"].astype(float), band["high"].astype(float), came_in,
-                            strict=False,
-                        )
-                    )  # fmt: skip
-                stats["cash"].append(float(came_in.sum()))
-                stats["predicted"].append(float(np.sum(predicted)))
-                if method == "forecast":
-                    inside = [
-                        (lo is None or lo <= a) and (hi is None or a <= hi)
-                        for a, lo, hi in zip(
-                            paid["actual"], paid["p10_date"], paid["p90_date"], strict=True
-                        )
-                    ]
-                    stats.setdefault("inside", []).extend(inside)
-    rows = []
-    for method, stats in per_method.items():
-        rows.append(
-            {
-                "method": method,
-                "invoices": len(stats["errors"]),
-                "mae_days": float(np.mean(stats["errors"])) if stats["errors"] else None,
-                "wape": sum(stats["abs"]) / sum(stats["cash"]) if sum(stats["cash"]) else None,
-                "expected_cash": to_cents(sum(stats["predicted"])),
-                "came_in": to_cents(sum(stats["cash"])),
-                "coverage": float(np.mean(stats["inside"])) if stats.get("inside") else None,
-                "within_3_days": _share_within(stats["errors"], 3),
-                "within_7_days": _share_within(stats["errors"], 7),
-                "week_coverage": float(np.mean(stats["weeks_inside"]))
-                if stats.get("weeks_inside")
-                else None,
-            }
+            _score_cut(con, cut, weeks, settled, per_method)
+    return pd.DataFrame([_method_row(method, stats) for method, stats in per_method.items()])
+
+
+_METHODS = (
+    ("forecast", "expected_date"),
+    ("due_date_baseline", "due_date_baseline"),
+    ("client_median_baseline", "client_median_baseline"),
+)
+
+
+def _score_cut(con, cut: dt.date, weeks: int, settled: dict, per_method: dict) -> None:
+    """Forecast the invoices open on `cut` with what was known then and add each method's
+    errors, weekly cash and band hits against what came in (`settled`: invoice -> settled
+    date) to `per_method` (method -> lists)."""
+    model = curves(con, cut)
+    items = invoice_forecast(con, cut, model=model)
+    if items.empty:
+        return
+    items = pd.concat([items, _baseline_dates(con, cut, items)], axis=1)
+    items["actual"] = items["invoice_id"].map(settled)
+    bounds = _week_bounds(cut, weeks)
+    came_in = _week_totals(items["actual"], items["outstanding"], bounds)
+    forecast_weeks = weekly_forecast(con, cut, weeks, invoices=items, model=model)
+    # the same invoices for every method: paid later, and given a date by the forecast
+    paid = items[items["actual"].notna() & items["expected_date"].notna()]
+    for method, column in _METHODS:
+        stats = per_method.setdefault(
+            method, {"errors": [], "abs": [], "cash": [], "predicted": []}
         )
-    return pd.DataFrame(rows)
+        stats["errors"] += [
+            abs((a - e).days) for a, e in zip(paid["actual"], paid[column], strict=True)
+        ]
+        if method == "forecast":
+            predicted = forecast_weeks["expected_amount"].iloc[:weeks].astype(float)
+            _score_bands(stats, paid, forecast_weeks.iloc[:weeks], came_in)
+        else:
+            predicted = _week_totals(items[column], items["outstanding"], bounds)
+        stats["abs"].append(float(np.abs(np.asarray(predicted) - came_in).sum()))
+        stats["cash"].append(float(came_in.sum()))
+        stats["predicted"].append(float(np.sum(predicted)))
+
+
+def _score_bands(stats: dict, paid: pd.DataFrame, band: pd.DataFrame, came_in) -> None:
+    """Add to the forecast's `stats` which weekly totals lay inside their 80 % band
+    (`weeks_inside`) and which payment dates inside their 80 % interval (`inside`; an
+    interval without an end counts as reaching on)."""
+    stats.setdefault("weeks_inside", []).extend(
+        lo <= got <= hi
+        for lo, hi, got in zip(
+            band["low"].astype(float), band["high"].astype(float), came_in, strict=False
+        )
+    )
+    stats.setdefault("inside", []).extend(
+        (lo is None or lo <= a) and (hi is None or a <= hi)
+        for a, lo, hi in zip(paid["actual"], paid["p10_date"], paid["p90_date"], strict=True)
+    )
+
+
+def _method_row(method: str, stats: dict) -> dict:
+    """The backtest's row of one method from its collected `stats`."""
+    return {
+        "method": method,
+        "invoices": len(stats["errors"]),
+        "mae_days": float(np.mean(stats["errors"])) if stats["errors"] else None,
+        "wape": sum(stats["abs"]) / sum(stats["cash"]) if sum(stats["cash"]) else None,
+        "expected_cash": to_cents(sum(stats["predicted"])),
+        "came_in": to_cents(sum(stats["cash"])),
+        "coverage": float(np.mean(stats["inside"])) if stats.get("inside") else None,
+        "within_3_days": _share_within(stats["errors"], 3),
+        "within_7_days": _share_within(stats["errors"], 7),
+        "week_coverage": float(np.mean(stats["weeks_inside"]))
+        if stats.get("weeks_inside")
+        else None,
+    }
 
 
 def _share_within(errors: list[int], days: int) -> float | None:
