@@ -282,14 +282,7 @@ def build_letter(
     )
     with connected(ledger) as con:
         client = _client(con, client_id)
-        if kind == "formal_notice" and client["kind"] == "consumer":
-            raise LedgerError(
-                tr("{client} is a consumer: send a 14-day letter, not a notice", client=client_id)
-            )
-        if kind == "fourteen_day_letter" and client["kind"] != "consumer":
-            raise LedgerError(
-                tr("{client} is a business: send a formal notice instead", client=client_id)
-            )
+        _check_kind_fits(kind, client, client_id)
         figures = _figures(con, as_of, client, kind, lang, invoice_ids, vat_rate)
         plan = _plan_for_letter(con, as_of, client_id, lang)
         references = invoice_references(con, list(figures["rows"]["invoice_id"]))
@@ -325,20 +318,37 @@ def build_letter(
     )
     # the reference to quote and the QR code for the letter's total (none without an IBAN)
     letter.reference, letter.pay_qr = payment_code(letter.sender, letter.total, references)
-    env = _environment(folder, lang)
-    name = f"{kind}.{lang}.html.j2"
+    letter.html, letter.subject = _rendered(letter, client, folder)
+    return letter
+
+
+def _check_kind_fits(kind: str, client: dict, client_id: str) -> None:
+    """A LedgerError for a formal notice to a consumer or a 14-day letter to a business."""
+    if kind == "formal_notice" and client["kind"] == "consumer":
+        raise LedgerError(
+            tr("{client} is a consumer: send a 14-day letter, not a notice", client=client_id)
+        )
+    if kind == "fourteen_day_letter" and client["kind"] != "consumer":
+        raise LedgerError(
+            tr("{client} is a business: send a formal notice instead", client=client_id)
+        )
+
+
+def _rendered(letter: Letter, client: dict, folder: Path) -> tuple[str, str]:
+    """(HTML, subject) of `letter` from its template in `folder` ("<kind>.<lang>.html.j2");
+    a LedgerError when there is no such template."""
+    name = f"{letter.kind}.{letter.lang}.html.j2"
     if not (folder / name).exists():
         raise LedgerError(tr("no template {path}", path=folder / name))
-    template = env.get_template(name)
+    template = _environment(folder, letter.lang).get_template(name)
     context = {
-        "sender": sender,
+        "sender": letter.sender,
         "client": client,
         "letter": letter,
         "invoices": letter.invoices,
-        "t": {key: pick(pair, lang) for key, pair in _WORDS.items()},
+        "t": {key: pick(pair, letter.lang) for key, pair in _WORDS.items()},
     }
-    letter.html, letter.subject = render(template, context, folder / name)
-    return letter
+    return render(template, context, folder / name)
 
 
 def render(template, context: dict, path: Path) -> tuple[str, str]:

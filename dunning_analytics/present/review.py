@@ -261,82 +261,15 @@ def build_review(
     except ValueError as exc:
         raise LedgerError(str(exc)) from exc
     if pseudonymise:
-        import tempfile
-
-        from dunning_analytics.ledger.privacy import pseudonymised_copy
-
-        if hasattr(ledger, "execute"):
-            raise LedgerError(tr("pseudonymise needs the ledger's path, not an open connection"))
-        with tempfile.TemporaryDirectory() as folder:
-            copy = pseudonymised_copy(ledger, Path(folder) / "pseudonymised.duckdb")
-            review = build_review(
-                copy, quarter, lang=lang, progress=progress, allow_partial=allow_partial
-            )
-        review.ledger_name = TEXT[lang]["pseudonymised"]
-        return review
+        return _pseudonymised_review(ledger, quarter, lang, progress, allow_partial)
     start, end = parse_quarter(quarter)
     prev_start, prev_end = previous_quarter(start)
     steps = tqdm(total=8, desc=tr("review {quarter}", quarter=quarter), disable=not progress)
     with connected(ledger) as con:
-        last = ledger_end_date(con)
-        partial = last is not None and start <= last < end
-        if partial and not allow_partial:
-            raise LedgerError(
-                tr(
-                    "{quarter} runs to {end}, but the ledger ends on {last}: the quarter is "
-                    "not over, and a review to its end would count everything unpaid after "
-                    "that day as overdue. Review a finished quarter, or add --allow-partial to "
-                    "review {start} .. {last}",
-                    quarter=_quarter_name(start),
-                    end=format_date(end, lang),
-                    last=format_date(last, lang),
-                    start=format_date(start, lang),
-                )
-            )
-        if partial:
-            end = last
-        counts = query_frame(
-            con,
-            """
-            SELECT
-                (SELECT count(*) FROM invoices WHERE invoice_date <= $end) AS known,
-                (SELECT count(*) FROM invoices WHERE invoice_date BETWEEN $start AND $end)
-                + (SELECT count(*) FROM payments WHERE paid_date BETWEEN $start AND $end)
-                    AS active
-            """,
-            {"start": start, "end": end},
-        )
-        if counts.loc[0, "known"] == 0 or counts.loc[0, "active"] == 0:
-            raise LedgerError(
-                tr(
-                    "no data for {quarter}: the ledger has no invoices or payments in {start} .. "
-                    "{end}",
-                    quarter=quarter,
-                    start=format_date(start, lang),
-                    end=format_date(end, lang),
-                )
-            )
-        kpis = portfolio_kpis(con, prev_start, end, period="quarter")
-        steps.update()
-        now = aging(con, end, buckets=BUCKETS)
-        before = aging(con, prev_end, buckets=BUCKETS)
-        steps.update()
-        flags_now = risk_flags(con, end, lang=lang)
-        flags_before = risk_flags(con, prev_end, lang=lang).set_index("client_id")
-        steps.update()
-        promises = broken_agreements(con, start, end)
-        steps.update()
-        work = worklist(con, end, flags=flags_now)
-        steps.update()
-        curve = payment_curves(con, end, clients=[])
-        steps.update()
-        forecast = weekly_forecast(con, end, weeks=13)
-        # what the forecast made at the previous quarter's end said, against what came in by
-        # this quarter's end (nothing later is looked at)
-        check_weeks = max(1, (end - prev_end).days // 7)
-        forecast_check = backtest(con, [prev_end], weeks=check_weeks, known_on=end)
-        steps.update()
-    movers = _movers(flags_before, flags_now)
+        end = _review_end(con, start, end, lang, allow_partial)
+        _check_has_data(con, quarter, start, end, lang)
+        parts = _gather(con, (prev_start, prev_end), end, lang, steps)
+    now, work = parts.pop("now"), parts.pop("work")
     escalated = work[work["stage"].isin(["formal_notice", "fourteen_day_letter", "collection"])]
     name = _quarter_name(start)
     if end != parse_quarter(quarter)[1]:
@@ -349,24 +282,118 @@ def build_review(
         previous_end=prev_end,
         lang=lang,
         ledger_name=Path(str(ledger)).name if not hasattr(ledger, "execute") else "ledger",
-        kpis=kpis,
         aging_now=aging_totals(now) if not now.empty else _empty_totals(),
-        aging_before=aging_totals(before) if not before.empty else _empty_totals(),
         top_clients=now.sort_values("outstanding", ascending=False).head(10),
-        movers=movers,
-        flags=flags_now[flags_now["level"] != "none"],
-        broken_promises=promises,
         escalated=escalated[
             ["client_id", "name", "invoice_id", "outstanding", "days_overdue", "stage"]
         ],
-        curve=curve[curve["client_id"] == PORTFOLIO],
-        forecast=forecast,
-        forecast_check=forecast_check.assign(weeks=check_weeks),
+        **parts,
     )
     review.summary = _summary(review)
     steps.update()
     steps.close()
     return review
+
+
+def _pseudonymised_review(ledger, quarter: str, lang: str, progress: bool, partial: bool):
+    """The review of `quarter` built from a pseudonymised copy of the ledger at path
+    `ledger` (clients under their aliases), the copy deleted afterwards."""
+    import tempfile
+
+    from dunning_analytics.ledger.privacy import pseudonymised_copy
+
+    if hasattr(ledger, "execute"):
+        raise LedgerError(tr("pseudonymise needs the ledger's path, not an open connection"))
+    with tempfile.TemporaryDirectory() as folder:
+        copy = pseudonymised_copy(ledger, Path(folder) / "pseudonymised.duckdb")
+        review = build_review(copy, quarter, lang=lang, progress=progress, allow_partial=partial)
+    review.ledger_name = TEXT[lang]["pseudonymised"]
+    return review
+
+
+def _review_end(con, start: dt.date, end: dt.date, lang: str, allow_partial: bool) -> dt.date:
+    """The day the review runs to: the quarter's end, or with `allow_partial` the ledger's
+    last date when the quarter is not over on it (without: a LedgerError)."""
+    last = ledger_end_date(con)
+    partial = last is not None and start <= last < end
+    if partial and not allow_partial:
+        raise LedgerError(
+            tr(
+                "{quarter} runs to {end}, but the ledger ends on {last}: the quarter is "
+                "not over, and a review to its end would count everything unpaid after "
+                "that day as overdue. Review a finished quarter, or add --allow-partial to "
+                "review {start} .. {last}",
+                quarter=_quarter_name(start),
+                end=format_date(end, lang),
+                last=format_date(last, lang),
+                start=format_date(start, lang),
+            )
+        )
+    return last if partial else end
+
+
+def _check_has_data(con, quarter: str, start: dt.date, end: dt.date, lang: str) -> None:
+    """A LedgerError when no invoice is known on `end` or nothing happened in the period."""
+    counts = query_frame(
+        con,
+        """
+        SELECT
+            (SELECT count(*) FROM invoices WHERE invoice_date <= $end) AS known,
+            (SELECT count(*) FROM invoices WHERE invoice_date BETWEEN $start AND $end)
+            + (SELECT count(*) FROM payments WHERE paid_date BETWEEN $start AND $end)
+                AS active
+        """,
+        {"start": start, "end": end},
+    )
+    if counts.loc[0, "known"] == 0 or counts.loc[0, "active"] == 0:
+        raise LedgerError(
+            tr(
+                "no data for {quarter}: the ledger has no invoices or payments in {start} .. {end}",
+                quarter=quarter,
+                start=format_date(start, lang),
+                end=format_date(end, lang),
+            )
+        )
+
+
+def _gather(con, previous: tuple[dt.date, dt.date], end: dt.date, lang: str, steps) -> dict:
+    """The review's frames on `end` and the previous quarter's (`previous`: its first and
+    last day): KPIs, aging now (`now`) and before, flags and movers, broken agreements,
+    the worklist (`work`), the payment curve, the forecast and how the last one did."""
+    prev_start, prev_end = previous
+    start = prev_end + dt.timedelta(days=1)  # this quarter's first day
+    kpis = portfolio_kpis(con, prev_start, end, period="quarter")
+    steps.update()
+    now = aging(con, end, buckets=BUCKETS)
+    before = aging(con, prev_end, buckets=BUCKETS)
+    steps.update()
+    flags_now = risk_flags(con, end, lang=lang)
+    flags_before = risk_flags(con, prev_end, lang=lang).set_index("client_id")
+    steps.update()
+    promises = broken_agreements(con, start, end)
+    steps.update()
+    work = worklist(con, end, flags=flags_now)
+    steps.update()
+    curve = payment_curves(con, end, clients=[])
+    steps.update()
+    forecast = weekly_forecast(con, end, weeks=13)
+    # what the forecast made at the previous quarter's end said, against what came in by
+    # this quarter's end (nothing later is looked at)
+    check_weeks = max(1, (end - prev_end).days // 7)
+    forecast_check = backtest(con, [prev_end], weeks=check_weeks, known_on=end)
+    steps.update()
+    return {
+        "now": now,
+        "work": work,
+        "kpis": kpis,
+        "aging_before": aging_totals(before) if not before.empty else _empty_totals(),
+        "movers": _movers(flags_before, flags_now),
+        "flags": flags_now[flags_now["level"] != "none"],
+        "broken_promises": promises,
+        "curve": curve[curve["client_id"] == PORTFOLIO],
+        "forecast": forecast,
+        "forecast_check": forecast_check.assign(weeks=check_weeks),
+    }
 
 
 def _empty_totals() -> pd.Series:
