@@ -100,7 +100,7 @@ def test_a_promise_covers_the_oldest_invoices_and_their_ladder_waits(ledger):
     assert f"om na te lezen en te versturen: {panel.confirmation}" in panel.status.value
     # the form shows the draft and offers to open it
     assert "Bevestiging van ons gesprek" in panel.status.value and "<pre" in panel.status.value
-    assert f"download='{panel.confirmation.name}'" in panel.status.value
+    assert f'download="{panel.confirmation.name}"' in panel.status.value
     assert "Open het concept in uw e-mailprogramma" in panel.status.value
     draft = panel.confirmation.read_text(encoding="utf-8")
     assert "Bevestiging van ons gesprek van 16-06-2025" in draft

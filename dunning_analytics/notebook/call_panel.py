@@ -35,6 +35,7 @@ from dunning_analytics.common.vocabulary import heading, pick, word
 from dunning_analytics.ingest.errors import LoadError
 from dunning_analytics.ledger import LedgerError
 from dunning_analytics.notebook.widgets import DateControl, ui_text
+from dunning_analytics.present.pages import render_page
 from dunning_analytics.questions.dunning import call_plan, worklist
 
 # texts: key -> (English, Dutch)
@@ -362,11 +363,13 @@ class CallPanel:
             href = Path(os.path.relpath(self.confirmation)).as_posix()
         except ValueError:  # another drive (Windows): the file's own address
             href = self.confirmation.resolve().as_uri()
-        return (
-            f"<details class='da-draft' open><summary>{html.escape(str(message['Subject']))}"
-            f"</summary><pre style='white-space: pre-wrap'>{html.escape(text)}</pre></details>"
-            f"<a class='da-open-draft' href='{html.escape(href)}' download="
-            f"'{html.escape(self.confirmation.name)}'>{_text('open_draft', self.lang)}</a>"
+        return render_page(
+            "confirmation_draft.html.j2",
+            subject=str(message["Subject"]),
+            text=text,
+            href=href,
+            file_name=self.confirmation.name,
+            open_text=_text("open_draft", self.lang),
         )
 
     def _next_steps_html(self, call, mine: pd.DataFrame, as_of: dt.date) -> str:
@@ -378,28 +381,25 @@ class CallPanel:
             line = _text("still_planned", lang).format(day=day, name=call.name, why=why)
         else:
             line = _text("moved_on", lang).format(day=day, name=call.name)
-        rows = "".join(
-            "<tr>"
-            f"<td>{html.escape(str(r.invoice_id))}</td>"
-            f"<td style='text-align:right'>{format_eur(r.outstanding, lang)}</td>"
-            f"<td class='da-next'>{html.escape(word(r.next_action, lang))}</td>"
-            f"<td>{format_date(r.action_date, lang) if r.action_date else ''}</td>"
-            f"<td>{html.escape(r.note or '')}</td>"
-            "</tr>"
-            for r in mine.itertuples(index=False)
-        )
-        headings = "".join(
-            f"<th>{html.escape(h)}</th>"
-            for h in [
+        return render_page(
+            "next_steps.html.j2",
+            line=line,
+            title=_text("now", lang).format(name=call.name),
+            headings=[
                 *(heading(h, lang) for h in ("invoice_id", "outstanding", "next_action")),
                 _text("when", lang),
                 heading("note", lang),
-            ]
-        )
-        title = html.escape(_text("now", lang).format(name=call.name))
-        return (
-            f"<p class='da-moved'>{html.escape(line)}</p><b>{title}</b>"
-            f"<table class='da-next-steps'><tr>{headings}</tr>{rows}</table>"
+            ],
+            rows=[
+                {
+                    "invoice": str(r.invoice_id),
+                    "outstanding": format_eur(r.outstanding, lang),
+                    "action": word(r.next_action, lang),
+                    "when": format_date(r.action_date, lang) if r.action_date else "",
+                    "note": r.note or "",
+                }
+                for r in mine.itertuples(index=False)
+            ],
         )
 
     def _ipython_display_(self) -> None:

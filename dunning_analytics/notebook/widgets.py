@@ -29,6 +29,7 @@ from dunning_analytics.ledger import LedgerError, ledger_end_date
 from dunning_analytics.ledger.outputs import unique_path
 from dunning_analytics.notebook.shared_figure import FigureWidget
 from dunning_analytics.present.charts import aging_by_client_chart, money_table
+from dunning_analytics.present.pages import render_page
 from dunning_analytics.questions.aging import BUCKET_SCHEMES, aging, aging_totals, bucket_labels
 
 _INVOICE_MONEY = ["amount", "paid_amount", "credit_applied", "outstanding"]
@@ -496,7 +497,8 @@ _PROFILE_ROWS = [
 
 
 def profile_card(profile, lang: str | None = None) -> str:
-    """Return HTML for one client's profile row (a pandas Series from client_profiles)."""
+    """Return HTML for one client's profile row (a pandas Series from client_profiles), from
+    the template profile_card.html.j2."""
     from dunning_analytics.common.formatting import format_number
 
     lang = resolve_lang(lang)
@@ -514,28 +516,29 @@ def profile_card(profile, lang: str | None = None) -> str:
         if how == "date":
             return format_date(value, lang)
         if how == "word":
-            return html.escape(str(word(value, lang)))
-        return html.escape(str(value))
+            return str(word(value, lang))
+        return str(value)
 
-    rows = "".join(
-        f"<tr><td>{label_nl if nl else label}</td>"
-        f"<td style='text-align:right'><b>{shown(profile[key], how)}</b></td></tr>"
-        for key, label, label_nl, how in _PROFILE_ROWS
-    )
-    trend = ""
+    slowing = None
     if profile["slowing"]:
         recent = format_number(profile["recent_lateness"], 0, lang)
         earlier = format_number(profile["earlier_lateness"], 0, lang)
-        trend = (
-            f"<p style='color:#b3261e'><b>Betaalt steeds later:</b> recente facturen {recent} "
-            f"dagen te laat tegen {earlier} daarvoor.</p>"
+        slowing = {
+            "head": "Betaalt steeds later:" if nl else "Getting slower:",
+            "text": f"recente facturen {recent} dagen te laat tegen {earlier} daarvoor."
             if nl
-            else f"<p style='color:#b3261e'><b>Getting slower:</b> recent invoices {recent} days "
-            f"late against {earlier} before.</p>"
-        )
+            else f"recent invoices {recent} days late against {earlier} before.",
+        }
     kind = word(profile["kind"], lang)
-    name = html.escape(f"{profile['name']} ({profile['client_id']}, {kind})")
-    return f"<h3>{name}</h3>{trend}<table class='da-profile'>{rows}</table>"
+    return render_page(
+        "profile_card.html.j2",
+        title=f"{profile['name']} ({profile['client_id']}, {kind})",
+        slowing=slowing,
+        rows=[
+            (label_nl if nl else label, shown(profile[key], how))
+            for key, label, label_nl, how in _PROFILE_ROWS
+        ],
+    )
 
 
 class ClientExplorer:
