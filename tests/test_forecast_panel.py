@@ -78,3 +78,38 @@ def test_the_new_invoice_panel_gives_the_deposit_and_the_forecast(demo_ledger):
     assert "aanbetaling" not in panel.output.value and "geen bijzondere voorwaarden" in (
         panel.output.value
     )
+
+
+def test_the_invoice_table_says_what_each_expected_date_rests_on(demo_ledger):
+    import duckdb
+
+    view = cash_forecast_view(demo_ledger, AS_OF)
+    table = view.invoice_table().children[1].df
+    why = dict(zip(table["invoice"], table["why this date"], strict=True))
+    forecast = invoice_forecast(demo_ledger, AS_OF)
+    assert set(why) == set(forecast["invoice_id"])
+    for row in forecast.itertuples():
+        n = row.curve_invoices
+        assert why[row.invoice_id].startswith(
+            f"this client's {n} invoices" if n else "like all clients"
+        )
+    with duckdb.connect(str(demo_ledger), read_only=True) as con:
+        promised = dict(
+            con.execute(
+                """
+                SELECT invoice_id, max(promised_date) FROM contacts
+                WHERE kind = 'promise_to_pay' AND contact_at::DATE <= ? AND promised_date >= ?
+                GROUP BY invoice_id
+                """,
+                [AS_OF, AS_OF],
+            ).fetchall()
+        )
+        disputed = {
+            i for (i,) in con.execute("SELECT invoice_id FROM invoices WHERE disputed").fetchall()
+        }
+    shown_promises = {i for i, text in why.items() if "promised for" in text}
+    assert shown_promises == set(promised) & set(why)
+    assert shown_promises, "the demo ledger has promises pending on the date"
+    for invoice in shown_promises:
+        assert f"promised for {promised[invoice]:%Y-%m-%d}" in why[invoice]
+    assert {i for i, text in why.items() if text.endswith("disputed")} == disputed & set(why)

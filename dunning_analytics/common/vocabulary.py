@@ -134,6 +134,7 @@ _HEADINGS = {
     "within_3_days": ("dated within 3 days", "datum binnen 3 dagen"),
     "within_7_days": ("dated within 7 days", "datum binnen 7 dagen"),
     "week_coverage": ("weeks in the 80 % band", "weken binnen de 80%-band"),
+    "why": ("why this date", "waarom deze datum"),
     "p_paid_30_pct": (
         "chance paid within 30 days after due (%)",
         "kans betaald binnen 30 dagen na vervaldatum (%)",

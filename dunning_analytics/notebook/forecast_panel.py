@@ -113,6 +113,27 @@ def _t(key: str, lang: str) -> str:
     return pick(_TEXT[key], lang)
 
 
+def expected_because(row, lang: str) -> str:
+    """In a few words, what an open invoice's expected date rests on (a row of
+    forecast.invoice_forecast): the client's paid invoices in its curve or all clients',
+    and a pending promise or a dispute, which the date does not follow."""
+    n, weight = int(row.curve_invoices), round(100 * row.own_weight)
+    if n == 0:
+        parts = [pick(("like all clients (no paid invoices yet)",
+                       "zoals alle klanten (nog geen betaalde facturen)"), lang)]  # fmt: skip
+    else:
+        parts = [pick((f"this client's {n} invoices of the last year ({weight} %), the rest "
+                       "all clients'",
+                       f"{n} facturen van deze klant in het laatste jaar ({weight} %), de rest "
+                       "alle klanten"), lang)]  # fmt: skip
+    if row.promised_date is not None and row.promised_date == row.promised_date:
+        day = format_date(row.promised_date, lang)
+        parts.append(pick((f"promised for {day}", f"belofte voor {day}"), lang))
+    if row.disputed:
+        parts.append(pick(("disputed", "betwist"), lang))
+    return "; ".join(parts)
+
+
 class CashForecastView:
     """The weekly cash-in forecast as of a date: a chart with the 80 % band, a summary, and
     a week picker with the invoices behind the chosen week.
@@ -253,6 +274,7 @@ class CashForecastView:
         frame = self.invoices.assign(
             name=self.invoices["client_id"].map(self.names),
             p_paid_30_pct=(100 * self.invoices["p_paid_30_days_after_due"]).round(0),
+            why=[expected_because(row, self.lang) for row in self.invoices.itertuples()],
         )
         columns = [
             "invoice_id",
@@ -265,6 +287,7 @@ class CashForecastView:
             "p10_date",
             "p90_date",
             "p_paid_30_pct",
+            "why",
         ]
         caption = _t("invoices", self.lang).format(
             n=len(frame),

@@ -29,6 +29,7 @@ import pandas as pd
 from dunning_analytics.common.formatting import to_cents
 from dunning_analytics.ledger import connected, ledger_end_date, query_frame
 from dunning_analytics.questions.behaviour import PORTFOLIO, WINDOW_DAYS, payment_curves
+from dunning_analytics.questions.queries import read_query
 
 FIRST_DAY = -30  # the curves start 30 days before the due date (earlier payments count there)
 MAX_DAY = 365  # and end a year after it
@@ -129,24 +130,36 @@ def invoice_forecast(
     p_paid_30_days_after_due (given it is unpaid so far; 0 once past that day), and
     p_after_year (the chance it is not paid within a year of its due date). Dates are None
     where the curve never gets that far: later than a year after the due date, or never.
+    What the date rests on, for saying why: curve_invoices and own_weight (the client's
+    invoices in the curve and their share of it, the rest the portfolio's), disputed, and
+    promised_date (a promise to pay still pending on `as_of`, else None). The promise and
+    the dispute do not move the date: in the backtest neither did better than the curve
+    (BENCHMARKS.md).
     """
     with connected(ledger) as con:
         model = model or curves(con, as_of, window_days)
-        items = query_frame(
-            con,
-            """
-            SELECT invoice_id, client_id, outstanding, due_date, $as_of - due_date AS days_overdue
-            FROM invoice_settlement_at($as_of)
-            WHERE outstanding > 0
-            ORDER BY due_date, invoice_id
-            """,
-            {"as_of": as_of},
-        )
+        items = query_frame(con, read_query("open_invoice_basis"), {"as_of": as_of})
+    basis = ["disputed", "promised_date"]
     rows = [
-        {**item._asdict(), **_outlook(conditional, item.due_date)}
+        {
+            **item._asdict(),
+            **_outlook(conditional, item.due_date),
+            **_curve_basis(model, item.client_id, prior_invoices),
+        }
         for item, conditional in _conditionals(model, items, prior_invoices)
     ]
-    return pd.DataFrame(rows, columns=[*items.columns, *OUTLOOK])
+    columns = [c for c in items.columns if c not in basis]
+    return pd.DataFrame(rows, columns=[*columns, *OUTLOOK, *CURVE_BASIS, *basis])
+
+
+CURVE_BASIS = ["curve_invoices", "own_weight"]
+
+
+def _curve_basis(model: Curves, client_id: str, prior_invoices: int) -> dict:
+    """How many of the client's invoices its curve rests on, and their weight in it."""
+    invoices = model.invoices.get(client_id, 0) if client_id in model.unpaid else 0
+    weight = invoices / (invoices + prior_invoices) if invoices else 0.0
+    return {"curve_invoices": invoices, "own_weight": weight}
 
 
 def new_invoice_forecast(
