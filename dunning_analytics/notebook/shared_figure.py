@@ -5,16 +5,17 @@ every chart and gives each chart 2 seconds to start, after which the chart never
 another update ("[anywidget] Failed to initialize model." in the browser's console).
 Compiling took about 2 seconds on a 2-core machine, so an explorer's chart could freeze
 on its first picture. `FigureWidget` here is plotly's own, with a small front end
-(`static/shared_figure_widget.js`) that compiles plotly's module once per page and
-hands each chart an instance from plotly's own factory; `preload()` starts that compile
-when a notebook first imports this package, before any chart exists.
+(`static/shared_figure_widget.js`, 3 KB, all that anywidget loads and times): plotly's
+module travels as the text of the `_bundle` trait, is compiled once per page after the
+chart has started, and hands each chart an instance from plotly's own factory; until it
+is there, a chart keeps what Python sends it and replays it in order. `preload()` starts
+the compile when a notebook first imports this package, before any chart exists.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from pathlib import Path
 
 import anywidget
@@ -27,13 +28,22 @@ _BUNDLE = Path(plotly.__file__).with_name("package_data") / "widgetbundle.js"
 
 
 @functools.cache
+def _bundle_text() -> str:
+    return _BUNDLE.read_text(encoding="utf-8")
+
+
+def module_key() -> str:
+    """The name under which a page keeps the compiled module (with the bundle's digest, so
+    two plotly versions on one page never mix)."""
+    digest = hashlib.sha256(_bundle_text().encode("utf-8")).hexdigest()[:16]
+    return f"__dunning_analytics_plotly_{digest}"
+
+
+@functools.cache
 def shared_esm() -> str:
-    """The front-end module's text: the stub with plotly's bundle as a string literal and
-    a key (the bundle's digest) under which the page keeps the compiled module."""
-    bundle = _BUNDLE.read_text(encoding="utf-8")
-    digest = hashlib.sha256(bundle.encode("utf-8")).hexdigest()[:16]
-    stub = _STUB.read_text(encoding="utf-8")
-    return stub.replace("__BUNDLE__", json.dumps(bundle)).replace("__DIGEST__", digest)
+    """The front-end module's text: the stub with the key under which the page keeps the
+    compiled module (plotly's module itself travels as the `_bundle` trait)."""
+    return _STUB.read_text(encoding="utf-8").replace("__KEY__", module_key())
 
 
 class FigureWidget(go.FigureWidget):
@@ -41,12 +51,14 @@ class FigureWidget(go.FigureWidget):
     page: see the module's docstring."""
 
     _esm = shared_esm()
+    _bundle = traitlets.Unicode(_bundle_text()).tag(sync=True)
 
 
 class _Preload(anywidget.AnyWidget):
     """An invisible widget whose only job is to make the page compile plotly's module."""
 
     _esm = shared_esm()
+    _bundle = traitlets.Unicode(_bundle_text()).tag(sync=True)
     _preload = traitlets.Bool(True).tag(sync=True)
 
 

@@ -3,19 +3,50 @@
 // plotly ships its widget as one 5 MB module that anywidget compiles anew for every
 // chart, and anywidget gives each chart 2 seconds to start; a chart that takes longer
 // never takes another update. Compiling took about that long on a 2-core machine.
-// Here the module's text travels as a string (cheap to parse) and is compiled once per
-// page (by the preload the notebook package opens at import, or by the first chart).
-// A chart starts at once: until the module is there it keeps, in order, what Python
-// sends, then hands it to plotly's own model as if it had just arrived.
-const BUNDLE = __BUNDLE__;
-const KEY = "__dunning_analytics_plotly_" + "__DIGEST__";
+// Here this small module is all anywidget loads; plotly's module travels as the text of
+// the widget's `_bundle` and is compiled once per page, after the chart has started (by
+// the preload the notebook package opens at import, or by the first chart). Until it is
+// there a chart keeps, in order, what Python sends, then hands it to plotly's own model
+// as if it had just arrived.
+const KEY = "__KEY__";
 
-function plotlyWidgetModule() {
+function plotlyWidgetModule(model) {
   if (!globalThis[KEY]) {
-    const url = URL.createObjectURL(new Blob([BUNDLE], { type: "text/javascript" }));
-    globalThis[KEY] = import(url).finally(() => URL.revokeObjectURL(url));
+    globalThis[KEY] = Promise.resolve().then(() => {
+      const blob = new Blob([model.get("_bundle")], { type: "text/javascript" });
+      const url = URL.createObjectURL(blob);
+      return import(url).finally(() => URL.revokeObjectURL(url));
+    });
   }
   return globalThis[KEY];
+}
+
+// what Python sends that plotly's model acts on (its FigureModel.initialize listens to these)
+const SENT = [
+  "_widget_data",
+  "_widget_layout",
+  "_py2js_addTraces",
+  "_py2js_deleteTraces",
+  "_py2js_moveTraces",
+  "_py2js_restyle",
+  "_py2js_relayout",
+  "_py2js_update",
+  "_py2js_animate",
+  "_py2js_removeLayoutProps",
+  "_py2js_removeTraceProps",
+];
+
+function keepSent(model) {
+  // anywidget hands a model with get, set, on and off only: one listener per name, which
+  // the model calls in the order the changes arrive
+  const received = [];
+  const listeners = SENT.map((name) => {
+    const listener = () => received.push({ [name]: model.get(name) });
+    model.on(`change:${name}`, listener);
+    return [name, listener];
+  });
+  const stop = () => listeners.forEach(([name, listener]) => model.off(`change:${name}`, listener));
+  return { received, stop };
 }
 
 function replay(model, initial, received) {
@@ -36,21 +67,19 @@ export default () => {
     initialize(context) {
       const { model } = context;
       if (model.get("_preload")) {
-        plotlyWidgetModule(); // compile now, before the first chart asks
+        plotlyWidgetModule(model); // compile now, before the first chart asks
         return;
       }
       const initial = {
         _widget_data: model.get("_widget_data"),
         _widget_layout: model.get("_widget_layout"),
       };
-      const received = [];
-      const keep = () => received.push({ ...model.changedAttributes() });
-      model.on("change", keep);
-      started = plotlyWidgetModule().then((module) => {
-        model.off("change", keep);
+      const kept = keepSent(model);
+      started = plotlyWidgetModule(model).then((module) => {
+        kept.stop();
         const widget = module.default();
         widget.initialize(context);
-        replay(model, initial, received);
+        replay(model, initial, kept.received);
         return widget;
       });
     },
