@@ -182,13 +182,13 @@ def new_invoice_forecast(
         model = model or curves(con, as_of)
     due = as_of + dt.timedelta(days=int(term_days))
     unpaid = model.for_client(client_id, prior_invoices)
-    invoices = model.invoices.get(client_id, 0) if client_id in model.unpaid else 0
+    basis = _curve_basis(model, client_id, prior_invoices)
     return {
         "client_id": client_id,
         "due_date": due,
         **_outlook(_conditional(unpaid, -int(term_days)), due),
-        "invoices": invoices,
-        "own_weight": invoices / (invoices + prior_invoices) if invoices else 0.0,
+        "invoices": basis["curve_invoices"],
+        "own_weight": basis["own_weight"],
     }
 
 
