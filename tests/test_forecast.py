@@ -229,3 +229,32 @@ def test_one_clients_invoices_move_together_in_the_weekly_band():
     assert shared_lag_variance(rows(["K1", "K2"]))[week1] == pytest.approx(4200.0)
     assert shared_lag_variance(rows(["K1", "K1"]))[week2] == pytest.approx(8400.0)
     assert shared_lag_variance(rows([])).empty  # nothing open: no band, no error
+
+
+def test_nothing_after_the_cut_reaches_the_forecast(demo_ledger, tmp_path):
+    """Change every payment after the cut (paid 45 days later, or not at all) and drop every
+    later invoice and contact: the forecast as of the cut stays the same, to the cent."""
+    import shutil
+
+    import duckdb
+
+    cut = D(2026, 3, 31)
+    changed = tmp_path / "changed.duckdb"
+    shutil.copy(demo_ledger, changed)
+    con = duckdb.connect(str(changed))
+    later = con.execute("SELECT count(*) FROM payments WHERE paid_date > ?", [cut]).fetchone()[0]
+    con.execute("DELETE FROM payments WHERE paid_date > ? AND hash(payment_id) % 3 = 0", [cut])
+    con.execute("UPDATE payments SET paid_date = paid_date + 45 WHERE paid_date > ?", [cut])
+    con.execute("DELETE FROM contacts WHERE contact_at::DATE > ?", [cut])
+    con.close()
+    assert later > 100  # the cut has a future to hide
+
+    for forecast in (invoice_forecast, weekly_forecast):
+        before, after = forecast(demo_ledger, cut), forecast(changed, cut)
+        assert len(before) > 0
+        assert before.to_dict("records") == after.to_dict("records")
+    # the change itself is seen: a month later the open invoices differ
+    month_later = D(2026, 4, 30)
+    assert len(invoice_forecast(demo_ledger, month_later)) < len(
+        invoice_forecast(changed, month_later)
+    )
