@@ -52,9 +52,14 @@ def test_a_clean_client_gets_no_flag(ledger):
 
 def test_new_client(ledger, tmp_path):
     invoices = [("N1", "K1", D(2025, 11, 1), D(2025, 12, 1), E("500.00"))]
-    row = k1_flags(ledger, invoices, [("n1", "K1", "N1", D(2025, 12, 1), E("500.00"))])
-    assert "new_client" in row["rules"] and row["level"] == "deposit"
-    assert row["recommendation"] == "deposit 30%"
+    payments = [("n1", "K1", "N1", D(2025, 12, 1), E("500.00"))]
+    row = k1_flags(ledger, invoices, payments)
+    # watched by default (the backtest found new clients no later than others); a policy
+    # that follows the source's advice asks every new client a deposit
+    assert "new_client" in row["rules"] and row["level"] == "watch"
+    advised = with_thresholds(load_policy(), new_client__level="deposit")
+    row = k1_flags(tmp_path / "advised.duckdb", invoices, payments, policy=advised)
+    assert row["level"] == "deposit" and row["recommendation"] == "deposit 30%"
     assert (
         row["reasons"][0] == "new client: 1 settled invoice, first invoice 2025-11-01 (60 days ago)"
     )
@@ -62,7 +67,7 @@ def test_new_client(ledger, tmp_path):
 
 def test_chronic_late(ledger, tmp_path):
     row = k1_flags(ledger, *base(k1_late=(35, 35, 40, 30, 0, 45)))
-    assert "chronic_late" in row["rules"] and row["level"] == "staged"
+    assert "chronic_late" in row["rules"] and row["level"] == "deposit"
     # 5 of 6 late, on average (35+35+40+30+45)/5 = 37
     assert "paid 5 of the last 6 invoices late, on average 37 days" in row["reasons"]
     quiet = k1_flags(tmp_path / "q.duckdb", *base(k1_late=(35, 0, 0, 0, 0, 3)))
@@ -201,7 +206,7 @@ def test_concentration(ledger, tmp_path):
 def test_dutch_reasons(ledger):
     con = make_ledger(ledger, *base(k1_late=(35, 35, 40, 30, 0, 45)))
     row = risk_flags(con, AS_OF, lang="nl").set_index("client_id").loc["K1"]
-    assert row["recommendation"] == "gefaseerd factureren (3 delen)"
+    assert row["recommendation"] == "aanbetaling 30%"
     assert "betaalde 5 van de laatste 6 facturen te laat, gemiddeld 37 dagen" in row["reasons"]
 
 
@@ -283,14 +288,23 @@ def test_demo_archetypes_land_where_a_credit_manager_puts_them(demo_ledger):
     worst = dict(
         con.execute(
             """
-        SELECT s.client_id, arg_max(s.invoice_date, s.days_late)
-        FROM invoice_settlement AS s JOIN demo_archetype AS a USING (client_id)
-        WHERE a.archetype = 'deteriorating' AND s.days_late IS NOT NULL
-        GROUP BY 1
+        WITH worst AS (
+            SELECT s.client_id, arg_max(s.invoice_date, s.days_late) AS invoice_date
+            FROM invoice_settlement AS s JOIN demo_archetype AS a USING (client_id)
+            WHERE a.archetype = 'deteriorating' AND s.days_late IS NOT NULL
+            GROUP BY 1
+        )
+        -- clients with a track record: six settled invoices before the worst
+        SELECT w.client_id, w.invoice_date
+        FROM worst AS w JOIN invoice_settlement AS s
+            ON s.client_id = w.client_id AND s.settled_date < w.invoice_date
+        GROUP BY ALL
+        HAVING count(*) >= 6
         """
         ).fetchall()
     )
     con.close()
+    assert worst  # the demo has deteriorating clients with a track record
     flags = risk_flags(demo_ledger, D(2026, 10, 31))
     by_type = flags.assign(archetype=flags["client_id"].map(archetype))
     punctual = by_type[by_type["archetype"] == "punctual"]
