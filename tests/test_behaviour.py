@@ -256,7 +256,7 @@ def test_the_timeline_lists_invoices_by_date_and_the_trend_quarters_in_order(dem
         recent = invoices.tail(30)
         figure = client_timeline_chart(recent, contacts, as_of=as_of)
         order = [y for y in figure.layout.yaxis.categoryarray if y in set(recent["invoice_id"])]
-        assert order == list(recent.sort_values("invoice_date")["invoice_id"])
+        assert order == list(recent.sort_values(["invoice_date", "invoice_id"])["invoice_id"])
         explorer.client.value = client_id
         # plotly puts categories in the order of first appearance unless told: a client's
         # quarter without invoices would come after the portfolio's later quarters

@@ -411,3 +411,49 @@ def test_one_settled_invoice_reads_in_the_singular():
     assert "new client: 1 settled invoice, first" in _reason("new_client", row, policy, "en")
     row["settled_invoices"] = 2
     assert "2 betaalde facturen" in _reason("new_client", row, policy, "nl")
+
+
+def test_the_flags_as_a_ranking_and_the_policy_on_it(demo_ledger):
+    """The curve orders clients by their average days late (what the rules knew), each cut's
+    revenue share adds up from the invoices issued after the date, and the policy's point is
+    the backtest's own pooled shares."""
+    from dunning_analytics.questions.risk import flags_tradeoff, rule_inputs
+
+    dates = [D(2025, 6, 30), D(2025, 12, 31)]
+    tradeoff = flags_tradeoff(demo_ledger, dates, horizon_months=6)
+    curve = tradeoff[tradeoff["kind"] == "curve"]
+    assert len(curve) > 5
+    for column in ("revenue_share", "late_share", "collection_share", "clients_per_date"):
+        assert curve[column].is_monotonic_increasing
+    assert curve["min_score"].is_monotonic_decreasing
+    assert curve["late_share"].max() <= 1.0 + 1e-9
+
+    # one cut by hand: clients averaging at least 20 days late over their last invoices
+    cut = curve[curve["min_score"] >= 20].iloc[-1]
+    con = duckdb.connect(str(demo_ledger), read_only=True)
+    picked, total = E(0), E(0)
+    for as_of in dates:
+        inputs = rule_inputs(demo_ledger, as_of)
+        score = (
+            inputs["last_late_avg_days"].fillna(0).astype(float)
+            * inputs["last_late"]
+            / (inputs["last_settled"].where(inputs["last_settled"] >= 3))
+        )
+        chosen = set(inputs.loc[score.round(1) >= float(cut["min_score"]), "client_id"])
+        for client_id, amount in con.execute(
+            "SELECT client_id, sum(amount) FROM invoices WHERE amount > 0 AND invoice_date > ? "
+            "AND invoice_date <= ? + INTERVAL 6 MONTH GROUP BY 1",
+            [as_of, as_of],
+        ).fetchall():
+            total += amount
+            picked += amount if client_id in chosen else 0
+    con.close()
+    assert float(picked / total) == pytest.approx(cut["revenue_share"], abs=0.002)
+
+    result = backtest(demo_ledger, dates, horizon_months=6)
+    policy = tradeoff[tradeoff["kind"] == "policy"].iloc[0]
+    revenue = result["flagged_revenue"].sum() / result["revenue"].sum()
+    late = result["flagged_late_amount"].sum() / result["late_amount"].sum()
+    assert policy["revenue_share"] == pytest.approx(float(revenue))
+    assert policy["late_share"] == pytest.approx(float(late))
+    assert policy["clients_per_date"] == result["flagged_clients"].mean()

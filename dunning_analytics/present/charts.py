@@ -640,6 +640,76 @@ def backtest_chart(result: pd.DataFrame, lang: str | None = None) -> go.Figure:
     return fig
 
 
+_TRADEOFF_TEXT = {
+    "title": (
+        "Who to ask a deposit: what each choice would have caught",
+        "Wie om een aanbetaling vragen: wat elke keuze zou hebben opgeleverd",
+    ),
+    "xaxis": (
+        "% of the next months' revenue asked to prepay",
+        "% van de omzet van de maanden erna dat vooruit moet",
+    ),
+    "yaxis": ("% of the amount caught", "% van het bedrag dat u afvangt"),
+    "late_share": ("paid late, latest payers first", "te laat betaald, laatste betalers eerst"),
+    "collection_share": (
+        "sent to collection, latest payers first",
+        "naar incasso, laatste betalers eerst",
+    ),
+    "policy": ("the policy", "het beleid"),
+    "chance": ("no better than chance", "niet beter dan toeval"),
+    "hover": (
+        "clients averaging at least %{customdata:.0f} days late<br>%{x:.0f} % of revenue, "
+        "%{y:.0f} % caught",
+        "klanten gemiddeld minstens %{customdata:.0f} dagen te laat<br>%{x:.0f} % van de omzet, "
+        "%{y:.0f} % afgevangen",
+    ),
+}
+
+
+def tradeoff_chart(tradeoff: pd.DataFrame, lang: str | None = None) -> go.Figure:
+    """The deposit flags as a ranking (risk.flags_tradeoff): the share of revenue asked to
+    prepay against the share of the late and of the collected amount it would have caught,
+    the latest payers asked first, with the policy as a point on it. Above the diagonal,
+    the choice catches more than its share."""
+    t = lambda key: pick(_TRADEOFF_TEXT[key], lang)  # noqa: E731
+    curve = tradeoff[tradeoff["kind"] == "curve"]
+    policy = tradeoff[tradeoff["kind"] == "policy"]
+    fig = go.Figure()
+    fig.add_scatter(
+        x=[0, 100], y=[0, 100], mode="lines", name=t("chance"),
+        line={"color": "#8a8d91", "dash": "dot"}, hoverinfo="skip",
+    )  # fmt: skip
+    for column, colour in (("late_share", "#e8743b"), ("collection_share", "#6d1a1f")):
+        fig.add_scatter(
+            x=[0, *_percent(curve["revenue_share"])],
+            y=[0, *_percent(curve[column])],
+            customdata=[None, *_float(curve["min_score"])],
+            mode="lines", name=t(column), line={"color": colour, "shape": "hv"},
+            hovertemplate=t("hover"),
+        )  # fmt: skip
+        fig.add_scatter(
+            x=_percent(policy["revenue_share"]), y=_percent(policy[column]), mode="markers",
+            name=f"{t('policy')}: {t(column).split(',')[0]}", showlegend=column == "late_share",
+            marker={"color": colour, "size": 13, "symbol": "diamond",
+                    "line": {"color": "#222", "width": 1}},
+        )  # fmt: skip
+    fig.update_layout(
+        title=t("title"),
+        xaxis={"title": t("xaxis"), "range": [0, 100]},
+        yaxis={"title": t("yaxis"), "range": [0, 100]},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.25},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        separators=_separators(lang),
+    )
+    return fig
+
+
+def _percent(values) -> list[float]:
+    """Shares (0-1, None for none) as percentages; None stays a gap in the line."""
+    return [None if v is None or v != v else 100 * float(v) for v in values]
+
+
 def grade_counts(profiles: pd.DataFrame, lang: str | None = None):
     """How many clients have each grade (behaviour.client_profiles), as a one-row table:
     A, B, C, D and new side by side, in `lang`."""

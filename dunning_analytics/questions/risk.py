@@ -377,6 +377,23 @@ def with_thresholds(policy: dict, **changes) -> dict:
     return changed
 
 
+def _flag_history(con, as_of_dates: list[dt.date], policy: dict, min_level: str):
+    """What the rules knew on each date and whether the policy flagged each client then
+    (level at least `min_level`). Out: rule_inputs' rows of every date, with as_of and a
+    boolean `flagged`."""
+    threshold = LEVELS.index(min_level)
+    frames = []
+    for as_of in as_of_dates:
+        inputs = rule_inputs(con, as_of, policy)
+        flags = risk_flags(con, as_of, policy, reasons=0, inputs=inputs)
+        flagged = flags.loc[flags["level_rank"] >= threshold, "client_id"]
+        frames.append(inputs.assign(as_of=as_of, flagged=inputs["client_id"].isin(flagged)))
+    columns = ["as_of", "client_id", "last_settled", "last_late", "last_late_avg_days", "flagged"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
 def backtest(
     ledger,
     as_of_dates: list[dt.date],
@@ -396,25 +413,45 @@ def backtest(
     amounts and shares, and `lift` = late share / revenue share.
     """
     policy = policy or load_policy()
-    threshold = LEVELS.index(min_level)
-    flagged = []
+    params = {"dates": list(as_of_dates), "horizon": int(horizon_months), "late_days": late_days}
     with connected(ledger) as con:
-        for as_of in as_of_dates:
-            flags = risk_flags(con, as_of, policy)
-            for client_id in flags.loc[flags["level_rank"] >= threshold, "client_id"]:
-                flagged.append({"as_of": as_of, "client_id": client_id})
-        flagged_frame = pd.DataFrame(flagged, columns=["as_of", "client_id"])
-        con.register("da_backtest_flags", flagged_frame)
+        history = _flag_history(con, as_of_dates, policy, min_level)
+        flagged = history.loc[history["flagged"], ["as_of", "client_id"]]
+        con.register("da_backtest_flags", flagged)
         try:
-            result = query_frame(
-                con,
-                read_query("deposit_flags_backtest"),
-                {
-                    "dates": list(as_of_dates),
-                    "horizon": int(horizon_months),
-                    "late_days": int(late_days),
-                },
-            )
+            return query_frame(con, read_query("deposit_flags_backtest"), params)
         finally:
             con.unregister("da_backtest_flags")
-    return result
+
+
+def flags_tradeoff(
+    ledger,
+    as_of_dates: list[dt.date],
+    policy: dict | None = None,
+    horizon_months: int = 6,
+    min_level: str = "deposit",
+    late_days: int = 14,
+) -> pd.DataFrame:
+    """The flags as a ranking: on each date order the clients by what the rules knew then
+    (the average days late over their last settled invoices, on time counting as 0) and
+    measure, for every cut of that order, the share of the next `horizon_months`' revenue
+    asked to prepay against the share of the amount later paid more than `late_days` late
+    and of the amount sent to collection; the policy's own flags (level at least
+    `min_level`) as one point beside it.
+
+    Out: rows of kind 'curve' (min_score: the cut, days late on average; clients_per_date;
+    revenue_share, late_share, collection_share, cumulative from the latest payers) and
+    one row of kind 'policy' with the same shares for the policy's flags.
+    """
+    policy = policy or load_policy()
+    with connected(ledger) as con:
+        history = _flag_history(con, as_of_dates, policy, min_level)
+        con.register("da_tradeoff_inputs", history)
+        try:
+            return query_frame(
+                con,
+                read_query("flags_tradeoff"),
+                {"horizon": int(horizon_months), "late_days": int(late_days)},
+            )
+        finally:
+            con.unregister("da_tradeoff_inputs")
