@@ -138,7 +138,7 @@ def _sql_params(policy: dict) -> dict:
         "new_days": int(get("new_client", "new_days", 90)),
         "chronic_last": int(get("chronic_late", "last_invoices", 12)),
         "chronic_share": float(get("chronic_late", "min_late_share", 0.5)),
-        "chronic_days": float(get("chronic_late", "min_avg_days_late", 17)),
+        "chronic_days": float(get("chronic_late", "min_avg_days_late", 21)),
         "slowing_days": int(get("deteriorating", "min_change_days", 10)),
         "overdue_days": int(get("overdue_now", "min_days_overdue", 60)),
         "promise_months": int(get("broken_promise", "months", 12)),
