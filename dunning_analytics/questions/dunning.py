@@ -182,11 +182,13 @@ def _open_invoices(con, as_of: dt.date, grace_days: int = 3) -> pd.DataFrame:
 
 def risky_clients(flags: pd.DataFrame) -> set[str]:
     """Clients who get a service call before the due date: from risk.risk_flags, those with
-    a deposit or stricter terms, or grade C or D."""
+    a deposit or stricter terms, grade C or D, or new (no track record yet: a call costs
+    them nothing, where a deposit would)."""
     from dunning_analytics.questions.risk import LEVELS
 
+    new = flags["rules"].map(lambda rules: "new_client" in rules)
     risky = flags[
-        (flags["level_rank"] >= LEVELS.index("deposit")) | flags["grade"].isin(["C", "D"])
+        (flags["level_rank"] >= LEVELS.index("deposit")) | flags["grade"].isin(["C", "D"]) | new
     ]
     return set(risky["client_id"])
 
