@@ -552,8 +552,14 @@ def test_a_click_on_a_bar_opens_that_clients_open_items(open_notebook):
     plot.scroll_into_view_if_needed()
     shown = page.locator(".widget-html").filter(has_text="Open items of").first.inner_text()
     bar = plot.evaluate(_WIDEST_BAR)
-    if f"({bar['client']})" in shown:  # already shown: pick the client of another bar first
-        page.locator("table.dataTable tbody tr").nth(5).click()
+    if f"({bar['client']})" in shown:  # already shown: pick another client's row first
+        rows = page.locator("table.dataTable tbody tr")
+        other = next(
+            i
+            for i in range(rows.count())
+            if rows.nth(i).locator("td").first.inner_text() != bar["client"]
+        )
+        rows.nth(other).click()
         page.wait_for_function(
             "(c) => ![...document.querySelectorAll('.widget-html')].some(e =>"
             " e.textContent.includes('Open items of') && e.textContent.includes(c))",
@@ -740,6 +746,23 @@ def lab_with_own_ledger(demo_ledger, tmp_path_factory):
         yield lab | {"ledger": own}
 
 
+def _clients_with_open_disputes(ledger) -> set[str]:
+    """Clients with a disputed invoice still open on 2026-10-26 (notebook 06's week)."""
+    from dunning_analytics.ledger import open_ledger
+
+    con = open_ledger(ledger, read_only=True)
+    try:
+        return {
+            row[0]
+            for row in con.execute(
+                "SELECT DISTINCT client_id FROM invoice_settlement WHERE disputed "
+                "AND (settled_date IS NULL OR settled_date >= DATE '2026-10-26')"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+
+
 def test_the_call_form_records_a_promise_and_the_worklist_moves_on(browser, lab_with_own_ledger):
     """With every other notebook open and run (their kernels alive), a promise typed into
     notebook 06's call form is saved, and the contact command writes too (#32)."""
@@ -758,9 +781,17 @@ def test_the_call_form_records_a_promise_and_the_worklist_moves_on(browser, lab_
         picker.scroll_into_view_if_needed()
         options = picker.locator("option")
         calls = [text.replace("\xa0", " ") for text in options.all_inner_texts()]
-        client = re.search(r"\((C\d+)\)", calls[0]).group(1)
+        # the first call of a client without a disputed open invoice: a dispute keeps a
+        # client on the plan after a promise (the complaint is still to be resolved)
+        disputing = _clients_with_open_disputes(lab_with_own_ledger["ledger"])
+        pick = next(
+            i for i, call in enumerate(calls)
+            if re.search(r"\((C\d+)\)", call).group(1) not in disputing
+        )  # fmt: skip
+        picker.select_option(index=pick)
+        client = re.search(r"\((C\d+)\)", calls[pick]).group(1)
         assert (
-            f"Call {calls[0].split(' · ')[1]}"
+            f"Call {calls[pick].split(' · ')[1]}"
             in page.locator("pre").filter(has_text=client).first.inner_text()
         )
         _save_promise(page, "1.000,00", note="pays Friday, confirmed by e-mail")
