@@ -5,6 +5,7 @@ import shutil
 from decimal import Decimal
 
 import duckdb
+import pandas as pd
 import pytest
 from conftest import make_ledger
 
@@ -457,3 +458,21 @@ def test_the_flags_as_a_ranking_and_the_policy_on_it(demo_ledger):
     assert policy["revenue_share"] == pytest.approx(float(revenue))
     assert policy["late_share"] == pytest.approx(float(late))
     assert policy["clients_per_date"] == result["flagged_clients"].mean()
+
+
+def test_what_was_known_on_a_day_is_all_a_backtest_reads(demo_ledger, tmp_path):
+    """known_on: the flags' backtest and ranking as the review runs them at a quarter's end
+    equal those on a copy of the ledger without anything after that day."""
+    from dunning_analytics.questions.risk import flags_tradeoff
+
+    known_on = D(2025, 9, 30)
+    cut = tmp_path / "cut.duckdb"
+    _truncated_copy(demo_ledger, cut, known_on)
+    dates = [D(2024, 12, 31), D(2025, 3, 31)]
+    for question in (backtest, flags_tradeoff):
+        full = question(demo_ledger, dates, known_on=known_on)
+        known = question(cut, dates, known_on=known_on)
+        assert len(full) > 0
+        pd.testing.assert_frame_equal(full, known)  # NaN where nothing went to collection
+    # and the full ledger's own end tells more about the same dates
+    assert not backtest(demo_ledger, dates).equals(backtest(demo_ledger, dates, known_on=known_on))

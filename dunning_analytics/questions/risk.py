@@ -21,7 +21,7 @@ from dunning_analytics.common.formatting import format_date, format_eur, money_f
 from dunning_analytics.common.messages import marked, tr
 from dunning_analytics.common.settings_file import Setting, SettingsError, check_settings, read_toml
 from dunning_analytics.ledger import connected, query_frame
-from dunning_analytics.questions.queries import read_query
+from dunning_analytics.questions.queries import query_on
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "data" / "policy.toml"
 LEVELS = ("none", "watch", "deposit", "staged", "prepay", "stop")
@@ -394,6 +394,30 @@ def _flag_history(con, as_of_dates: list[dt.date], policy: dict, min_level: str)
     return pd.concat(frames, ignore_index=True)[columns]
 
 
+def _flag_outcome_query(
+    ledger,
+    name: str,
+    as_of_dates: list[dt.date],
+    policy: dict | None,
+    options: dict,
+) -> pd.DataFrame:
+    """Query `name` on flag_outcome.sql for the policy's flags on `as_of_dates`.
+    `options`: horizon_months, min_level, late_days, known_on."""
+    policy = policy or load_policy()
+    params = {
+        "horizon": int(options["horizon_months"]),
+        "late_days": int(options["late_days"]),
+        "known_on": options["known_on"],
+    }
+    with connected(ledger) as con:
+        history = _flag_history(con, as_of_dates, policy, options["min_level"])
+        con.register("da_flag_history", history)
+        try:
+            return query_frame(con, query_on(name, "flag_outcome"), params)
+        finally:
+            con.unregister("da_flag_history")
+
+
 def backtest(
     ledger,
     as_of_dates: list[dt.date],
@@ -401,6 +425,7 @@ def backtest(
     horizon_months: int = 6,
     min_level: str = "deposit",
     late_days: int = 14,
+    known_on: dt.date | None = None,
 ) -> pd.DataFrame:
     """Replay the policy on past dates and measure what the flags would have caught.
 
@@ -408,20 +433,13 @@ def backtest(
     least `min_level`); then, over invoices issued in the `horizon_months`
     after D, compare the flagged clients' share of revenue with their share of
     the amount paid more than `late_days` late (or still open that long past
-    due at the ledger's end) and of
+    due at the ledger's end, or on `known_on`: nothing later is looked at) and of
     the amount that went to collection. Out: one row per date with those
     amounts and shares, and `lift` = late share / revenue share.
     """
-    policy = policy or load_policy()
-    params = {"dates": list(as_of_dates), "horizon": int(horizon_months), "late_days": late_days}
-    with connected(ledger) as con:
-        history = _flag_history(con, as_of_dates, policy, min_level)
-        flagged = history.loc[history["flagged"], ["as_of", "client_id"]]
-        con.register("da_backtest_flags", flagged)
-        try:
-            return query_frame(con, read_query("deposit_flags_backtest"), params)
-        finally:
-            con.unregister("da_backtest_flags")
+    options = {"horizon_months": horizon_months, "min_level": min_level,
+               "late_days": late_days, "known_on": known_on}  # fmt: skip
+    return _flag_outcome_query(ledger, "deposit_flags_backtest", as_of_dates, policy, options)
 
 
 def flags_tradeoff(
@@ -431,27 +449,19 @@ def flags_tradeoff(
     horizon_months: int = 6,
     min_level: str = "deposit",
     late_days: int = 14,
+    known_on: dt.date | None = None,
 ) -> pd.DataFrame:
     """The flags as a ranking: on each date order the clients by what the rules knew then
     (the average days late over their last settled invoices, on time counting as 0) and
     measure, for every cut of that order, the share of the next `horizon_months`' revenue
     asked to prepay against the share of the amount later paid more than `late_days` late
     and of the amount sent to collection; the policy's own flags (level at least
-    `min_level`) as one point beside it.
+    `min_level`) as one point beside it. `known_on`: as in backtest.
 
     Out: rows of kind 'curve' (min_score: the cut, days late on average; clients_per_date;
     revenue_share, late_share, collection_share, cumulative from the latest payers) and
     one row of kind 'policy' with the same shares for the policy's flags.
     """
-    policy = policy or load_policy()
-    with connected(ledger) as con:
-        history = _flag_history(con, as_of_dates, policy, min_level)
-        con.register("da_tradeoff_inputs", history)
-        try:
-            return query_frame(
-                con,
-                read_query("flags_tradeoff"),
-                {"horizon": int(horizon_months), "late_days": int(late_days)},
-            )
-        finally:
-            con.unregister("da_tradeoff_inputs")
+    options = {"horizon_months": horizon_months, "min_level": min_level,
+               "late_days": late_days, "known_on": known_on}  # fmt: skip
+    return _flag_outcome_query(ledger, "flags_tradeoff", as_of_dates, policy, options)
