@@ -230,7 +230,8 @@ def test_the_review_page_comes_from_its_template_and_escapes_what_the_ledger_hol
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Zn" in html  # in the movers' table
     assert '<span class="worse">none → prepay</span>' in html  # stricter terms in red
-    assert html.count('<div class="keep">') == 2  # the aging chart and the forecast kept together
+    # the aging chart, the flags' ranking and the forecast each kept with their text
+    assert html.count('<div class="keep">') == 3
 
 
 def test_the_dutch_review_has_no_english_words_in_its_text_or_charts(demo_ledger):
@@ -246,7 +247,33 @@ def test_the_dutch_review_has_no_english_words_in_its_text_or_charts(demo_ledger
     scripts = re.findall(r"<script[^>]*>(.*?)</script>", page, re.S)
     charts = [s for s in scripts if "newPlot" in s and "plotly.js v" not in s[:200]]
     chart_texts = [t for s in charts for t in re.findall(r'"(?:text|name)":"([^"]*)"', s)]
-    assert len(charts) == 3 and "alle klanten" in chart_texts
+    assert len(charts) == 4 and "alle klanten" in chart_texts
+    assert "het beleid: te laat betaald" in chart_texts  # the deposit flags' ranking
     assert "dagen na de vervaldatum" in chart_texts
     assert not english_words(visible), english_words(visible)
     assert not english_words(" ".join(chart_texts)), english_words(" ".join(chart_texts))
+
+
+def test_the_review_shows_the_deposit_flags_as_a_ranking_with_what_was_known(demo_ledger):
+    """The review draws the flags' ranking for the past quarter ends whose six months after
+    are known by its quarter's end, and says what the policy caught there; a review of the
+    ledger's first quarters has no such past and no such section."""
+    from dunning_analytics.questions.risk import backtest
+
+    review = build_review(demo_ledger, "2025Q4")
+    dates = review.tradeoff_dates
+    import duckdb
+
+    with duckdb.connect(str(demo_ledger), read_only=True) as con:
+        first = con.execute("SELECT min(invoice_date) FROM invoices").fetchone()[0]
+    assert first < dates[0] <= first + dt.timedelta(days=92)  # the first quarter end after it
+    assert dates[-1] == D(2025, 6, 30)  # its six months end on the quarter's last day
+    result = backtest(demo_ledger, dates, known_on=D(2025, 12, 31))
+    revenue = result["flagged_revenue"].sum() / result["revenue"].sum()
+    late = result["flagged_late_amount"].sum() / result["late_amount"].sum()
+    html = render_html(review)
+    assert 'id="chart-tradeoff"' in html
+    assert f"{float(revenue):.0%} of the next six months&#x27; revenue" in html
+    assert f"caught {float(late):.0%} of the amount paid more than 14 days late" in html
+    early = render_html(build_review(demo_ledger, "2024Q1"))
+    assert "chart-tradeoff" not in early and "the policy asked" not in early

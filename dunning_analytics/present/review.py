@@ -41,12 +41,13 @@ from dunning_analytics.present.charts import (
     bucket_colours,
     cash_forecast_chart,
     payment_curve_chart,
+    tradeoff_chart,
 )
 from dunning_analytics.questions.aging import aging, aging_totals, bucket_labels
 from dunning_analytics.questions.behaviour import PORTFOLIO, payment_curves, portfolio_kpis
 from dunning_analytics.questions.dunning import worklist
 from dunning_analytics.questions.forecast import backtest, weekly_forecast
-from dunning_analytics.questions.risk import LEVELS, risk_flags
+from dunning_analytics.questions.risk import LEVELS, flags_tradeoff, risk_flags
 
 BUCKETS = (30, 60, 90)
 TEXT = {
@@ -77,6 +78,11 @@ TEXT = {
         "the 80 % interval.",
         "forecast_check_none": "No invoices were open at the end of {previous}: nothing to "
         "check the forecast against.",
+        "tradeoff_check": "At the {dates} quarter ends from {first} to {last}, with only what "
+        "was known on each, the policy asked a deposit or stricter terms of {clients} clients "
+        "a quarter, {revenue} of the next six months' revenue, and caught {late} of the amount "
+        "paid more than 14 days late (lift {lift}). The curve: what asking the latest payers "
+        "first would have caught instead.",
         "figure": "figure",
         "change": "change",
         "outstanding": "Outstanding",
@@ -136,6 +142,11 @@ TEXT = {
         "binnen het 80%-interval.",
         "forecast_check_none": "Eind {previous} stond er niets open: er is geen verwachting "
         "om te toetsen.",
+        "tradeoff_check": "Op de {dates} kwartaaleinden van {first} tot {last}, met alleen wat "
+        "toen bekend was, vroeg het beleid {clients} klanten per kwartaal een aanbetaling of "
+        "strengere voorwaarden, {revenue} van de omzet van de zes maanden erna, en ving het "
+        "{late} van het bedrag dat meer dan 14 dagen te laat betaald werd (lift {lift}). De "
+        "curve: wat het had opgeleverd de laatste betalers eerst te vragen.",
         "figure": "kengetal",
         "change": "verschil",
         "outstanding": "Openstaand",
@@ -231,6 +242,9 @@ class Review:
     forecast: pd.DataFrame  # forecast.weekly_forecast as of the quarter's end
     forecast_check: pd.DataFrame  # forecast.backtest at the previous quarter's end
     summary: dict = field(default_factory=dict)
+    # risk.flags_tradeoff at the quarter ends with six months known by the quarter's end
+    flags_tradeoff: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tradeoff_dates: list = field(default_factory=list)
 
 
 def _quarter_name(day: dt.date) -> str:
@@ -264,7 +278,7 @@ def build_review(
         return _pseudonymised_review(ledger, quarter, lang, progress, allow_partial)
     start, end = parse_quarter(quarter)
     prev_start, prev_end = previous_quarter(start)
-    steps = tqdm(total=8, desc=tr("review {quarter}", quarter=quarter), disable=not progress)
+    steps = tqdm(total=9, desc=tr("review {quarter}", quarter=quarter), disable=not progress)
     with connected(ledger) as con:
         end = _review_end(con, start, end, lang, allow_partial)
         _check_has_data(con, quarter, start, end, lang)
@@ -382,7 +396,17 @@ def _gather(con, previous: tuple[dt.date, dt.date], end: dt.date, lang: str, ste
     check_weeks = max(1, (end - prev_end).days // 7)
     forecast_check = backtest(con, [prev_end], weeks=check_weeks, known_on=end)
     steps.update()
+    # the deposit flags as a ranking, on the quarter ends of the two years before (after the
+    # ledger's first invoice) whose six months after are known by this quarter's end
+    first = con.execute("SELECT min(invoice_date) FROM invoices").fetchone()[0]
+    since = max(dt.date(end.year - 2, 1, 1), first)
+    dates = [d.date() for d in pd.date_range(since, end, freq="QE")]
+    dates = [d for d in dates if (pd.Timestamp(d) + pd.DateOffset(months=6)).date() <= end]
+    tradeoff = flags_tradeoff(con, dates, known_on=end) if dates else pd.DataFrame()
+    steps.update()
     return {
+        "flags_tradeoff": tradeoff,
+        "tradeoff_dates": dates,
         "now": now,
         "work": work,
         "kpis": kpis,
@@ -627,8 +651,42 @@ def render_html(review: Review) -> str:
             "aging": aging_chart,
             "curve": _chart(curve_fig, "curve"),
             "forecast": _chart(forecast_fig, "forecast"),
+            "tradeoff": _tradeoff_chart(review),
         },
         forecast_check=Markup(forecast_check_text(review)),
+        tradeoff_check=Markup(tradeoff_text(review)),
+    )
+
+
+def _tradeoff_chart(review: Review) -> str:
+    """The deposit flags' ranking with the policy on it; '' without past quarters."""
+    if review.flags_tradeoff.empty:
+        return ""
+    fig = tradeoff_chart(review.flags_tradeoff, review.lang)
+    fig.update_layout(height=420)
+    return _chart(fig, "tradeoff")
+
+
+def tradeoff_text(review: Review) -> str:
+    """One HTML-safe sentence: what the policy caught at the past quarter ends ('' without
+    them, or without revenue after them)."""
+    policy = review.flags_tradeoff
+    policy = policy[policy["kind"] == "policy"] if len(policy) else policy
+    if policy.empty or not policy["revenue_share"].iloc[0]:
+        return ""
+    row, lang = policy.iloc[0], review.lang
+    share = lambda v: format_percent(v, 0, lang)  # noqa: E731
+    dates = review.tradeoff_dates
+    return html.escape(
+        TEXT[lang]["tradeoff_check"].format(
+            dates=len(dates),
+            first=format_date(dates[0], lang),
+            last=format_date(dates[-1], lang),
+            clients=format_number(row["clients_per_date"], 0, lang),
+            revenue=share(row["revenue_share"]),
+            late=share(row["late_share"]),
+            lift=format_number(row["late_share"] / row["revenue_share"], 2, lang),
+        )
     )
 
 
