@@ -476,3 +476,42 @@ def test_what_was_known_on_a_day_is_all_a_backtest_reads(demo_ledger, tmp_path):
         pd.testing.assert_frame_equal(full, known)  # NaN where nothing went to collection
     # and the full ledger's own end tells more about the same dates
     assert not backtest(demo_ledger, dates).equals(backtest(demo_ledger, dates, known_on=known_on))
+
+
+def test_each_reason_says_how_late_such_clients_paid_afterwards(demo_ledger):
+    """rule_track_record: what the clients a rule picked out paid late in the six months
+    after each past quarter end, known on the day, equals that rule's own backtest alone;
+    the reasons quote it, and stop quoting a rule whose threshold was moved."""
+    from dunning_analytics.questions.risk import rule_track_record, track_dates
+
+    as_of = D(2026, 6, 30)
+    record = rule_track_record(demo_ledger, as_of).set_index("rule")
+    dates = track_dates(demo_ledger, as_of)
+    assert dates and max(dates) <= D(2025, 12, 31)
+    alone = with_thresholds(load_policy(), **{
+        f"{rule}__enabled": rule == "chronic_late" for rule in load_policy()["rules"]
+    })  # fmt: skip
+    replay = backtest(demo_ledger, dates, alone, known_on=as_of)
+    rate = replay["flagged_late_amount"].sum() / replay["flagged_revenue"].sum()
+    assert record.loc["chronic_late", "late_rate"] == pytest.approx(float(rate))
+    everyone = replay["late_amount"].sum() / replay["revenue"].sum()
+    assert record.loc["all", "late_rate"] == pytest.approx(float(everyone))
+    assert record.loc["chronic_late", "late_rate"] > 2 * record.loc["all", "late_rate"]
+
+    track = rule_track_record(demo_ledger, as_of)
+    flags = risk_flags(demo_ledger, as_of, track_record=track)
+    late = flags[flags["rules"].map(lambda rules: "chronic_late" in rules)].iloc[0]
+    share = f"{record.loc['chronic_late', 'late_rate']:.0%}"
+    assert (
+        f"such clients then paid {share} more than 14 days late (all clients"
+        in (late["reason_text"])
+    )
+    nl = risk_flags(demo_ledger, as_of, lang="nl", track_record=track)
+    assert (
+        "zulke klanten betaalden daarna"
+        in nl.set_index("client_id").loc[late["client_id"], "reason_text"]
+    )
+    moved = with_thresholds(load_policy(), chronic_late__min_avg_days_late=10)
+    again = risk_flags(demo_ledger, as_of, moved, track_record=track).set_index("client_id")
+    sentence = [r for r in again.loc[late["client_id"], "reasons"] if r.startswith("paid ")][0]
+    assert "such clients" not in sentence  # measured with 21 days, not 10

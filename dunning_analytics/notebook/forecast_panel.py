@@ -425,6 +425,7 @@ class NewInvoicePanel:
                     flag["client_id"],
                     self.explorer.current_policy(),
                     self.explorer.lang,
+                    self.explorer.track_record,
                 )
             reasons = "; ".join(html.escape(r) for r in sentences)
             terms = f"<b>{html.escape(flag['recommendation'])}</b> ({reasons})"

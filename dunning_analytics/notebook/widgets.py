@@ -744,6 +744,7 @@ class RiskExplorer:
         self.chart = FigureWidget()
         self.table = interactive_table(self._flagged_frame(None), ["open_exposure"], self.lang)
         self.flags = None
+        self.track_record, self._track_as_of = None, None  # rule_track_record as of a date
         self.timings: list[float] = []
         self.as_of.observe(self.refresh)
         for control in self.sliders.values():
@@ -781,7 +782,12 @@ class RiskExplorer:
 
         from dunning_analytics.common.formatting import format_number, format_percent
         from dunning_analytics.present.charts import level_chart
-        from dunning_analytics.questions.risk import level_summary, risk_flags, rule_inputs
+        from dunning_analytics.questions.risk import (
+            level_summary,
+            risk_flags,
+            rule_inputs,
+            rule_track_record,
+        )
 
         as_of = self.as_of.value
         if as_of is None:
@@ -790,10 +796,14 @@ class RiskExplorer:
         self.busy.value = f"<i>⏳ {ui_text('busy', self.lang)}</i>"
         policy = self.current_policy()
         self.inputs = rule_inputs(self.ledger, as_of, policy)
+        if self._track_as_of != as_of:  # what such clients did later, known on the date
+            self.track_record = rule_track_record(self.ledger, as_of, self.policy)
+            self._track_as_of = as_of
         # the sentences for the rows the table lists; rule_reasons writes any other's
         self.flags = risk_flags(
-            self.ledger, as_of, policy, lang=self.lang, reasons=FLAGGED_ROWS, inputs=self.inputs
-        )
+            self.ledger, as_of, policy, lang=self.lang, reasons=FLAGGED_ROWS, inputs=self.inputs,
+            track_record=self.track_record,
+        )  # fmt: skip
         summary = level_summary(self.flags)
         flagged = self._flagged_frame(self.flags)
         share = format_percent(

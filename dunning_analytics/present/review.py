@@ -47,7 +47,13 @@ from dunning_analytics.questions.aging import aging, aging_totals, bucket_labels
 from dunning_analytics.questions.behaviour import PORTFOLIO, payment_curves, portfolio_kpis
 from dunning_analytics.questions.dunning import worklist
 from dunning_analytics.questions.forecast import backtest, weekly_forecast
-from dunning_analytics.questions.risk import LEVELS, flags_tradeoff, risk_flags
+from dunning_analytics.questions.risk import (
+    LEVELS,
+    flag_backtests,
+    load_policy,
+    risk_flags,
+    track_dates,
+)
 
 BUCKETS = (30, 60, 90)
 TEXT = {
@@ -278,7 +284,7 @@ def build_review(
         return _pseudonymised_review(ledger, quarter, lang, progress, allow_partial)
     start, end = parse_quarter(quarter)
     prev_start, prev_end = previous_quarter(start)
-    steps = tqdm(total=9, desc=tr("review {quarter}", quarter=quarter), disable=not progress)
+    steps = tqdm(total=10, desc=tr("review {quarter}", quarter=quarter), disable=not progress)
     with connected(ledger) as con:
         end = _review_end(con, start, end, lang, allow_partial)
         _check_has_data(con, quarter, start, end, lang)
@@ -381,7 +387,9 @@ def _gather(con, previous: tuple[dt.date, dt.date], end: dt.date, lang: str, ste
     now = aging(con, end, buckets=BUCKETS)
     before = aging(con, prev_end, buckets=BUCKETS)
     steps.update()
-    flags_now = risk_flags(con, end, lang=lang)
+    past = _flags_in_the_past(con, end)
+    steps.update()
+    flags_now = risk_flags(con, end, lang=lang, track_record=past["rule_track_record"])
     flags_before = risk_flags(con, prev_end, lang=lang).set_index("client_id")
     steps.update()
     promises = broken_agreements(con, start, end)
@@ -396,17 +404,9 @@ def _gather(con, previous: tuple[dt.date, dt.date], end: dt.date, lang: str, ste
     check_weeks = max(1, (end - prev_end).days // 7)
     forecast_check = backtest(con, [prev_end], weeks=check_weeks, known_on=end)
     steps.update()
-    # the deposit flags as a ranking, on the quarter ends of the two years before (after the
-    # ledger's first invoice) whose six months after are known by this quarter's end
-    first = con.execute("SELECT min(invoice_date) FROM invoices").fetchone()[0]
-    since = max(dt.date(end.year - 2, 1, 1), first)
-    dates = [d.date() for d in pd.date_range(since, end, freq="QE")]
-    dates = [d for d in dates if (pd.Timestamp(d) + pd.DateOffset(months=6)).date() <= end]
-    tradeoff = flags_tradeoff(con, dates, known_on=end) if dates else pd.DataFrame()
-    steps.update()
     return {
-        "flags_tradeoff": tradeoff,
-        "tradeoff_dates": dates,
+        "flags_tradeoff": past["flags_tradeoff"],
+        "tradeoff_dates": past["dates"],
         "now": now,
         "work": work,
         "kpis": kpis,
@@ -418,6 +418,21 @@ def _gather(con, previous: tuple[dt.date, dt.date], end: dt.date, lang: str, ste
         "forecast": forecast,
         "forecast_check": forecast_check.assign(weeks=check_weeks),
     }
+
+
+def _flags_in_the_past(con, end: dt.date) -> dict:
+    """The deposit flags replayed on the quarter ends whose six months after are known by
+    `end` (risk.track_dates): the ranking with the policy on it and each rule's track
+    record, known on `end`. Out: {'dates', 'flags_tradeoff', 'rule_track_record'}."""
+    dates = track_dates(con, end)
+    if not dates:
+        return {"dates": [], "flags_tradeoff": pd.DataFrame(), "rule_track_record": None}
+    policy = load_policy()
+    answers = flag_backtests(
+        con, dates, ("flags_tradeoff", "rule_track_record"), policy, known_on=end
+    )
+    answers["rule_track_record"].attrs.update(rules=policy["rules"], late_days=14)
+    return {"dates": dates, **answers}
 
 
 def _empty_totals() -> pd.Series:

@@ -17,7 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dunning_analytics.common.formatting import format_date, format_eur, money_floats, resolve_lang
+from dunning_analytics.common.formatting import (
+    format_date,
+    format_eur,
+    format_percent,
+    money_floats,
+    resolve_lang,
+)
 from dunning_analytics.common.messages import marked, tr
 from dunning_analytics.common.settings_file import Setting, SettingsError, check_settings, read_toml
 from dunning_analytics.ledger import connected, query_frame
@@ -277,13 +283,17 @@ def risk_flags(
     lang: str | None = None,
     reasons: int | None = None,
     inputs: pd.DataFrame | None = None,
+    track_record: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return one recommendation per client as of `as_of`.
 
     In: ledger, as-of date, a policy dict (load_policy(); default the shipped
     one), 'en' or 'nl'; `reasons`: write the sentences for the first `reasons` rows of
     the result only (a page a person reads; None: every row; rule_reasons writes any
-    other client's); `inputs`: rule_inputs(ledger, as_of, policy) when the caller has it.
+    other client's); `inputs`: rule_inputs(ledger, as_of, policy) when the caller has it;
+    `track_record`: rule_track_record's frame, quoted after each reason whose rule it
+    measured with the same thresholds ("such clients then paid 79 % more than 14 days late
+    (all clients 26 %)": the share of the amount invoiced to them afterwards).
     Out: DataFrame with client_id, name, kind, level (one of LEVELS), level_rank (0-5),
     recommendation (e.g. 'deposit 30%'; in `lang`, default $DUNNING_LANG or English),
     reasons (list of sentences; None past the first `reasons` rows), reason_text (the
@@ -320,8 +330,9 @@ def risk_flags(
     result["rules"] = [names[b] for b in bits.tolist()]
     # the sentences, for the rows asked for
     count = len(result) if reasons is None else min(max(int(reasons), 0), len(result))
+    quotes = _track_quotes(track_record, policy, lang)
     sentences = [
-        [_reason(rule, row, policy, lang) for rule in hits]
+        [_reason(rule, row, policy, lang) + quotes.get(rule, "") for rule in hits]
         for row, hits in zip(
             _rule_rows(frame.iloc[order[:count]]), result["rules"].iloc[:count], strict=True
         )
@@ -333,17 +344,54 @@ def risk_flags(
 
 
 def rule_reasons(
-    inputs: pd.DataFrame, client_id: str, policy: dict | None = None, lang: str | None = None
+    inputs: pd.DataFrame,
+    client_id: str,
+    policy: dict | None = None,
+    lang: str | None = None,
+    track_record: pd.DataFrame | None = None,
 ) -> list[str]:
-    """Return one client's reasons (the sentences risk_flags writes) from rule_inputs'
-    frame; [] for a client without fired rules or not in it."""
+    """Return one client's reasons (the sentences risk_flags writes, with `track_record`
+    as there) from rule_inputs' frame; [] for a client without fired rules or not in it."""
     policy = policy or load_policy()
     rows = inputs[inputs["client_id"] == client_id]
     if rows.empty:
         return []
     row = next(_rule_rows(rows.head(1)))
     hits = [r for r in _enabled(policy) if getattr(row, f"fires_{r}")]
-    return [_reason(rule, row, policy, resolve_lang(lang)) for rule in hits]
+    lang = resolve_lang(lang)
+    quotes = _track_quotes(track_record, policy, lang)
+    return [_reason(rule, row, policy, lang) + quotes.get(rule, "") for rule in hits]
+
+
+MIN_TRACK_RECORD = 5  # times a rule fired before its track record is quoted
+
+
+def _track_quotes(track_record: pd.DataFrame | None, policy: dict, lang: str) -> dict:
+    """{rule: ' – such clients then paid … late (all clients …)'} for the rules the track
+    record measured with the policy's own thresholds, at least MIN_TRACK_RECORD times."""
+    if track_record is None or track_record.empty:
+        return {}
+    measured = track_record.attrs.get("rules", {})
+    rows = track_record.set_index("rule")
+    if "all" not in rows.index or rows.loc["all", "late_rate"] is None:
+        return {}
+    days = int(track_record.attrs.get("late_days", 14))
+    everyone = format_percent(float(rows.loc["all", "late_rate"]), 0, lang)
+    quotes = {}
+    for rule, row in rows.drop(index="all").iterrows():
+        if measured.get(rule) != _rule(policy, rule) or row["client_dates"] < MIN_TRACK_RECORD:
+            continue
+        if row["late_rate"] is None or row["late_rate"] != row["late_rate"]:
+            continue
+        share = format_percent(float(row["late_rate"]), 0, lang)
+        quotes[rule] = (
+            f" – zulke klanten betaalden daarna {share} meer dan {days} dagen te laat "
+            f"(alle klanten {everyone})"
+            if lang == "nl"
+            else f" – such clients then paid {share} more than {days} days late "
+            f"(all clients {everyone})"
+        )
+    return quotes
 
 
 def level_summary(flags: pd.DataFrame) -> pd.DataFrame:
@@ -389,33 +437,46 @@ def _flag_history(con, as_of_dates: list[dt.date], policy: dict, min_level: str)
         flagged = flags.loc[flags["level_rank"] >= threshold, "client_id"]
         frames.append(inputs.assign(as_of=as_of, flagged=inputs["client_id"].isin(flagged)))
     columns = ["as_of", "client_id", "last_settled", "last_late", "last_late_avg_days", "flagged"]
+    columns += [f"fires_{rule}" for rule in RULES]
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
 
 
-def _flag_outcome_query(
+def flag_backtests(
     ledger,
-    name: str,
     as_of_dates: list[dt.date],
-    policy: dict | None,
-    options: dict,
-) -> pd.DataFrame:
-    """Query `name` on flag_outcome.sql for the policy's flags on `as_of_dates`.
-    `options`: horizon_months, min_level, late_days, known_on."""
+    questions: tuple[str, ...],
+    policy: dict | None = None,
+    **options,
+) -> dict[str, pd.DataFrame]:
+    """Answer several questions about the policy's flags on past dates from one replay.
+
+    `questions`: any of 'deposit_flags_backtest' (backtest), 'flags_tradeoff'
+    (flags_tradeoff) and 'rule_track_record' (rule_track_record); `options`:
+    horizon_months (6), min_level ('deposit'), late_days (14), known_on (None: the
+    ledger's end). Out: {question: its frame}.
+    """
     policy = policy or load_policy()
     params = {
-        "horizon": int(options["horizon_months"]),
-        "late_days": int(options["late_days"]),
-        "known_on": options["known_on"],
+        "horizon": int(options.get("horizon_months", 6)),
+        "late_days": int(options.get("late_days", 14)),
+        "known_on": options.get("known_on"),
     }
     with connected(ledger) as con:
-        history = _flag_history(con, as_of_dates, policy, options["min_level"])
+        history = _flag_history(con, as_of_dates, policy, options.get("min_level", "deposit"))
         con.register("da_flag_history", history)
         try:
-            return query_frame(con, query_on(name, "flag_outcome"), params)
+            answers = {
+                name: query_frame(con, query_on(name, "flag_outcome"), params) for name in questions
+            }
         finally:
             con.unregister("da_flag_history")
+    if "rule_track_record" in answers:  # the thresholds it was measured with (_track_quotes)
+        answers["rule_track_record"].attrs.update(
+            rules=copy.deepcopy(policy.get("rules", {})), late_days=params["late_days"]
+        )
+    return answers
 
 
 def backtest(
@@ -439,7 +500,8 @@ def backtest(
     """
     options = {"horizon_months": horizon_months, "min_level": min_level,
                "late_days": late_days, "known_on": known_on}  # fmt: skip
-    return _flag_outcome_query(ledger, "deposit_flags_backtest", as_of_dates, policy, options)
+    name = "deposit_flags_backtest"
+    return flag_backtests(ledger, as_of_dates, (name,), policy, **options)[name]
 
 
 def flags_tradeoff(
@@ -464,4 +526,40 @@ def flags_tradeoff(
     """
     options = {"horizon_months": horizon_months, "min_level": min_level,
                "late_days": late_days, "known_on": known_on}  # fmt: skip
-    return _flag_outcome_query(ledger, "flags_tradeoff", as_of_dates, policy, options)
+    name = "flags_tradeoff"
+    return flag_backtests(ledger, as_of_dates, (name,), policy, **options)[name]
+
+
+def track_dates(ledger, as_of: dt.date, horizon_months: int = 6, years: int = 2):
+    """The quarter ends of the `years` before `as_of` (after the ledger's first invoice)
+    whose `horizon_months` after them are over by `as_of`: the dates a backtest known on
+    `as_of` can replay."""
+    with connected(ledger) as con:
+        first = con.execute("SELECT min(invoice_date) FROM invoices").fetchone()[0]
+    if first is None:
+        return []
+    since = max(dt.date(as_of.year - years, 1, 1), first)
+    ends = [d.date() for d in pd.date_range(since, as_of, freq="QE")]
+    return [
+        d for d in ends if (pd.Timestamp(d) + pd.DateOffset(months=horizon_months)).date() <= as_of
+    ]
+
+
+def rule_track_record(
+    ledger, as_of: dt.date, policy: dict | None = None, late_days: int = 14
+) -> pd.DataFrame:
+    """What the clients each rule picked out paid late afterwards, known on `as_of`: the
+    rules replayed at track_dates(ledger, as_of) with `policy`'s thresholds.
+
+    Out: rule ('all' for every client), client_dates, revenue and late_amount of the
+    invoices issued in the six months after each date, late_rate (the share paid more than
+    `late_days` late); attrs['rules'] holds the thresholds it was measured with (risk_flags
+    only quotes a rule whose thresholds are the same). Empty without such dates.
+    """
+    policy = policy or load_policy()
+    dates = track_dates(ledger, as_of)
+    name = "rule_track_record"
+    if not dates:
+        return pd.DataFrame(columns=["rule", "client_dates", "revenue", "late_amount", "late_rate"])
+    answers = flag_backtests(ledger, dates, (name,), policy, late_days=late_days, known_on=as_of)
+    return answers[name]
