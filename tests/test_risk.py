@@ -515,3 +515,20 @@ def test_each_reason_says_how_late_such_clients_paid_afterwards(demo_ledger):
     again = risk_flags(demo_ledger, as_of, moved, track_record=track).set_index("client_id")
     sentence = [r for r in again.loc[late["client_id"], "reasons"] if r.startswith("paid ")][0]
     assert "such clients" not in sentence  # measured with 21 days, not 10
+
+
+def test_a_ledger_too_young_for_a_backtest_gets_empty_answers(demo_ledger):
+    """No past date to replay (a ledger of a few months): empty frames with their columns,
+    the charts draw without data, and no reason quotes a track record."""
+    from dunning_analytics.present.charts import backtest_chart, tradeoff_chart
+    from dunning_analytics.questions.risk import flag_backtests, rule_track_record
+
+    answers = flag_backtests(demo_ledger, [], ("deposit_flags_backtest", "flags_tradeoff"))
+    assert answers["deposit_flags_backtest"].empty and answers["flags_tradeoff"].empty
+    assert "lift" in answers["deposit_flags_backtest"].columns
+    backtest_chart(answers["deposit_flags_backtest"])
+    tradeoff_chart(answers["flags_tradeoff"])
+    first_quarter = D(2024, 1, 31)
+    track = rule_track_record(demo_ledger, first_quarter)
+    flags = risk_flags(demo_ledger, first_quarter, track_record=track)
+    assert not flags["reason_text"].dropna().str.contains("such clients").any()

@@ -438,8 +438,11 @@ def _flag_history(con, as_of_dates: list[dt.date], policy: dict, min_level: str)
         frames.append(inputs.assign(as_of=as_of, flagged=inputs["client_id"].isin(flagged)))
     columns = ["as_of", "client_id", "last_settled", "last_late", "last_late_avg_days", "flagged"]
     columns += [f"fires_{rule}" for rule in RULES]
-    if not frames:
-        return pd.DataFrame(columns=columns)
+    if not frames:  # typed, so the queries bind on no dates too
+        types = ["datetime64[us]", "string", "int64", "int64", "float64"] + ["bool"] * (
+            len(columns) - 5
+        )
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, types, strict=True)})
     return pd.concat(frames, ignore_index=True)[columns]
 
 
