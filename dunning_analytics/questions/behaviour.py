@@ -98,28 +98,31 @@ def payment_curves(
     window_days: int = WINDOW_DAYS,
     max_day: int = 120,
     clients: Sequence[str] | None = None,
+    by_dispute: bool = False,
 ) -> pd.DataFrame:
     """Return the share of invoiced amount paid by each day after the due date.
 
-    Out: client_id (PORTFOLIO for all), day (-30..max_day), paid_share (0..1), invoices
-    (how many the curve rests on); open invoices are censored (Kaplan-Meier,
-    amount-weighted).
+    Out: client_id (PORTFOLIO for all), disputed (with `by_dispute`, disputed and undisputed
+    invoices have curves of their own; else always False), day (-30..max_day), paid_share
+    (0..1), invoices (how many the curve rests on); open invoices are censored
+    (Kaplan-Meier, amount-weighted).
     """
     wanted = list(clients) if clients is not None else None
     with connected(ledger) as con:
         return query_frame(
             con,
             """
-            SELECT * FROM payment_curve_at($as_of, $window, $max_day)
+            SELECT * FROM payment_curve_at($as_of, $window, $max_day, by_dispute := $by_dispute)
             WHERE $clients IS NULL OR list_contains($clients, client_id)
                   OR client_id = '(portfolio)'
-            ORDER BY client_id, day
+            ORDER BY client_id, disputed, day
             """,
             {
                 "as_of": as_of,
                 "window": int(window_days),
                 "max_day": int(max_day),
                 "clients": wanted,
+                "by_dispute": bool(by_dispute),
             },
         )
 

@@ -9,7 +9,11 @@ the as-of date goes in.
 For an open invoice of a client, the curve used is the client's own shrunk toward the
 portfolio's by how much the client has: unpaid(t) = w * client(t) + (1 - w) * portfolio(t),
 w = n / (n + prior_invoices), n the client's invoices in the curve's window. A client with
-one invoice leans on the portfolio; one with fifty on itself.
+one invoice leans on the portfolio; one with fifty on itself. Disputed and undisputed
+invoices have curves of their own (the client's disputed invoices, shrunk toward all
+clients' disputed ones, and those toward the undisputed portfolio when they are few): a
+disputed invoice is paid weeks later, and mixed in it made a client's other invoices look
+later than they are (BENCHMARKS.md).
 
 Given that an invoice is still unpaid `a` days after its due date on the as-of date, its
 payment day T has P(T > t | T > a) = unpaid(t) / unpaid(a): an invoice 60 days overdue from
@@ -39,35 +43,48 @@ Z80 = 1.2815515655446004  # the normal distribution's 90th percentile: an 80 % b
 
 @dataclass(frozen=True)
 class Curves:
-    """Unpaid shares by day (FIRST_DAY..MAX_DAY) per client, the portfolio's, and each
-    client's number of invoices behind its curve."""
+    """Unpaid shares by day (FIRST_DAY..MAX_DAY) per client and dispute state
+    ((client_id, disputed) keys), the portfolio's per dispute state, and how many invoices
+    each curve rests on."""
 
     days: np.ndarray
-    unpaid: dict[str, np.ndarray]
-    portfolio: np.ndarray
-    invoices: dict[str, int]
+    unpaid: dict[tuple[str, bool], np.ndarray]
+    portfolio: dict[bool, np.ndarray]
+    invoices: dict[tuple[str, bool], int]
 
-    def for_client(self, client_id: str, prior_invoices: int = PRIOR_INVOICES) -> np.ndarray:
-        """The client's curve shrunk toward the portfolio's (the portfolio's for a client
-        without paid or overdue invoices yet)."""
-        own = self.unpaid.get(client_id)
+    def for_client(
+        self, client_id: str, prior_invoices: int = PRIOR_INVOICES, disputed: bool = False
+    ) -> np.ndarray:
+        """The client's curve for a disputed or an undisputed invoice, shrunk toward the
+        portfolio's (the portfolio's for a client without such invoices yet)."""
+        portfolio = self.portfolio[bool(disputed)]
+        own = self.unpaid.get((client_id, bool(disputed)))
         if own is None:
-            return self.portfolio
-        n = self.invoices.get(client_id, 0)
-        weight = n / (n + prior_invoices)
-        return weight * own + (1 - weight) * self.portfolio
+            return portfolio
+        weight = _weight(self.invoices.get((client_id, bool(disputed)), 0), prior_invoices)
+        return weight * own + (1 - weight) * portfolio
+
+
+def _weight(invoices: int, prior_invoices: int) -> float:
+    """The share of a curve resting on `invoices` beside one it is shrunk toward."""
+    return invoices / (invoices + prior_invoices) if invoices else 0.0
 
 
 def curves(ledger, as_of: dt.date, window_days: int = WINDOW_DAYS) -> Curves:
-    """The payment curves as of `as_of` (only invoices and payments known then)."""
-    frame = payment_curves(ledger, as_of, window_days=window_days, max_day=MAX_DAY)
+    """The payment curves as of `as_of` (only invoices and payments known then), disputed
+    and undisputed invoices apart."""
+    frame = payment_curves(ledger, as_of, window_days=window_days, max_day=MAX_DAY, by_dispute=True)
     days = np.arange(FIRST_DAY, MAX_DAY + 1)
     unpaid, counts = {}, {}
-    for client_id, rows in frame.groupby("client_id", sort=False):
-        unpaid[client_id] = 1.0 - rows["paid_share"].to_numpy(dtype=float)
-        counts[client_id] = int(rows["invoices"].iloc[0])
-    portfolio = unpaid.pop(PORTFOLIO, np.ones(len(days)))
-    counts.pop(PORTFOLIO, None)
+    for (client_id, disputed), rows in frame.groupby(["client_id", "disputed"], sort=False):
+        unpaid[(client_id, bool(disputed))] = 1.0 - rows["paid_share"].to_numpy(dtype=float)
+        counts[(client_id, bool(disputed))] = int(rows["invoices"].iloc[0])
+    undisputed = unpaid.pop((PORTFOLIO, False), np.ones(len(days)))
+    # all clients' disputed invoices, shrunk toward the undisputed ones when they are few
+    disputed = unpaid.pop((PORTFOLIO, True), undisputed)
+    weight = _weight(counts.pop((PORTFOLIO, True), 0), PRIOR_INVOICES)
+    counts.pop((PORTFOLIO, False), None)
+    portfolio = {False: undisputed, True: weight * disputed + (1 - weight) * undisputed}
     return Curves(days, unpaid, portfolio, counts)
 
 
@@ -87,11 +104,12 @@ def _conditional(unpaid: np.ndarray, age: int) -> np.ndarray:
 def _conditionals(model: Curves, items: pd.DataFrame, prior_invoices: int):
     """Yield (row, conditional curve) for each open invoice (client_id, days_overdue ...),
     each client's shrunk curve computed once."""
-    shrunk: dict[str, np.ndarray] = {}
+    shrunk: dict[tuple[str, bool], np.ndarray] = {}
     for item in items.itertuples(index=False):
-        if item.client_id not in shrunk:
-            shrunk[item.client_id] = model.for_client(item.client_id, prior_invoices)
-        yield item, _conditional(shrunk[item.client_id], int(item.days_overdue))
+        key = (item.client_id, bool(item.disputed))
+        if key not in shrunk:
+            shrunk[key] = model.for_client(item.client_id, prior_invoices, key[1])
+        yield item, _conditional(shrunk[key], int(item.days_overdue))
 
 
 def _day_reached(conditional: np.ndarray, share: float) -> int | None:
@@ -123,18 +141,19 @@ def invoice_forecast(
     model: Curves | None = None,
 ) -> pd.DataFrame:
     """Forecast the payment date of every invoice open on `as_of` (`model`: the curves as
-    of `as_of` when the caller has them already).
+    of `as_of` when the caller has them already), a disputed one from disputed invoices'
+    curves.
 
     Out: one row per open invoice: invoice_id, client_id, outstanding, due_date,
     days_overdue, expected_date (the median), p10_date and p90_date (the 80 % interval),
     p_paid_30_days_after_due (given it is unpaid so far; 0 once past that day), and
     p_after_year (the chance it is not paid within a year of its due date). Dates are None
     where the curve never gets that far: later than a year after the due date, or never.
-    What the date rests on, for saying why: curve_invoices and own_weight (the client's
-    invoices in the curve and their share of it, the rest the portfolio's), disputed, and
-    promised_date (a promise to pay still pending on `as_of`, else None). The promise and
-    the dispute do not move the date: in the backtest neither did better than the curve
-    (BENCHMARKS.md).
+    What the date rests on, for saying why: disputed, curve_invoices and own_weight (the
+    client's invoices in the curve, disputed ones for a disputed invoice, and their share
+    of it, the rest the portfolio's), and promised_date (a promise to pay still pending on
+    `as_of`, else None). The promise does not move the date: in the backtest it did not do
+    better than the curve (BENCHMARKS.md).
     """
     with connected(ledger) as con:
         model = model or curves(con, as_of, window_days)
@@ -144,7 +163,7 @@ def invoice_forecast(
         {
             **item._asdict(),
             **_outlook(conditional, item.due_date),
-            **_curve_basis(model, item.client_id, prior_invoices),
+            **_curve_basis(model, item.client_id, prior_invoices, bool(item.disputed)),
         }
         for item, conditional in _conditionals(model, items, prior_invoices)
     ]
@@ -155,11 +174,14 @@ def invoice_forecast(
 CURVE_BASIS = ["curve_invoices", "own_weight"]
 
 
-def _curve_basis(model: Curves, client_id: str, prior_invoices: int) -> dict:
-    """How many of the client's invoices its curve rests on, and their weight in it."""
-    invoices = model.invoices.get(client_id, 0) if client_id in model.unpaid else 0
-    weight = invoices / (invoices + prior_invoices) if invoices else 0.0
-    return {"curve_invoices": invoices, "own_weight": weight}
+def _curve_basis(
+    model: Curves, client_id: str, prior_invoices: int, disputed: bool = False
+) -> dict:
+    """How many of the client's (disputed or undisputed) invoices its curve rests on, and
+    their weight in it."""
+    key = (client_id, disputed)
+    invoices = model.invoices.get(key, 0) if key in model.unpaid else 0
+    return {"curve_invoices": invoices, "own_weight": _weight(invoices, prior_invoices)}
 
 
 def new_invoice_forecast(
