@@ -61,6 +61,28 @@ def test_an_invoice_long_overdue_is_forecast_from_those_that_were_that_late(ledg
     assert late["p_paid_30_days_after_due"] == 0.0
 
 
+def test_a_disputed_invoice_is_dated_from_disputed_invoices(ledger):
+    """K1 pays its invoices 2 days after the due date, and its disputed ones 40 days after
+    it. One curve of all 18 said "2 days" for both open invoices; apart, the disputed one
+    is expected 40 days after its due date and the other still 2 days after it."""
+    paid, paid_on = _history("K1", 12, 2)
+    disputed, disputed_paid = _history("K1", 6, 40, first=D(2026, 3, 2), prefix="D")
+    plain = ("OPEN-U", "K1", D(2026, 6, 10), D(2026, 7, 10), E("100.00"))
+    argued = ("OPEN-X", "K1", D(2026, 6, 10), D(2026, 7, 10), E("100.00"))
+    con = make_ledger(ledger, [*paid, *disputed, plain, argued], [*paid_on, *disputed_paid])
+    con.execute("UPDATE invoices SET disputed = true WHERE invoice_id LIKE 'D-%' OR "
+                "invoice_id = 'OPEN-X'")  # fmt: skip
+    forecast = invoice_forecast(con, AS_OF).set_index("invoice_id")
+    assert forecast.loc["OPEN-U", "expected_date"] == D(2026, 7, 12)
+    # K1's 6 disputed invoices weigh 6/16 against all clients' disputed ones, which are
+    # themselves K1's (6/16) shrunk toward the undisputed: unpaid until day 40 is
+    # 0.375 + 0.625 × 0.375 = 0.61 > 1/2
+    assert forecast.loc["OPEN-X", "expected_date"] == D(2026, 8, 19)
+    assert forecast.loc["OPEN-X", "curve_invoices"] == 6
+    assert forecast.loc["OPEN-U", "curve_invoices"] == 12
+    assert bool(forecast.loc["OPEN-X", "disputed"]) and not forecast.loc["OPEN-U", "disputed"]
+
+
 def test_a_client_with_one_invoice_leans_on_the_portfolio(ledger):
     # the portfolio: K1 pays 30 days late, twenty times; K2 paid its one invoice on time
     k1, k1_paid = _history("K1", 20, 30)

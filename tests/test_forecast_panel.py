@@ -89,10 +89,14 @@ def test_the_invoice_table_says_what_each_expected_date_rests_on(demo_ledger):
     forecast = invoice_forecast(demo_ledger, AS_OF)
     assert set(why) == set(forecast["invoice_id"])
     for row in forecast.itertuples():
-        n = row.curve_invoices
-        assert why[row.invoice_id].startswith(
-            f"this client's {n} invoices" if n else "like all clients"
-        )
+        n, text = row.curve_invoices, why[row.invoice_id]
+        if row.disputed:  # dated from disputed invoices' curves
+            assert text.startswith(
+                f"disputed: this client's {n} disputed invoices" if n
+                else "disputed: like all clients' disputed invoices"
+            )  # fmt: skip
+        else:
+            assert text.startswith(f"this client's {n} invoices" if n else "like all clients")
     with duckdb.connect(str(demo_ledger), read_only=True) as con:
         promised = dict(
             con.execute(
@@ -112,4 +116,5 @@ def test_the_invoice_table_says_what_each_expected_date_rests_on(demo_ledger):
     assert shown_promises, "the demo ledger has promises pending on the date"
     for invoice in shown_promises:
         assert f"promised for {promised[invoice]:%Y-%m-%d}" in why[invoice]
-    assert {i for i, text in why.items() if text.endswith("disputed")} == disputed & set(why)
+    assert {i for i, text in why.items() if text.startswith("disputed")} == disputed & set(why)
+    assert disputed & set(why), "the demo ledger has disputed invoices open on the date"

@@ -115,10 +115,19 @@ def _t(key: str, lang: str) -> str:
 
 def expected_because(row, lang: str) -> str:
     """In a few words, what an open invoice's expected date rests on (a row of
-    forecast.invoice_forecast): the client's paid invoices in its curve or all clients',
-    and a pending promise or a dispute, which the date does not follow."""
+    forecast.invoice_forecast): the client's paid invoices in its curve or all clients'
+    (disputed ones for a disputed invoice), and a pending promise, which the date does not
+    follow."""
     n, weight = int(row.curve_invoices), round(100 * row.own_weight)
-    if n == 0:
+    if row.disputed:
+        parts = [pick(("disputed: like all clients' disputed invoices",
+                       "betwist: zoals betwiste facturen van alle klanten"), lang)]  # fmt: skip
+        if n:
+            parts = [pick((f"disputed: this client's {n} disputed invoices of the last year "
+                           f"({weight} %), the rest all clients' disputed ones",
+                           f"betwist: {n} betwiste facturen van deze klant in het laatste jaar "
+                           f"({weight} %), de rest die van alle klanten"), lang)]  # fmt: skip
+    elif n == 0:
         parts = [pick(("like all clients (no paid invoices yet)",
                        "zoals alle klanten (nog geen betaalde facturen)"), lang)]  # fmt: skip
     else:
@@ -129,8 +138,6 @@ def expected_because(row, lang: str) -> str:
     if row.promised_date is not None and row.promised_date == row.promised_date:
         day = format_date(row.promised_date, lang)
         parts.append(pick((f"promised for {day}", f"belofte voor {day}"), lang))
-    if row.disputed:
-        parts.append(pick(("disputed", "betwist"), lang))
     return "; ".join(parts)
 
 
