@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # JupyterLab refuses to run as root unless told; root is common in containers.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab app test test-browser bench bench-browser bench-forecast bench-flags bench-letters lint format setup demo clean
+.PHONY: lab app test test-browser bench bench-browser bench-forecast bench-forecast-model bench-flags bench-letters lint format setup demo clean
 
 setup: $(STAMP)
 
@@ -72,6 +72,10 @@ bench: $(STAMP)
 # The cash-in forecast's backtest on the demo ledger and the IBM sample -> BENCHMARKS.md
 bench-forecast: $(STAMP)
 	$(BIN)/python benchmarks/forecast_backtest.py
+
+# The forecast's curve against a gradient-boosted model (scikit-learn) -> BENCHMARKS.md
+bench-forecast-model: $(STAMP)
+	$(BIN)/python benchmarks/forecast_model.py
 
 # The deposit flags against each rule alone and simple rules (demo ledger) -> BENCHMARKS.md
 bench-flags: $(STAMP)
