@@ -850,8 +850,8 @@ def test_quarterly_review_html_renders_offline(browser, demo_ledger, tmp_path, l
         """() => [...document.querySelectorAll('.js-plotly-plot')].map(el =>
             (el.calcdata || []).reduce((n, trace) => n + trace.length, 0))"""
     )
-    # aging, the payment curve and the cash-in forecast
-    assert len(charts) == page.locator("div.chart").count() == 3
+    # aging, the deposit flags' ranking, the payment curve and the cash-in forecast
+    assert len(charts) == page.locator("div.chart").count() == 4
     assert all(points > 0 for points in charts), charts
     assert page.locator("#summary li").count() >= 4
     assert not console_errors, console_errors
