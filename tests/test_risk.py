@@ -532,3 +532,16 @@ def test_a_ledger_too_young_for_a_backtest_gets_empty_answers(demo_ledger):
     track = rule_track_record(demo_ledger, first_quarter)
     flags = risk_flags(demo_ledger, first_quarter, track_record=track)
     assert not flags["reason_text"].dropna().str.contains("such clients").any()
+
+
+def test_the_explorer_s_track_record_replays_the_last_quarters_only(demo_ledger):
+    """quarters=N: the track record of the last N replayable quarter ends (the risk explorer
+    asks for a year's, each quarter being a replay of every rule)."""
+    from dunning_analytics.questions.risk import flag_backtests, rule_track_record, track_dates
+
+    as_of = D(2026, 10, 31)
+    last_two = track_dates(demo_ledger, as_of)[-2:]
+    expected = flag_backtests(demo_ledger, last_two, ("rule_track_record",), known_on=as_of)
+    record = rule_track_record(demo_ledger, as_of, quarters=2)
+    pd.testing.assert_frame_equal(record, expected["rule_track_record"])
+    assert rule_track_record(demo_ledger, as_of, quarters=0).empty

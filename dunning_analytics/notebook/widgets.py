@@ -702,6 +702,9 @@ _SLIDERS = {
 FLAGGED_ROWS = 1000  # flagged clients the risk explorer's table lists, strictest first
 
 
+TRACK_QUARTERS = 4  # the risk explorer's track record: the last year's replayable quarter ends
+
+
 class RiskExplorer:
     """What-if sliders for the main policy thresholds; counts, revenue and the flagged list
     update together (one query per change; chart and table updated in place)."""
@@ -797,7 +800,9 @@ class RiskExplorer:
         policy = self.current_policy()
         self.inputs = rule_inputs(self.ledger, as_of, policy)
         if self._track_as_of != as_of:  # what such clients did later, known on the date
-            self.track_record = rule_track_record(self.ledger, as_of, self.policy)
+            self.track_record = rule_track_record(
+                self.ledger, as_of, self.policy, quarters=TRACK_QUARTERS
+            )
             self._track_as_of = as_of
         # the sentences for the rows the table lists; rule_reasons writes any other's
         self.flags = risk_flags(

@@ -549,10 +549,16 @@ def track_dates(ledger, as_of: dt.date, horizon_months: int = 6, years: int = 2)
 
 
 def rule_track_record(
-    ledger, as_of: dt.date, policy: dict | None = None, late_days: int = 14
+    ledger,
+    as_of: dt.date,
+    policy: dict | None = None,
+    late_days: int = 14,
+    quarters: int | None = None,
 ) -> pd.DataFrame:
     """What the clients each rule picked out paid late afterwards, known on `as_of`: the
-    rules replayed at track_dates(ledger, as_of) with `policy`'s thresholds.
+    rules replayed at track_dates(ledger, as_of) with `policy`'s thresholds (the last
+    `quarters` of them when given: each is a replay of every rule, about 0.9 s at 1 million
+    invoices).
 
     Out: rule ('all' for every client), client_dates, revenue and late_amount of the
     invoices issued in the six months after each date, late_rate (the share paid more than
@@ -561,6 +567,8 @@ def rule_track_record(
     """
     policy = policy or load_policy()
     dates = track_dates(ledger, as_of)
+    if quarters is not None:
+        dates = dates[-quarters:] if quarters > 0 else []
     name = "rule_track_record"
     if not dates:
         return pd.DataFrame(columns=["rule", "client_dates", "revenue", "late_amount", "late_rate"])
