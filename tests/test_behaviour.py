@@ -212,8 +212,8 @@ def test_demo_archetypes_get_the_expected_grades(demo_ledger):
 
 
 def test_median_and_p90_days_to_pay_equal_pandas_quantiles_for_every_client(demo_ledger):
-    """The profile ranks days to pay in SQL (no per-client list in memory); the
-    result must be what pandas' quantile gives on the same settled invoices."""
+    """The profile's median and 90th percentile (quantile_cont per client) are what pandas'
+    quantile gives on the same settled invoices."""
     as_of = D(2026, 6, 30)
     profiles = client_profiles(demo_ledger, as_of).set_index("client_id")
     con = duckdb.connect(str(demo_ledger), read_only=True)
@@ -233,6 +233,48 @@ def test_median_and_p90_days_to_pay_equal_pandas_quantiles_for_every_client(demo
     assert ours["median_days_to_pay"].tolist() == pytest.approx(expected["median"].tolist())
     assert ours["p90_days_to_pay"].tolist() == pytest.approx(expected["p90"].tolist())
     assert profiles.drop(expected.index)["median_days_to_pay"].isna().all()
+
+
+NINE = [
+    "invoices",
+    "revenue",
+    "settled_invoices",
+    "on_time_share",
+    "avg_days_late",
+    "weighted_days_late",
+    "worst_days_late",
+    "median_days_to_pay",
+    "p90_days_to_pay",
+]
+
+
+@pytest.mark.parametrize(
+    "measures",
+    [NINE, ["grade", "weighted_lateness_incl_open"], ["open_exposure", "reminders"], ["calls"]],
+)
+def test_a_profile_of_some_measures_equals_those_columns_of_the_full_profile(demo_ledger, measures):
+    """Asking for some measures computes only their groups; what comes back is exactly
+    the full profile's columns (same clients, order and values), nothing more."""
+    as_of = D(2026, 6, 30)
+    full = client_profiles(demo_ledger, as_of)
+    some = client_profiles(demo_ledger, as_of, measures=measures)
+    assert list(some.columns) == ["client_id", *measures]
+    assert some.equals(full[["client_id", *measures]])
+    assert full[measures].notna().any().all()  # not columns that are empty anyway
+
+
+def test_a_profile_of_some_measures_on_the_worked_example(hand):
+    some = client_profiles(hand, AS_OF, measures=["reminders", "calls", "promises_broken"])
+    assert some.set_index("client_id").loc["K1"].tolist() == [1, 1, 2]
+    single = client_profiles(hand, AS_OF, client_id="K2", measures=["median_days_to_pay"])
+    assert single.to_dict("records") == [
+        {"client_id": "K2", "median_days_to_pay": 28.0}
+    ]  # 26, 28, 30 days
+
+
+def test_an_unknown_measure_is_refused_with_the_names_there_are(hand):
+    with pytest.raises(ValueError, match="unknown profile measures \\['days_latee'\\].*days_late"):
+        client_profiles(hand, AS_OF, measures=["days_latee"])
 
 
 def test_a_part_quarter_starts_on_its_own_first_day():

@@ -32,6 +32,24 @@ GRADES = ("A", "B", "C", "D", "new")
 PORTFOLIO = "(portfolio)"
 
 
+# the measures a caller can leave out, by the switch of client_payment_profile_at that
+# computes them (every other column comes with the window's one pass over its invoices)
+MEASURE_GROUPS = {
+    "quantiles": ("median_days_to_pay", "p90_days_to_pay"),
+    "contacts": (
+        "service_calls",
+        "reminders",
+        "calls",
+        "formal_notices",
+        "collections",
+        "payment_plans",
+        "disputes_logged",
+    ),
+    "promises": ("promises_made", "promises_kept", "promises_broken"),
+    "position": ("open_exposure", "overdue_amount", "oldest_overdue_days", "dso_days"),
+}
+
+
 def client_profiles(
     ledger,
     as_of: dt.date,
@@ -40,35 +58,64 @@ def client_profiles(
     min_invoices: int = MIN_INVOICES,
     slowing_days: int = SLOWING_DAYS,
     client_id: str | None = None,
+    measures: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Return one payment profile per client as of `as_of` (model client_payment_profile_at).
 
     In: ledger path or connection; the as-of date; the window of invoice
     dates in days; grade bands (A/B/C upper limits in days of weighted
     lateness); the minimum number of due invoices for a grade; the slowing
-    threshold in days; optionally one client.
+    threshold in days; optionally one client; optionally the measures (column
+    names) wanted: only those are computed and returned, after client_id
+    (None: all; an unknown name is refused with the names there are).
     Out: DataFrame, one row per client, worst weighted lateness first.
     """
     bands = [int(b) for b in grade_bands]
     if len(bands) != 3 or bands != sorted(bands):
         raise ValueError("grade_bands takes three increasing day limits, e.g. (7, 30, 60)")
+    params = {
+        "as_of": as_of,
+        "window": int(window_days),
+        "bands": bands,
+        "min": int(min_invoices),
+        "slowing": int(slowing_days),
+        "client": client_id,
+    }
     with connected(ledger) as con:
+        columns, switches = _profile_selection(con, measures)
         return query_frame(
             con,
-            """
-            SELECT * FROM client_payment_profile_at($as_of, $window, $bands, $min, $slowing)
+            f"""
+            SELECT {columns}
+            FROM client_payment_profile_at($as_of, $window, $bands, $min, $slowing{switches})
             WHERE $client IS NULL OR client_id = $client
             ORDER BY weighted_lateness_incl_open DESC NULLS LAST, client_id
             """,
-            {
-                "as_of": as_of,
-                "window": int(window_days),
-                "bands": bands,
-                "min": int(min_invoices),
-                "slowing": int(slowing_days),
-                "client": client_id,
-            },
+            params,
         )
+
+
+def _profile_selection(con, measures: Sequence[str] | None) -> tuple[str, str]:
+    """The SELECT list and the macro's switches for `measures` (None: everything)."""
+    if measures is None:
+        return "*", ""
+    known = [
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM (DESCRIBE SELECT * FROM "
+            "client_payment_profile_at(DATE '2000-01-01', 1, [1, 2, 3], 1, 1))"
+        ).fetchall()
+    ]
+    unknown = [m for m in measures if m not in known]
+    if unknown:
+        raise ValueError(f"unknown profile measures {unknown}; there are: {', '.join(known)}")
+    wanted = ["client_id", *(m for m in dict.fromkeys(measures) if m != "client_id")]
+    switches = "".join(
+        f", {group} := false"
+        for group, names in MEASURE_GROUPS.items()
+        if not set(names) & set(wanted)
+    )
+    return ", ".join(wanted), switches
 
 
 def client_trend(

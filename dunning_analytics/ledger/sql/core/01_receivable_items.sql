@@ -55,7 +55,8 @@ settled_directly AS (
         r.amount AS paid_direct,
         0::DECIMAL(18, 2) AS credit_applied,
         r.amount AS paid_amount,
-        0::DECIMAL(18, 2) AS outstanding
+        0::DECIMAL(18, 2) AS outstanding,
+        r.paid_up_on
     FROM snapshots AS s
     JOIN receivable_span AS r ON s.as_of >= r.paid_up_on AND s.as_of >= r.invoice_date
     WHERE NOT open_only AND (only_client IS NULL OR r.client_id = only_client)
@@ -192,19 +193,20 @@ items AS (
 ),
 
 settled_runs AS (
-    -- only the runs an item above can hold: with settled_since, invoices paid up
-    -- directly and dated on or before it are not items, so of those dated then only
-    -- the runs covered by credit (by_credit) are read
+    -- only the runs that began while direct money had not paid the invoice up
+    -- (by_credit): an invoice still active holds no other, and one paid up directly
+    -- is settled from the day it was paid up unless such a run held that day
     SELECT s.as_of, r.invoice_id, r.closed_from
     FROM snapshots AS s
     JOIN receivable_settled_run AS r ON s.as_of >= r.closed_from AND s.as_of < r.closed_until
-    WHERE settled_dates
+    WHERE settled_dates AND r.by_credit
       AND (only_client IS NULL OR r.client_id = only_client)
-      AND (settled_since IS NULL OR r.invoice_date > settled_since OR r.by_credit)
 ),
 
 final AS (
-    SELECT i.*, r.closed_from AS settled_date
+    SELECT
+        i.* EXCLUDE (paid_up_on),
+        CASE WHEN settled_dates THEN coalesce(r.closed_from, i.paid_up_on) END AS settled_date
     FROM items AS i
     LEFT JOIN settled_runs AS r ON r.as_of = i.as_of AND r.invoice_id = i.invoice_id
 )

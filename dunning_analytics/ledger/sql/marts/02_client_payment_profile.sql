@@ -11,10 +11,15 @@
 -- Trend: invoices due in the recent quarter (due 120 to 30 days before as_of,
 -- so each had a month to be paid) against those due earlier in the window;
 -- slowing when the recent figure is at least slowing_days higher.
--- details := false leaves out what a caller of the lateness alone does not read
--- (median and 90th percentile days to pay, contact and promise counts: NULL / 0).
+-- Four groups of measures can be left out by a caller that does not read them
+-- (client_profiles(measures=...)); their columns are then NULL or 0, not computed:
+--   quantiles := false  median_days_to_pay, p90_days_to_pay
+--   contacts := false   service_calls .. payment_plans, disputes_logged
+--   promises := false   promises_made, promises_kept, promises_broken
+--   position := false   open_exposure, overdue_amount, oldest_overdue_days, dso_days
 CREATE OR REPLACE MACRO client_payment_profile_at(
-    as_of, window_days, grade_bands, min_invoices, slowing_days, details := true
+    as_of, window_days, grade_bands, min_invoices, slowing_days,
+    quantiles := true, contacts := true, promises := true, position := true
 ) AS TABLE
 WITH
 settlement AS (
@@ -30,7 +35,10 @@ window_invoices AS (
             WHEN due_date < as_of THEN as_of - due_date
         END AS lateness,
         due_date > as_of - 120 AND due_date <= as_of - 30 AS recent,
-        due_date <= as_of - 120 AS earlier
+        due_date <= as_of - 120 AS earlier,
+        -- the weight of the amount-weighted days: whole cents as DOUBLE, exact (below
+        -- 2^53), so the weighted sums are exact and far cheaper than 128-bit decimals
+        (amount * 100)::DOUBLE AS cents
     FROM settlement
     WHERE invoice_date > as_of - window_days::INTEGER
 ),
@@ -49,7 +57,7 @@ open_position AS (
         coalesce(sum(outstanding) FILTER (WHERE due_date < as_of), 0) AS overdue_amount,
         max(as_of - due_date) FILTER (WHERE due_date < as_of) AS oldest_overdue_days
     FROM settlement
-    WHERE outstanding <> 0
+    WHERE position AND outstanding <> 0
     GROUP BY client_id
 ),
 
@@ -67,53 +75,28 @@ window_behaviour AS (
         avg(CASE WHEN days_late <= 0 THEN 1.0 ELSE 0.0 END) FILTER (WHERE settled)
             AS on_time_share,
         avg(greatest(days_late, 0)) FILTER (WHERE settled) AS avg_days_late,
-        sum(amount * greatest(days_late, 0)) FILTER (WHERE settled)
-            / nullif(sum(amount) FILTER (WHERE settled), 0) AS weighted_days_late,
+        sum(cents * greatest(days_late, 0)) FILTER (WHERE settled)
+            / nullif(sum(cents) FILTER (WHERE settled), 0) AS weighted_days_late,
         max(days_late) FILTER (WHERE settled) AS worst_days_late,
-        sum(amount * lateness) / nullif(sum(amount) FILTER (WHERE lateness IS NOT NULL), 0)
+        sum(cents * lateness) / nullif(sum(cents) FILTER (WHERE lateness IS NOT NULL), 0)
             AS weighted_lateness,
-        sum(amount * lateness) FILTER (WHERE recent)
-            / nullif(sum(amount) FILTER (WHERE recent AND lateness IS NOT NULL), 0)
+        sum(cents * lateness) FILTER (WHERE recent)
+            / nullif(sum(cents) FILTER (WHERE recent AND lateness IS NOT NULL), 0)
             AS recent_lateness,
         count(*) FILTER (WHERE recent AND lateness IS NOT NULL) AS recent_invoices,
-        sum(amount * lateness) FILTER (WHERE earlier)
-            / nullif(sum(amount) FILTER (WHERE earlier AND lateness IS NOT NULL), 0)
-            AS earlier_lateness
+        sum(cents * lateness) FILTER (WHERE earlier)
+            / nullif(sum(cents) FILTER (WHERE earlier AND lateness IS NOT NULL), 0)
+            AS earlier_lateness,
+        quantile_cont(days_to_pay, [0.5, 0.9]) FILTER (WHERE settled AND quantiles)
+            AS days_to_pay_quantiles
     FROM window_invoices
-    GROUP BY client_id
-),
-
-days_to_pay_ranked AS (
-    -- each settled invoice's place among its client's, fastest paid first
-    SELECT
-        client_id,
-        days_to_pay,
-        row_number() OVER (PARTITION BY client_id ORDER BY days_to_pay) - 1 AS place,
-        count(*) OVER (PARTITION BY client_id) - 1 AS last_place
-    FROM window_invoices
-    WHERE settled AND details
-),
-
-days_to_pay_quantiles AS (
-    -- median and 90th percentile as quantile_cont computes them (the value at
-    -- place (n - 1) * q, interpolated between its neighbours), from a sort
-    -- instead of a list of values per client held in memory
-    SELECT
-        client_id,
-        any_value(last_place) AS last_place,
-        min(days_to_pay) FILTER (WHERE place = floor(last_place * 0.5)) AS median_low,
-        min(days_to_pay) FILTER (WHERE place = floor(last_place * 0.5) + 1) AS median_high,
-        min(days_to_pay) FILTER (WHERE place = floor(last_place * 0.9)) AS p90_low,
-        min(days_to_pay) FILTER (WHERE place = floor(last_place * 0.9) + 1) AS p90_high
-    FROM days_to_pay_ranked
-    WHERE place BETWEEN floor(last_place * 0.5) AND floor(last_place * 0.9) + 1
     GROUP BY client_id
 ),
 
 contacts_in_window AS (
     SELECT client_id, kind, invoice_id, contact_at::DATE AS contact_on
     FROM contacts
-    WHERE details
+    WHERE contacts
       AND contact_at::DATE <= as_of AND contact_at::DATE > as_of - window_days::INTEGER
 ),
 
@@ -122,7 +105,7 @@ contact_invoice_settled AS (
     -- its run of days not open that holds as_of (the settled date settlement gives)
     SELECT invoice_id, closed_from AS settled_date
     FROM receivable_settled_run
-    WHERE closed_from <= as_of AND closed_until > as_of
+    WHERE contacts AND closed_from <= as_of AND closed_until > as_of
       AND invoice_id IN (SELECT invoice_id FROM contacts_in_window)
 ),
 
@@ -150,7 +133,7 @@ contact_counts AS (
 
 promise_outcomes AS (
     SELECT * FROM promise_outcome_at(as_of)
-    WHERE details AND promised_on > as_of - window_days::INTEGER
+    WHERE promises AND promised_on > as_of - window_days::INTEGER
 ),
 
 promise_counts AS (
@@ -181,10 +164,8 @@ final AS (
         t.on_time_share,
         t.avg_days_late,
         t.weighted_days_late,
-        (q.median_low + (coalesce(q.median_high, q.median_low) - q.median_low)
-            * (q.last_place * 0.5 - floor(q.last_place * 0.5)))::DOUBLE AS median_days_to_pay,
-        (q.p90_low + (coalesce(q.p90_high, q.p90_low) - q.p90_low)
-            * (q.last_place * 0.9 - floor(q.last_place * 0.9)))::DOUBLE AS p90_days_to_pay,
+        t.days_to_pay_quantiles[1]::DOUBLE AS median_days_to_pay,
+        t.days_to_pay_quantiles[2]::DOUBLE AS p90_days_to_pay,
         t.worst_days_late,
         t.weighted_lateness AS weighted_lateness_incl_open,
         t.recent_lateness,
@@ -227,7 +208,6 @@ final AS (
     FROM clients AS c
     JOIN lifetime AS l USING (client_id)
     LEFT JOIN window_behaviour AS t USING (client_id)
-    LEFT JOIN days_to_pay_quantiles AS q USING (client_id)
     LEFT JOIN open_position AS o USING (client_id)
     LEFT JOIN contact_counts AS k USING (client_id)
     LEFT JOIN promise_counts AS p USING (client_id)

@@ -10,7 +10,8 @@ CREATE OR REPLACE MACRO client_risk_rules_at(as_of, p) AS TABLE
 WITH
 profile AS (
     SELECT * FROM client_payment_profile_at(
-        as_of, 365, [7, 30, 60], 3, p['slowing_days'], details := false
+        as_of, 365, [7, 30, 60], 3, p['slowing_days'],
+        quantiles := false, contacts := false, promises := false
     )
 ),
 
