@@ -8,8 +8,9 @@ timed), with money as whole cents (int64: exact sums, as our decimals) and dates
   (`pd.factorize` over the invoice ids, a shared code for the ids payments and credit notes
   name), so every join is a numpy take and every group-by is on integers. No `apply`, no
   per-value Python.
-- polars: one lazy query per result over the string keys (polars hashes strings natively),
-  collected once.
+- polars: as an expert writes it (issue 35): the same integer codes, one lazy query per
+  result collected once, the credit queue only for the clients that have pool money, the
+  settled days only for the window's invoices.
 
 The rules are ours (README, "Aging"): as of a date, later invoices, credit notes and
 payments do not exist; payments and credit notes reach an invoice directly when they name a
@@ -219,19 +220,93 @@ def pandas_profiles(tables: dict, as_of: dt.date, window_days: int = WINDOW_DAYS
     return out
 
 
+# ----------------------------------------------------------------- numpy floor
+
+
+def numpy_aging(tables: dict, as_of: dt.date, bounds=BOUNDS):
+    """The aging as a pandas expert drops to numpy for it (issue 35's floor), on
+    pandas_tables' integer codes: the invoices are sorted by id and an invoice's code is its
+    row, so money reaches an invoice by index (np.bincount), no join; the credit queue's
+    running sum only for the clients with pool money. The same frame as pandas_aging."""
+    import pandas as pd
+
+    day = np.datetime64(as_of, "s")
+    inv, pay = tables["invoices"], tables["payments"]
+    n, n_clients = len(inv), len(tables["client_ids"])
+    issued = inv["invoice_date"].to_numpy() <= day
+    amount = inv["cents"].to_numpy()
+    known = issued & (amount >= 0)
+    notes = issued & (amount < 0)
+    clients = inv["client"].to_numpy()
+    paid_ok = pay["paid_date"].to_numpy() <= day
+    code = np.concatenate([pay["inv"].to_numpy()[paid_ok], inv["credits"].to_numpy()[notes]])
+    who = np.concatenate([pay["client"].to_numpy()[paid_ok], clients[notes]])
+    cents = np.concatenate([pay["cents"].to_numpy()[paid_ok], -amount[notes]])
+    direct = (code >= 0) & known[np.clip(code, 0, None)]
+    residual = amount - np.bincount(code[direct], weights=cents[direct], minlength=n).astype(
+        np.int64
+    )
+    over = known & (residual < 0)
+    pool = np.bincount(who[~direct], weights=cents[~direct], minlength=n_clients)
+    pool = (pool + np.bincount(clients[over], -residual[over], minlength=n_clients)).astype(
+        np.int64
+    )
+    rows = np.nonzero(known & (residual > 0))[0]
+    due = inv["due_date"].to_numpy()[rows]
+    owed = residual[rows]
+    applied = np.zeros(len(rows), dtype=np.int64)
+    queue = np.nonzero(pool[clients[rows]] > 0)[0]
+    if queue.size:  # oldest due first (ties: invoice date, id) within each pool client
+        dates = inv["invoice_date"].to_numpy()[rows[queue]]
+        order = queue[np.lexsort((rows[queue], dates, due[queue], clients[rows[queue]]))]
+        who_q, owed_q = clients[rows[order]], owed[order]
+        running = np.cumsum(owed_q)
+        starts = np.r_[0, np.nonzero(who_q[1:] != who_q[:-1])[0] + 1]
+        offset = np.repeat(running[starts] - owed_q[starts], np.diff(np.r_[starts, len(order)]))
+        before = running - owed_q - offset
+        applied[order] = np.clip(pool[who_q] - before, 0, owed_q)
+    outstanding = owed - applied
+    age = ((day - due) // np.timedelta64(1, "D")).astype(np.int64)
+    bucket = np.where(age <= 0, 0, 1 + np.searchsorted(bounds, age, "left"))
+    width = len(bounds) + 2
+    cells = np.bincount(
+        clients[rows] * width + bucket, weights=outstanding, minlength=n_clients * width
+    )
+    cells = cells.astype(np.int64).reshape(n_clients, width)
+    unapplied = -(pool - np.bincount(clients[rows], applied, minlength=n_clients).astype(np.int64))
+    table = pd.DataFrame(cells, columns=list(range(width))).assign(unapplied=unapplied)
+    table = table[(cells != 0).any(axis=1) | (unapplied != 0)]
+    table.index = tables["client_ids"][table.index.to_numpy()]
+    return table
+
+
 # ----------------------------------------------------------------- polars
 
 
 def polars_tables(ledger: Path) -> dict:
-    """Read invoices and payments into polars DataFrames (not timed)."""
+    """Read invoices and payments into polars with the keys coded as integers once, as an
+    expert would (not timed): the pandas peer's coding, as polars DataFrames.
+
+    Out: {'invoices': inv, client, invoice_date, due_date, cents, credits; 'payments': inv,
+    client, paid_date, cents (inv -1: names no known invoice); 'client_ids'}.
+    """
     import polars as pl
 
-    inv_arrow, pay_arrow = _arrow(ledger)
-    return {"invoices": pl.from_arrow(inv_arrow), "payments": pl.from_arrow(pay_arrow)}
+    coded = pandas_tables(ledger)
+    return {
+        "invoices": pl.from_pandas(coded["invoices"]).with_columns(
+            pl.col("invoice_date", "due_date").cast(pl.Date)
+        ),
+        "payments": pl.from_pandas(coded["payments"]).with_columns(
+            pl.col("paid_date").cast(pl.Date)
+        ),
+        "client_ids": coded["client_ids"],
+    }
 
 
 def _polars_money(tables: dict, day: dt.date):
-    """Lazy frames: receivables known on `day`, direct money events, pool money events."""
+    """Lazy frames on integer keys: receivables known on `day`, direct money events (to a
+    known invoice), pool money events (the rest)."""
     import polars as pl
 
     inv = tables["invoices"].lazy().filter(pl.col("invoice_date") <= day)
@@ -241,115 +316,115 @@ def _polars_money(tables: dict, day: dt.date):
             tables["payments"]
             .lazy()
             .filter(pl.col("paid_date") <= day)
-            .select("invoice_id", "client_id", date="paid_date", cents="cents"),
+            .select("inv", "client", date="paid_date", cents="cents"),
             inv.filter(pl.col("cents") < 0).select(
-                invoice_id="credits_invoice_id",
-                client_id="client_id",
-                date="invoice_date",
-                cents=-pl.col("cents"),
+                inv="credits", client="client", date="invoice_date", cents=-pl.col("cents")
             ),
         ]
     )
-    known = receivables.select("invoice_id", known=pl.lit(True))
-    events = events.join(known, on="invoice_id", how="left")
-    direct = events.filter(pl.col("known").is_not_null()).drop("known")
-    loose = events.filter(pl.col("known").is_null()).drop("known")
+    known = receivables.select("inv")
+    direct = events.join(known, on="inv", how="semi")
+    loose = events.join(known, on="inv", how="anti")
     return receivables, direct, loose
 
 
 def polars_aging(tables: dict, as_of: dt.date, bounds=BOUNDS):
-    """Aging by client in cents, the same frame as pandas_aging (a pandas DataFrame)."""
+    """Aging by client in cents, the same frame as pandas_aging (a pandas DataFrame). The
+    credit queue (a running sum over the open invoices oldest due first) only for the
+    clients that have pool money; every other open invoice is outstanding as it is."""
     import polars as pl
 
     receivables, direct, loose = _polars_money(tables, as_of)
-    paid = direct.group_by("invoice_id").agg(paid=pl.col("cents").sum())
-    items = receivables.join(paid, on="invoice_id", how="left").with_columns(
-        residual=pl.col("cents") - pl.col("paid").fill_null(0)
-    )
+    paid = direct.group_by("inv").agg(paid=pl.col("cents").sum())
+    # collected once: the pool, the queue and the plain invoices all start from it
+    items = (
+        receivables.join(paid, on="inv", how="left")
+        .select("client", "inv", "invoice_date", "due_date",
+                residual=pl.col("cents") - pl.col("paid").fill_null(0))
+        .collect()
+        .lazy()
+    )  # fmt: skip
     pool = (
         pl.concat(
             [
-                loose.select("client_id", "cents"),
-                items.filter(pl.col("residual") < 0).select("client_id", cents=-pl.col("residual")),
+                loose.select("client", "cents"),
+                items.filter(pl.col("residual") < 0).select("client", cents=-pl.col("residual")),
             ]
         )
-        .group_by("client_id")
+        .group_by("client")
         .agg(pool=pl.col("cents").sum())
     )
-    queue = (
-        items.filter(pl.col("residual") > 0)
-        .sort("client_id", "due_date", "invoice_date", "invoice_id")
-        .join(pool, on="client_id", how="left", maintain_order="left")
-        .with_columns(
-            before=pl.col("residual").cum_sum().over("client_id") - pl.col("residual"),
-            pool=pl.col("pool").fill_null(0),
-        )
+    open_items = items.filter(pl.col("residual") > 0)
+    queued = (
+        open_items.join(pool, on="client", how="inner")
+        .sort("client", "due_date", "invoice_date", "inv")
+        .with_columns(before=pl.col("residual").cum_sum().over("client") - pl.col("residual"))
         .with_columns(
             applied=(pl.col("pool") - pl.col("before")).clip(0, None).clip(None, pl.col("residual"))
         )
-        .with_columns(outstanding=pl.col("residual") - pl.col("applied"))
     )
+    plain = open_items.join(pool, on="client", how="anti").with_columns(applied=pl.lit(0, pl.Int64))
     age = (pl.lit(as_of) - pl.col("due_date")).dt.total_days()
     bucket = pl.when(age <= 0).then(0)
     for number, bound in enumerate(bounds, start=1):
         bucket = bucket.when(age <= bound).then(number)
-    bucket = bucket.otherwise(len(bounds) + 1)
+    bucket = bucket.otherwise(len(bounds) + 1).cast(pl.Int32)
+    columns = ["client", "due_date", "residual", "applied"]
     buckets = (
-        queue.filter(pl.col("outstanding") > 0)
-        .group_by("client_id", bucket.alias("bucket"))
+        pl.concat([plain.select(columns), queued.select(columns)])
+        .with_columns(outstanding=pl.col("residual") - pl.col("applied"))
+        .filter(pl.col("outstanding") > 0)
+        .group_by("client", bucket.alias("bucket"))
         .agg(pl.col("outstanding").sum())
     )
     unapplied = (
-        pool.join(
-            queue.group_by("client_id").agg(used=pl.col("applied").sum()),
-            on="client_id",
-            how="left",
-        )
-        .select(
-            "client_id",
-            bucket=pl.lit(-1, pl.Int32),
-            outstanding=-(pl.col("pool") - pl.col("used").fill_null(0)),
-        )
+        pool.join(queued.group_by("client").agg(used=pl.col("applied").sum()), on="client",
+                  how="left")
+        .select("client", bucket=pl.lit(-1, pl.Int32),
+                outstanding=-(pl.col("pool") - pl.col("used").fill_null(0)))
         .filter(pl.col("outstanding") != 0)
-    )
-    long = pl.concat([buckets.with_columns(pl.col("bucket").cast(pl.Int32)), unapplied]).collect()
-    table = long.pivot(on="bucket", index="client_id", values="outstanding").fill_null(0)
-    frame = table.to_pandas().set_index("client_id")
-    frame.columns = [int(c) if c != "-1" else "unapplied" for c in frame.columns]
+    )  # fmt: skip
+    long = pl.concat([buckets, unapplied]).collect().to_pandas()
+    frame = long.set_index(["client", "bucket"])["outstanding"].unstack(fill_value=0)
+    frame.columns = [int(c) if c != -1 else "unapplied" for c in frame.columns]
+    frame.index = tables["client_ids"][frame.index.to_numpy()]
     return frame.reindex(columns=[*range(len(bounds) + 2), "unapplied"], fill_value=0)
 
 
 def polars_profiles(tables: dict, as_of: dt.date, window_days: int = WINDOW_DAYS):
-    """The nine profile measures per client, as pandas_profiles (a pandas DataFrame)."""
+    """The nine profile measures per client, as pandas_profiles (a pandas DataFrame). The
+    settled day only for the window's invoices, from their direct money in date order."""
     import polars as pl
 
     receivables, direct, _ = _polars_money(tables, as_of)
-    amounts = receivables.select("invoice_id", amount="cents")
+    since = as_of - dt.timedelta(days=window_days)
+    window = receivables.filter(pl.col("invoice_date") > since).collect().lazy()  # used 3 times
     events = (
-        direct.group_by("invoice_id", "date")
+        direct.join(window.select("inv"), on="inv", how="semi")
+        .group_by("inv", "date")
         .agg(pl.col("cents").sum())
-        .join(amounts, on="invoice_id")
-        .sort("invoice_id", "date")
-        .with_columns(paid=pl.col("cents").cum_sum().over("invoice_id"))
+        .join(window.select("inv", amount="cents"), on="inv")
+        .sort("inv", "date")
+        .with_columns(paid=pl.col("cents").cum_sum().over("inv"))
         .with_columns(covered=pl.col("paid") >= pl.col("amount"))
-        .with_columns(last_short=pl.col("date").filter(~pl.col("covered")).max().over("invoice_id"))
+    )
+    last_short = (
+        events.filter(~pl.col("covered")).group_by("inv").agg(last_short=pl.col("date").max())
     )
     settled = (
-        events.filter(
-            pl.col("covered")
-            & (pl.col("last_short").is_null() | (pl.col("date") > pl.col("last_short")))
-        )
-        .group_by("invoice_id")
+        events.filter(pl.col("covered"))
+        .join(last_short, on="inv", how="left")
+        .filter(pl.col("last_short").is_null() | (pl.col("date") > pl.col("last_short")))
+        .group_by("inv")
         .agg(settled_date=pl.col("date").min())
     )
-    window = receivables.filter(
-        pl.col("invoice_date") > as_of - dt.timedelta(days=window_days)
-    ).join(settled, on="invoice_id", how="left")
     days_late = (pl.col("settled_date") - pl.col("due_date")).dt.total_days()
+    to_pay = (pl.col("settled_date") - pl.col("invoice_date")).dt.total_days()
     done = pl.col("settled_date").is_not_null()
     late = days_late.clip(0, None)
     profile = (
-        window.group_by("client_id")
+        window.join(settled, on="inv", how="left")
+        .group_by("client")
         .agg(
             invoices=pl.len(),
             revenue=pl.col("cents").sum(),
@@ -359,18 +434,14 @@ def polars_profiles(tables: dict, as_of: dt.date, window_days: int = WINDOW_DAYS
             weighted_days_late=(late * pl.col("cents")).filter(done).sum()
             / pl.col("cents").filter(done).sum(),
             worst_days_late=days_late.filter(done).max(),
-            median_days_to_pay=(pl.col("settled_date") - pl.col("invoice_date"))
-            .dt.total_days()
-            .filter(done)
-            .quantile(0.5, "linear"),
-            p90_days_to_pay=(pl.col("settled_date") - pl.col("invoice_date"))
-            .dt.total_days()
-            .filter(done)
-            .quantile(0.9, "linear"),
+            median_days_to_pay=to_pay.filter(done).quantile(0.5, "linear"),
+            p90_days_to_pay=to_pay.filter(done).quantile(0.9, "linear"),
         )
         .collect()
+        .to_pandas()
     )
-    return profile.to_pandas().set_index("client_id")
+    profile.index = tables["client_ids"][profile.pop("client").to_numpy()]
+    return profile
 
 
 # ----------------------------------------------------------------- the check

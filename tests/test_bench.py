@@ -54,3 +54,7 @@ def test_the_peers_compute_our_aging_and_profiles_to_the_cent(demo_ledger, as_of
             profiles, getattr(peers, f"{peer}_profiles")(tables, day), skip
         )
         assert compared > 100 and wrong == 0, (peer, compared, wrong)
+    # the numpy floor of the aging (what a pandas expert drops to)
+    floor = peers.numpy_aging(peers.pandas_tables(demo_ledger), day)
+    assert peers.aging_differences(ours, floor) == 0
+    assert floor.to_numpy().sum() == ours.to_numpy().sum()
