@@ -197,9 +197,10 @@ def monthly_update(ledger: Path, size: int) -> tuple[Path, Path]:
 
 def _compare(out: dict) -> None:
     """Ratios against each peer and the strongest, and whether all agree to the cent."""
+    ours = {"aging": "aging_seconds", "profiles": "profiles_nine_seconds"}  # like for like
     for task in ("aging", "profiles"):
         for peer in PEERS:
-            out[f"{task}_vs_{peer}"] = out[f"{peer}_{task}_seconds"] / out[f"{task}_seconds"]
+            out[f"{task}_vs_{peer}"] = out[f"{peer}_{task}_seconds"] / out[ours[task]]
         out[f"{task}_vs_strongest"] = min(out[f"{task}_vs_{peer}"] for peer in PEERS)
     out["peers_agree"] = all(
         out[f"{peer}_{task}_cells_differ"] == 0 for peer in PEERS for task in ("aging", "profile")
@@ -269,6 +270,8 @@ def _ours(size, ledger, csv_path, reps, heavy, repeat) -> dict:
     )
     stage("profiles")
     out["profiles_seconds"], profiles = timed(lambda: client_profiles(ro, AS_OF), reps)
+    nine = [peers.OUR_MEASURES.get(m, m) for m in peers.PROFILE_MEASURES]
+    out["profiles_nine_seconds"], _ = timed(lambda: client_profiles(ro, AS_OF, measures=nine), reps)
     peers.our_aging_cents(frame).rename(columns=str).to_parquet(_saved(size, "ours", "aging"))
     measures = ["client_id", *(peers.OUR_MEASURES.get(m, m) for m in peers.PROFILE_MEASURES)]
     profiles[measures].to_parquet(_saved(size, "ours", "profiles"))
@@ -323,7 +326,8 @@ ROWS = [
     ("aging_seconds", "aging as of a date (s)", "{:.3f}"),
     ("trend_36m_seconds", "36-month trend, month-end store (s)", "{:.2f}"),
     ("trend_computed_seconds", "36-month trend, computed (s)", "{:.2f}"),
-    ("profiles_seconds", "client profiles (s)", "{:.3f}"),
+    ("profiles_seconds", "client profiles, all measures (s)", "{:.3f}"),
+    ("profiles_nine_seconds", "client profiles, the nine measures the peers compute (s)", "{:.3f}"),
     ("flags_seconds", "deposit flags, all clients; reasons for the 1,000 listed (s)", "{:.2f}"),
     ("update_seconds", "monthly update, 1 % new or changed rows: load and index (s)", "{:.2f}"),
     ("widget_update_seconds", "aging-explorer update (s)", "{:.3f}"),
@@ -333,8 +337,8 @@ ROWS = [
     ("polars_profiles_seconds", "polars profiles, nine measures (s)", "{:.3f}"),
     ("aging_vs_pandas", "aging: × faster than pandas", "{:.1f}"),
     ("aging_vs_polars", "aging: × faster than polars", "{:.1f}"),
-    ("profiles_vs_pandas", "profiles: × faster than pandas", "{:.1f}"),
-    ("profiles_vs_polars", "profiles: × faster than polars", "{:.1f}"),
+    ("profiles_vs_pandas", "profiles (nine measures): × faster than pandas", "{:.1f}"),
+    ("profiles_vs_polars", "profiles (nine measures): × faster than polars", "{:.1f}"),
     ("aging_vs_scan", "aging ÷ bare scan", "{:.0f}"),
     ("load_peak_memory_mb", "peak memory, our process, up to the end of the load (MB)", "{:,.0f}"),
     ("peak_memory_mb", "peak memory, our process (MB)", "{:,.0f}"),

@@ -8,9 +8,11 @@ timed), with money as whole cents (int64: exact sums, as our decimals) and dates
   (`pd.factorize` over the invoice ids, a shared code for the ids payments and credit notes
   name), so every join is a numpy take and every group-by is on integers. No `apply`, no
   per-value Python.
-- polars: as an expert writes it (issue 35): the same integer codes, one lazy query per
-  result collected once, the credit queue only for the clients that have pool money, the
-  settled days only for the window's invoices.
+- polars: as an expert writes it (issue 35): the same integer codes, so a lookup by
+  invoice is a `gather` and money goes back to its invoice with a `scatter`; the credit
+  queue only for the clients that have pool money; running sums within a sorted key as one
+  cumulative sum less its value at each run's start (no `.over()`); the settled days only
+  for the window's invoices, from their money sorted once.
 
 The rules are ours (README, "Aging"): as of a date, later invoices, credit notes and
 payments do not exist; payments and credit notes reach an invoice directly when they name a
@@ -176,19 +178,10 @@ def pandas_profiles(tables: dict, as_of: dt.date, window_days: int = WINDOW_DAYS
     import pandas as pd
 
     day = pd.Timestamp(as_of)
-    receivables, direct, loose = _pandas_money(tables, day)
-    # the day each invoice's direct money last reached its amount: after the last event
-    # that left it short, the first event that covered it
-    events = direct.groupby(["inv", "date"], as_index=False)["cents"].sum()
-    events = events.assign(paid=events.groupby("inv")["cents"].cumsum())
-    events = events.assign(amount=tables["invoices"]["cents"].to_numpy()[events["inv"]])
-    covered = events["paid"] >= events["amount"]
-    short = events.loc[~covered].groupby("inv")["date"].max()
-    last_short = short.reindex(events["inv"]).to_numpy()
-    after = covered.to_numpy() & ~(events["date"].to_numpy() <= last_short)
-    settled = events.loc[after].groupby("inv")["date"].min()
+    receivables, direct, _ = _pandas_money(tables, day)
     window = receivables[receivables["invoice_date"] > day - pd.Timedelta(days=window_days)]
-    window = window.assign(settled_date=settled.reindex(window["inv"]).to_numpy())
+    settled = numpy_settled_dates(tables, direct, window["inv"].to_numpy())
+    window = window.assign(settled_date=settled[window["inv"].to_numpy()])
     done = window[window["settled_date"].notna()]
     days_late = (done["settled_date"] - done["due_date"]).dt.days
     late = days_late.clip(lower=0)
@@ -218,6 +211,40 @@ def pandas_profiles(tables: dict, as_of: dt.date, window_days: int = WINDOW_DAYS
     out["settled"] = out["settled"].fillna(0).astype("int64")
     out.index = tables["client_ids"][out.index.to_numpy()]
     return out
+
+
+def numpy_settled_dates(tables: dict, direct, rows):
+    """The day each invoice was settled by its direct money, by invoice row (NaT: not
+    settled), for the invoice rows `rows` (what a pandas expert drops to numpy for): the
+    money sorted by invoice and day, the paid total at each day's end (one cumulative sum
+    less its value where the invoice starts), and the first day of the last covered run."""
+    n = len(tables["invoices"])
+    wanted = np.zeros(n, dtype=bool)
+    wanted[rows] = True
+    code = direct["inv"].to_numpy()
+    keep = wanted[code]
+    code, cents, dates = (
+        code[keep],
+        direct["cents"].to_numpy()[keep],
+        direct["date"].to_numpy()[keep],
+    )
+    order = np.lexsort((dates, code))
+    code, cents, dates = code[order], cents[order], dates[order]
+    running = np.cumsum(cents)
+    first = np.r_[True, code[1:] != code[:-1]]
+    paid = running - np.repeat(
+        (running - cents)[first], np.diff(np.r_[np.nonzero(first)[0], len(code)])
+    )
+    day_end = np.r_[(code[1:] != code[:-1]) | (dates[1:] != dates[:-1]), True]
+    code, dates, paid = code[day_end], dates[day_end], paid[day_end]
+    covered = paid >= tables["invoices"]["cents"].to_numpy()[code]
+    same = np.r_[False, code[1:] == code[:-1]]
+    starts = covered & ~(np.r_[False, covered[:-1]] & same)
+    latest_start = np.maximum.accumulate(np.where(starts, np.arange(len(code)), 0))
+    last = np.r_[code[1:] != code[:-1], True] & covered
+    settled = np.full(n, np.datetime64("NaT"), dtype=dates.dtype)
+    settled[code[last]] = dates[latest_start[last]]
+    return settled
 
 
 # ----------------------------------------------------------------- numpy floor
@@ -305,45 +332,54 @@ def polars_tables(ledger: Path) -> dict:
 
 
 def _polars_money(tables: dict, day: dt.date):
-    """Lazy frames on integer keys: receivables known on `day`, direct money events (to a
-    known invoice), pool money events (the rest)."""
+    """On `day`: which invoice rows are known receivables (a boolean Series by row), the
+    money events that reach a known one directly and those that are pool money (frames
+    inv, client, cents, date). An invoice's code is its row, so a lookup is a gather."""
     import polars as pl
 
-    inv = tables["invoices"].lazy().filter(pl.col("invoice_date") <= day)
-    receivables = inv.filter(pl.col("cents") >= 0)
+    inv, pay = tables["invoices"], tables["payments"]
+    issued = inv["invoice_date"] <= day
+    known = issued & (inv["cents"] >= 0)
+    notes = inv.filter(issued & (inv["cents"] < 0))
     events = pl.concat(
         [
-            tables["payments"]
-            .lazy()
-            .filter(pl.col("paid_date") <= day)
-            .select("inv", "client", date="paid_date", cents="cents"),
-            inv.filter(pl.col("cents") < 0).select(
-                inv="credits", client="client", date="invoice_date", cents=-pl.col("cents")
+            pay.filter(pl.col("paid_date") <= day).select(
+                "inv", "client", "cents", date="paid_date"
+            ),
+            notes.select(
+                inv="credits", client="client", cents=-pl.col("cents"), date="invoice_date"
             ),
         ]
     )
-    known = receivables.select("inv")
-    direct = events.join(known, on="inv", how="semi")
-    loose = events.join(known, on="inv", how="anti")
-    return receivables, direct, loose
+    direct = (events["inv"] >= 0) & known.gather(events["inv"].clip(0))
+    return known, events.filter(direct), events.filter(~direct)
+
+
+def _running_within(key: str, value: str):
+    """The running sum of `value` within each run of equal `key` of a frame sorted by key:
+    one cumulative sum less its value where the run starts (no `.over()`)."""
+    import polars as pl
+
+    running = pl.col(value).cum_sum()
+    starts = (pl.col(key) != pl.col(key).shift(1)).fill_null(True)
+    return running - pl.when(starts).then(running - pl.col(value)).forward_fill()
 
 
 def polars_aging(tables: dict, as_of: dt.date, bounds=BOUNDS):
-    """Aging by client in cents, the same frame as pandas_aging (a pandas DataFrame). The
-    credit queue (a running sum over the open invoices oldest due first) only for the
-    clients that have pool money; every other open invoice is outstanding as it is."""
+    """Aging by client in cents, the same frame as pandas_aging (a pandas DataFrame). Direct
+    money is summed per invoice and put back by row (scatter); the credit queue (a running
+    sum over the open invoices oldest due first) only for the clients with pool money."""
     import polars as pl
 
-    receivables, direct, loose = _polars_money(tables, as_of)
-    paid = direct.group_by("inv").agg(paid=pl.col("cents").sum())
-    # collected once: the pool, the queue and the plain invoices all start from it
+    inv = tables["invoices"]
+    known, direct, loose = _polars_money(tables, as_of)
+    paid = direct.group_by("inv").agg(pl.col("cents").sum())
+    owed = inv["cents"].gather(paid["inv"]) - paid["cents"]
     items = (
-        receivables.join(paid, on="inv", how="left")
-        .select("client", "inv", "invoice_date", "due_date",
-                residual=pl.col("cents") - pl.col("paid").fill_null(0))
-        .collect()
-        .lazy()
-    )  # fmt: skip
+        inv.select("inv", "client", "invoice_date", "due_date")
+        .with_columns(residual=inv["cents"].scatter(paid["inv"], owed))
+        .filter(known)
+    )
     pool = (
         pl.concat(
             [
@@ -353,77 +389,89 @@ def polars_aging(tables: dict, as_of: dt.date, bounds=BOUNDS):
         )
         .group_by("client")
         .agg(pool=pl.col("cents").sum())
+        .filter(pl.col("pool") != 0)
     )
     open_items = items.filter(pl.col("residual") > 0)
+    before = _running_within("client", "residual") - pl.col("residual")
     queued = (
         open_items.join(pool, on="client", how="inner")
         .sort("client", "due_date", "invoice_date", "inv")
-        .with_columns(before=pl.col("residual").cum_sum().over("client") - pl.col("residual"))
         .with_columns(
-            applied=(pl.col("pool") - pl.col("before")).clip(0, None).clip(None, pl.col("residual"))
+            applied=(pl.col("pool") - before).clip(0, None).clip(None, pl.col("residual"))
         )
     )
-    plain = open_items.join(pool, on="client", how="anti").with_columns(applied=pl.lit(0, pl.Int64))
     age = (pl.lit(as_of) - pl.col("due_date")).dt.total_days()
     bucket = pl.when(age <= 0).then(0)
     for number, bound in enumerate(bounds, start=1):
         bucket = bucket.when(age <= bound).then(number)
     bucket = bucket.otherwise(len(bounds) + 1).cast(pl.Int32)
-    columns = ["client", "due_date", "residual", "applied"]
-    buckets = (
-        pl.concat([plain.select(columns), queued.select(columns)])
-        .with_columns(outstanding=pl.col("residual") - pl.col("applied"))
-        .filter(pl.col("outstanding") > 0)
+    outstanding = pl.concat(
+        [
+            open_items.join(pool, on="client", how="anti").select("client", "due_date", "residual"),
+            queued.select("client", "due_date", residual=pl.col("residual") - pl.col("applied")),
+        ]
+    )
+    cells = (
+        outstanding.filter(pl.col("residual") > 0)
         .group_by("client", bucket.alias("bucket"))
-        .agg(pl.col("outstanding").sum())
+        .agg(pl.col("residual").sum())
     )
     unapplied = (
         pool.join(queued.group_by("client").agg(used=pl.col("applied").sum()), on="client",
                   how="left")
         .select("client", bucket=pl.lit(-1, pl.Int32),
-                outstanding=-(pl.col("pool") - pl.col("used").fill_null(0)))
-        .filter(pl.col("outstanding") != 0)
+                residual=-(pl.col("pool") - pl.col("used").fill_null(0)))
+        .filter(pl.col("residual") != 0)
     )  # fmt: skip
-    long = pl.concat([buckets, unapplied]).collect().to_pandas()
-    frame = long.set_index(["client", "bucket"])["outstanding"].unstack(fill_value=0)
+    long = pl.concat([cells, unapplied]).to_pandas()
+    frame = long.set_index(["client", "bucket"])["residual"].unstack(fill_value=0)
     frame.columns = [int(c) if c != -1 else "unapplied" for c in frame.columns]
     frame.index = tables["client_ids"][frame.index.to_numpy()]
     return frame.reindex(columns=[*range(len(bounds) + 2), "unapplied"], fill_value=0)
 
 
-def polars_profiles(tables: dict, as_of: dt.date, window_days: int = WINDOW_DAYS):
-    """The nine profile measures per client, as pandas_profiles (a pandas DataFrame). The
-    settled day only for the window's invoices, from their direct money in date order."""
+def polars_settled_dates(tables: dict, direct, rows):
+    """The day each invoice of the boolean row mask `rows` was settled by its direct money
+    (frame inv, settled_date; only the settled ones): its money sorted by invoice and day,
+    the state at each day's end, and the first day of the last run of covered days."""
     import polars as pl
 
-    receivables, direct, _ = _polars_money(tables, as_of)
-    since = as_of - dt.timedelta(days=window_days)
-    window = receivables.filter(pl.col("invoice_date") > since).collect().lazy()  # used 3 times
-    events = (
-        direct.join(window.select("inv"), on="inv", how="semi")
-        .group_by("inv", "date")
-        .agg(pl.col("cents").sum())
-        .join(window.select("inv", amount="cents"), on="inv")
-        .sort("inv", "date")
-        .with_columns(paid=pl.col("cents").cum_sum().over("inv"))
-        .with_columns(covered=pl.col("paid") >= pl.col("amount"))
+    inv = tables["invoices"]
+    events = direct.filter(rows.gather(direct["inv"])).select("inv", "date", "cents")
+    events = events.sort("inv", "date")
+    events = events.with_columns(amount=inv["cents"].gather(events["inv"]))
+    next_differs = (pl.col("inv") != pl.col("inv").shift(-1)) | (
+        pl.col("date") != pl.col("date").shift(-1)
     )
-    last_short = (
-        events.filter(~pl.col("covered")).group_by("inv").agg(last_short=pl.col("date").max())
+    same = (pl.col("inv") == pl.col("inv").shift(1)).fill_null(False)
+    starts = pl.col("covered") & ~(pl.col("covered").shift(1).fill_null(False) & same)
+    return (
+        events.with_columns(
+            covered=_running_within("inv", "cents") >= pl.col("amount"),
+            day_end=next_differs.fill_null(True),
+        )
+        .filter("day_end")
+        .with_columns(settled_date=pl.when(starts).then("date").forward_fill())
+        .filter(pl.col("inv").is_last_distinct() & pl.col("covered"))
+        .select("inv", "settled_date")
     )
-    settled = (
-        events.filter(pl.col("covered"))
-        .join(last_short, on="inv", how="left")
-        .filter(pl.col("last_short").is_null() | (pl.col("date") > pl.col("last_short")))
-        .group_by("inv")
-        .agg(settled_date=pl.col("date").min())
-    )
+
+
+def polars_profiles(tables: dict, as_of: dt.date, window_days: int = WINDOW_DAYS):
+    """The nine profile measures per client, as pandas_profiles (a pandas DataFrame)."""
+    import polars as pl
+
+    inv = tables["invoices"]
+    known, direct, _ = _polars_money(tables, as_of)
+    in_window = known & (inv["invoice_date"] > as_of - dt.timedelta(days=window_days))
+    settled = polars_settled_dates(tables, direct, in_window)
     days_late = (pl.col("settled_date") - pl.col("due_date")).dt.total_days()
     to_pay = (pl.col("settled_date") - pl.col("invoice_date")).dt.total_days()
     done = pl.col("settled_date").is_not_null()
     late = days_late.clip(0, None)
     profile = (
-        window.join(settled, on="inv", how="left")
+        inv.filter(in_window)
+        .join(settled, on="inv", how="left")
         .group_by("client")
         .agg(
             invoices=pl.len(),
@@ -437,7 +485,6 @@ def polars_profiles(tables: dict, as_of: dt.date, window_days: int = WINDOW_DAYS
             median_days_to_pay=to_pay.filter(done).quantile(0.5, "linear"),
             p90_days_to_pay=to_pay.filter(done).quantile(0.9, "linear"),
         )
-        .collect()
         .to_pandas()
     )
     profile.index = tables["client_ids"][profile.pop("client").to_numpy()]

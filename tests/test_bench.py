@@ -58,3 +58,21 @@ def test_the_peers_compute_our_aging_and_profiles_to_the_cent(demo_ledger, as_of
     floor = peers.numpy_aging(peers.pandas_tables(demo_ledger), day)
     assert peers.aging_differences(ours, floor) == 0
     assert floor.to_numpy().sum() == ours.to_numpy().sum()
+
+
+def test_the_peers_bench_checks_every_peer_and_reports_both_columns(demo_ledger, tmp_path):
+    """make bench-peers on the demo ledger, one round: every peer equals ours cell by cell
+    before anything is timed, and the table has the loaded and the cold rows and the ratios."""
+    peers_bench = _module("peers_bench")
+    ledger = tmp_path / "demo.duckdb"
+    ledger.write_bytes(demo_ledger.read_bytes())
+    result = peers_bench.run_one(3000, threads=1, rounds=1, ledger=ledger)
+    differ = {key: value for key, value in result.items() if key.endswith("_differ")}
+    assert len(differ) == 5 and set(differ.values()) == {0}, differ
+    assert result["profile_clients_compared"] > 20
+    table = peers_bench.report([result])
+    for key, label in peers_bench.ROWS:
+        assert result[key] > 0, key
+        assert label in table
+    assert "| every peer equals ours cell by cell | yes |" in table
+    assert "cold nine vs polars" in table

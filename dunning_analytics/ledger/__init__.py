@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import time
+import warnings
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -616,7 +617,14 @@ def query_frame(
     whose money columns have no gaps).
     """
     mapper = _money_dtype if arrow_money else None
-    return con.sql(sql, params=params).to_arrow_table().to_pandas(types_mapper=mapper)
+    # executed, not made a relation first: a relation binds the query once more before it
+    # runs, 10-15 ms per question on the models' macros (aging on a 1M ledger: 43 -> 29 ms
+    # for a date without rows). DuckDB warns that the Arrow result is then copied; the
+    # copy was measured as no slower, also for 110 thousand rows of aging by invoice.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
+        table = con.execute(sql, params).to_arrow_table()
+    return table.to_pandas(types_mapper=mapper)
 
 
 def read_frame(ledger, sql: str, params=None) -> pd.DataFrame:
