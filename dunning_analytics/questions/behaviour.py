@@ -95,17 +95,22 @@ def client_profiles(
         )
 
 
+_PROFILE_COLUMNS: list[str] = []
+
+
 def _profile_selection(con, measures: Sequence[str] | None) -> tuple[str, str]:
     """The SELECT list and the macro's switches for `measures` (None: everything)."""
     if measures is None:
         return "*", ""
-    known = [
-        name
-        for (name,) in con.execute(
-            "SELECT column_name FROM (DESCRIBE SELECT * FROM "
-            "client_payment_profile_at(DATE '2000-01-01', 1, [1, 2, 3], 1, 1))"
-        ).fetchall()
-    ]
+    if not _PROFILE_COLUMNS:  # the kit's model, the same for every ledger it opens
+        _PROFILE_COLUMNS.extend(
+            name
+            for (name,) in con.execute(
+                "SELECT column_name FROM (DESCRIBE SELECT * FROM "
+                "client_payment_profile_at(DATE '2000-01-01', 1, [1, 2, 3], 1, 1))"
+            ).fetchall()
+        )
+    known = _PROFILE_COLUMNS
     unknown = [m for m in measures if m not in known]
     if unknown:
         raise ValueError(f"unknown profile measures {unknown}; there are: {', '.join(known)}")
