@@ -36,7 +36,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import peers  # noqa: E402
-from sections import commit, write_section  # noqa: E402
+from sections import write_section  # noqa: E402
 
 AS_OF = dt.date(2026, 6, 30)
 NINE = [
@@ -230,8 +230,8 @@ def report(results: list[dict]) -> str:
     )
     return (
         "\n".join(lines)
-        + f"\n\nMachine: {results[-1]['machine']}; contestants interleaved round by round, "
-        "medians; cold: half the rounds. Commit measured: " + commit() + ".\n"
+        + f"\n\nMachine: {results[-1]['machine']}. Contestants interleaved round by round, "
+        "medians; cold: half the rounds.\n"
     )
 
 
@@ -248,7 +248,6 @@ def main() -> int:
         path = results_dir / f"peers-{size}-t{threads}.json"
         path.write_text(json.dumps(result, indent=2))
         return 0
-    results = []
     for size in args.sizes:
         for threads in sorted({os.cpu_count() or 1, 1}, reverse=True):
             print(f"size {size:,}, {threads} thread(s)", flush=True)
@@ -256,8 +255,12 @@ def main() -> int:
             command = [sys.executable, __file__, "--one", str(size), str(threads)]
             subprocess.run([*command, "--rounds", str(args.rounds)], check=True, env=env)
             path = results_dir / f"peers-{size}-t{threads}.json"
-            results.append(json.loads(path.read_text()))
-            print(json.dumps(ratios(results[-1]), indent=2), flush=True)
+            print(json.dumps(ratios(json.loads(path.read_text())), indent=2), flush=True)
+    # every size measured so far (a size run again replaces its own columns only)
+    results = sorted(
+        (json.loads(p.read_text()) for p in results_dir.glob("peers-*-t*.json")),
+        key=lambda r: (r["size"], -r["threads"]),
+    )
     text = report(results)
     print(text)
     write_section(text, MARKERS, "Against the peers as their experts write them (issue 35)")
