@@ -270,11 +270,11 @@ def _ours(size, ledger, csv_path, reps, heavy, repeat) -> dict:
     )
     stage("profiles")
     out["profiles_seconds"], profiles = timed(lambda: client_profiles(ro, AS_OF), reps)
-    nine = [peers.OUR_MEASURES.get(m, m) for m in peers.PROFILE_MEASURES]
-    out["profiles_nine_seconds"], _ = timed(lambda: client_profiles(ro, AS_OF, measures=nine), reps)
+    out["profiles_nine_seconds"], _ = timed(
+        lambda: client_profiles(ro, AS_OF, measures=peers.OUR_NINE), reps
+    )
     peers.our_aging_cents(frame).rename(columns=str).to_parquet(_saved(size, "ours", "aging"))
-    measures = ["client_id", *(peers.OUR_MEASURES.get(m, m) for m in peers.PROFILE_MEASURES)]
-    profiles[measures].to_parquet(_saved(size, "ours", "profiles"))
+    profiles[["client_id", *peers.OUR_NINE]].to_parquet(_saved(size, "ours", "profiles"))
     stage("flags")
     # every client's level, the sentences for the rows the risk explorer's table lists
     out["flags_seconds"], _ = timed(

@@ -562,6 +562,7 @@ PROFILE_MEASURES = (
     "p90_days_to_pay",
 )
 OUR_MEASURES = {"settled": "settled_invoices"}  # our name where it differs
+OUR_NINE = [OUR_MEASURES.get(m, m) for m in PROFILE_MEASURES]  # client_profiles(measures=)
 
 
 def profile_differences(ours, peer, skip: set[str]) -> tuple[int, int]:

@@ -39,17 +39,7 @@ import peers  # noqa: E402
 from sections import write_section  # noqa: E402
 
 AS_OF = dt.date(2026, 6, 30)
-NINE = [
-    "invoices",
-    "revenue",
-    "settled_invoices",
-    "on_time_share",
-    "avg_days_late",
-    "weighted_days_late",
-    "worst_days_late",
-    "median_days_to_pay",
-    "p90_days_to_pay",
-]
+NINE = peers.OUR_NINE
 MARKERS = ("<!-- peers -->", "<!-- /peers -->")
 
 
