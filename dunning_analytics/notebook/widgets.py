@@ -746,7 +746,7 @@ class RiskExplorer:
         self.summary = w.HTML()
         self.chart = FigureWidget()
         self.table = interactive_table(self._flagged_frame(None), ["open_exposure"], self.lang)
-        self.flags = None
+        self.flags = self.inputs = None
         self.track_record, self._track_as_of = None, None  # rule_track_record as of a date
         self.timings: list[float] = []
         self.as_of.observe(self.refresh)
@@ -798,7 +798,8 @@ class RiskExplorer:
         started = time.perf_counter()
         self.busy.value = f"<i>⏳ {ui_text('busy', self.lang)}</i>"
         policy = self.current_policy()
-        self.inputs = rule_inputs(self.ledger, as_of, policy)
+        # a moved threshold fires the rules again on the date's numbers (kept)
+        self.inputs = rule_inputs(self.ledger, as_of, policy, kept=self.inputs)
         if self._track_as_of != as_of:  # what such clients did later, known on the date
             self.track_record = rule_track_record(
                 self.ledger, as_of, self.policy, quarters=TRACK_QUARTERS

@@ -253,15 +253,82 @@ def _terms(level: str, policy: dict, lang: str) -> str:
     return name
 
 
-def rule_inputs(ledger, as_of: dt.date, policy: dict | None = None) -> pd.DataFrame:
-    """Return the model's row per client: the numbers and a fires_<rule> column per rule."""
+# the policy values that change the rules' numbers (look-back windows), not only whether a
+# rule fires on them
+_NUMBER_PARAMS = ("chronic_last", "slowing_days", "promise_months", "notice_months")
+_NUMBER_PARAMS += ("collection_months",)
+# the numbers client_risk_fires reads
+_FIRE_INPUTS = [
+    "client_id",
+    "settled_invoices",
+    "client_age_days",
+    "last_settled",
+    "last_late",
+    "last_late_avg_days",
+    "slowing",
+    "lateness_change",
+    "oldest_overdue_days",
+    "broken_promises",
+    "formal_notices",
+    "collections",
+    "open_disputed",
+    "credit_limit",
+    "open_exposure",
+    "portfolio_revenue",
+    "revenue_share",
+]
+
+
+def rule_inputs(
+    ledger, as_of: dt.date, policy: dict | None = None, kept: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Return the model's row per client: the numbers and a fires_<rule> column per rule.
+
+    `kept`: an earlier rule_inputs frame; when it is of the same date and the policy's
+    look-back windows are its own, only the thresholds differ: the rules fire again on its
+    numbers (client_risk_fires on 200 k rows, not the rules model on the ledger).
+    """
     policy = policy or load_policy()
+    params = _sql_params(policy)
+    numbers_key = (as_of, tuple(params[k] for k in _NUMBER_PARAMS))
     with connected(ledger) as con:
-        return query_frame(
+        if kept is not None and kept.attrs.get("numbers") == numbers_key:
+            frame = _fired_again(con, kept, params)
+        else:
+            frame = query_frame(
+                con,
+                "SELECT * FROM client_risk_rules_at($as_of, $p) ORDER BY client_id",
+                {"as_of": as_of, "p": params},
+            )
+    frame.attrs["numbers"] = numbers_key
+    return frame
+
+
+def _fired_again(con, kept: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """`kept` with its fires_ columns for the thresholds in `params`."""
+    import pyarrow as pa
+
+    columns = kept[_FIRE_INPUTS].copy()
+    columns.attrs = {}  # the date in attrs is no Arrow metadata
+    for money in ("credit_limit", "open_exposure", "portfolio_revenue"):
+        # compared only (with each other and 0): distinct cent amounts below 10^13 stay
+        # distinct and in order as floats, and floats convert far faster than Decimals
+        columns[money] = columns[money].astype("float64")
+    numbers = pa.Table.from_pandas(columns, preserve_index=False)
+    con.register("da_rule_numbers", numbers)
+    try:
+        fires = query_frame(
             con,
-            "SELECT * FROM client_risk_rules_at($as_of, $p) ORDER BY client_id",
-            {"as_of": as_of, "p": _sql_params(policy)},
+            "SELECT n.client_id, unnest(client_risk_fires(n, $p)) FROM da_rule_numbers AS n",
+            {"p": params},
         )
+    finally:
+        con.unregister("da_rule_numbers")
+    fires = fires.set_index("client_id").reindex(kept["client_id"])
+    frame = kept.copy()
+    for column in fires.columns:
+        frame[column] = fires[column].to_numpy()
+    return frame
 
 
 def _enabled(policy: dict) -> list[str]:

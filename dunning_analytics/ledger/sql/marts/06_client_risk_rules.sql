@@ -6,6 +6,32 @@
 --   p['promise_min'], p['notice_months'], p['collection_months'],
 --   p['concentration_share'].
 -- Only what was known on as_of is used.
+-- client_risk_fires(n, p): whether each rule fires for a row n of the rule numbers
+-- (client_risk_rules_at's columns without the fires_) under the thresholds in p,
+-- as a struct of fires_<rule> columns (SELECT n.*, unnest(client_risk_fires(n, p))).
+CREATE OR REPLACE MACRO client_risk_fires(n, p) AS {
+    'fires_new_client':
+        n.settled_invoices < p['new_min_settled'] OR n.client_age_days < p['new_days'],
+    'fires_chronic_late': coalesce(
+        n.last_settled >= 3
+        AND n.last_late >= p['chronic_share'] * n.last_settled
+        AND n.last_late_avg_days >= p['chronic_days'],
+        false
+    ),
+    'fires_deteriorating': coalesce(n.slowing AND n.lateness_change >= p['slowing_days'], false),
+    -- oldest_overdue_days is 0 when nothing is overdue (else at least 1)
+    'fires_overdue_now':
+        n.oldest_overdue_days > 0 AND n.oldest_overdue_days >= p['overdue_days'],
+    'fires_broken_promise': n.broken_promises >= greatest(p['promise_min'], 1),
+    'fires_formal_notice': n.formal_notices > 0,
+    'fires_collection': n.collections > 0,
+    'fires_open_dispute': n.open_disputed > 0,
+    'fires_credit_limit':
+        coalesce(n.credit_limit > 0 AND n.open_exposure > n.credit_limit, false),
+    'fires_concentration':
+        n.portfolio_revenue > 0 AND n.revenue_share >= p['concentration_share']
+};
+
 CREATE OR REPLACE MACRO client_risk_rules_at(as_of, p) AS TABLE
 WITH
 profile AS (
@@ -100,11 +126,16 @@ disputes AS (
 ),
 
 revenue_share AS (
-    SELECT client_id, revenue / nullif(sum(revenue) OVER (), 0) AS revenue_share
+    SELECT
+        client_id,
+        revenue / nullif(sum(revenue) OVER (), 0) AS revenue_share,
+        sum(revenue) OVER () AS portfolio_revenue
     FROM profile
 ),
 
-final AS (
+rule_numbers AS (
+    -- the numbers every rule looks at (a caller may keep them and fire other thresholds
+    -- on them: client_risk_fires)
     SELECT
         f.client_id,
         f.name,
@@ -133,25 +164,8 @@ final AS (
         coalesce(d.open_disputed, 0) AS open_disputed,
         coalesce(d.disputed_amount, 0) AS disputed_amount,
         coalesce(r.revenue_share, 0) AS revenue_share,
-        coalesce(l.lifetime_settled, 0) < p['new_min_settled']
-            OR f.client_age_days < p['new_days'] AS fires_new_client,
-        coalesce(
-            c.last_settled >= 3
-            AND c.last_late >= p['chronic_share'] * c.last_settled
-            AND c.last_late_avg_days >= p['chronic_days'],
-            false
-        ) AS fires_chronic_late,
-        coalesce(
-            f.slowing AND f.lateness_change >= p['slowing_days'], false
-        ) AS fires_deteriorating,
-        coalesce(f.oldest_overdue_days >= p['overdue_days'], false) AS fires_overdue_now,
-        coalesce(pr.broken_promises, 0) >= greatest(p['promise_min'], 1) AS fires_broken_promise,
-        coalesce(e.formal_notices, 0) > 0 AS fires_formal_notice,
-        coalesce(e.collections, 0) > 0 AS fires_collection,
-        coalesce(d.open_disputed, 0) > 0 AS fires_open_dispute,
-        coalesce(f.credit_limit > 0 AND f.open_exposure > f.credit_limit, false)
-            AS fires_credit_limit,
-        coalesce(r.revenue_share >= p['concentration_share'], false) AS fires_concentration
+        coalesce(r.portfolio_revenue, 0) AS portfolio_revenue,
+        f.slowing
     FROM profile AS f
     LEFT JOIN lifetime AS l USING (client_id)
     LEFT JOIN chronic AS c USING (client_id)
@@ -159,6 +173,11 @@ final AS (
     LEFT JOIN escalations AS e USING (client_id)
     LEFT JOIN disputes AS d USING (client_id)
     LEFT JOIN revenue_share AS r USING (client_id)
+),
+
+final AS (
+    SELECT n.*, unnest(client_risk_fires(n, p))
+    FROM rule_numbers AS n
 )
 
 SELECT * FROM final;
