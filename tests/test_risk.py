@@ -592,3 +592,26 @@ def test_the_risk_explorer_shows_for_a_moved_slider_what_the_rules_model_gives(d
     columns = ["client_id", "level", "recommendation", "reason_text"]
     pd.testing.assert_frame_equal(explorer.flags[columns], fresh[columns])
     assert (explorer.flags["level"] != "none").sum() > (before["level"] != "none").sum()
+
+
+def test_kept_rule_numbers_are_not_used_once_the_ledger_has_changed(demo_ledger, tmp_path):
+    """A write to the ledger (here a collection agency engaged) between two slider moves:
+    the rules read the ledger again instead of firing on the numbers kept before it."""
+    from dunning_analytics.questions.risk import rule_inputs
+
+    ledger = tmp_path / "demo.duckdb"
+    ledger.write_bytes(demo_ledger.read_bytes())
+    as_of = dt.date(2026, 6, 30)
+    kept = rule_inputs(ledger, as_of, load_policy())
+    client = kept.loc[~kept["fires_collection"], "client_id"].iloc[0]
+    con = duckdb.connect(str(ledger))
+    con.execute(
+        "INSERT INTO contacts (contact_id, client_id, contact_at, kind) "
+        "VALUES ('late-write', ?, TIMESTAMP '2026-06-01 10:00', 'collection')",
+        [client],
+    )
+    con.close()
+    moved = with_thresholds(load_policy(), overdue_now__min_days_overdue=7)
+    again = rule_inputs(ledger, as_of, moved, kept=kept).set_index("client_id")
+    assert again.loc[client, "fires_collection"]
+    assert again.loc[client, "collections"] == 1

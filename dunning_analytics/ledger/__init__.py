@@ -500,6 +500,14 @@ def connected(
 _INDEX_CHECKED: dict[str, tuple] = {}
 
 
+def ledger_signature(ledger) -> tuple | None:
+    """What any write to the ledger at path `ledger` changes (its file's and write-ahead
+    log's size and modification time); None for a connection (its data is not watched)."""
+    if isinstance(ledger, duckdb.DuckDBPyConnection):
+        return None
+    return _file_signature(ledger)
+
+
 def _file_signature(ledger) -> tuple:
     """The ledger file's and its write-ahead log's size and modification time: any write by
     any process changes one of them."""

@@ -26,7 +26,7 @@ from dunning_analytics.common.formatting import (
 )
 from dunning_analytics.common.messages import marked, tr
 from dunning_analytics.common.settings_file import Setting, SettingsError, check_settings, read_toml
-from dunning_analytics.ledger import connected, query_frame
+from dunning_analytics.ledger import connected, ledger_signature, query_frame
 from dunning_analytics.questions.queries import query_on
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "data" / "policy.toml"
@@ -255,8 +255,13 @@ def _terms(level: str, policy: dict, lang: str) -> str:
 
 # the policy values that change the rules' numbers (look-back windows), not only whether a
 # rule fires on them
-_NUMBER_PARAMS = ("chronic_last", "slowing_days", "promise_months", "notice_months")
-_NUMBER_PARAMS += ("collection_months",)
+_NUMBER_PARAMS = (
+    "chronic_last",
+    "slowing_days",
+    "promise_months",
+    "notice_months",
+    "collection_months",
+)
 # the numbers client_risk_fires reads
 _FIRE_INPUTS = [
     "client_id",
@@ -284,15 +289,17 @@ def rule_inputs(
 ) -> pd.DataFrame:
     """Return the model's row per client: the numbers and a fires_<rule> column per rule.
 
-    `kept`: an earlier rule_inputs frame; when it is of the same date and the policy's
-    look-back windows are its own, only the thresholds differ: the rules fire again on its
-    numbers (client_risk_fires on 200 k rows, not the rules model on the ledger).
+    `kept`: an earlier rule_inputs frame; when it is of the same ledger file, unchanged
+    since, of the same date, and the policy's look-back windows are its own, only the
+    thresholds differ: the rules fire again on its numbers (client_risk_fires on one row
+    per client, not the rules model on the ledger). A connection is always read anew.
     """
     policy = policy or load_policy()
     params = _sql_params(policy)
-    numbers_key = (as_of, tuple(params[k] for k in _NUMBER_PARAMS))
+    source = ledger_signature(ledger)
+    numbers_key = (source, as_of, tuple(params[k] for k in _NUMBER_PARAMS))
     with connected(ledger) as con:
-        if kept is not None and kept.attrs.get("numbers") == numbers_key:
+        if source is not None and kept is not None and kept.attrs.get("numbers") == numbers_key:
             frame = _fired_again(con, kept, params)
         else:
             frame = query_frame(

@@ -1,11 +1,3 @@
--- client_risk_rules_at(as_of, p): one row per client with an invoice on or
--- before as_of: the numbers every prepayment rule looks at, and whether each
--- rule fires under the thresholds in the struct p (see data/policy.toml):
---   p['new_min_settled'], p['new_days'], p['chronic_last'], p['chronic_share'],
---   p['chronic_days'], p['slowing_days'], p['overdue_days'], p['promise_months'],
---   p['promise_min'], p['notice_months'], p['collection_months'],
---   p['concentration_share'].
--- Only what was known on as_of is used.
 -- client_risk_fires(n, p): whether each rule fires for a row n of the rule numbers
 -- (client_risk_rules_at's columns without the fires_) under the thresholds in p,
 -- as a struct of fires_<rule> columns (SELECT n.*, unnest(client_risk_fires(n, p))).
@@ -32,6 +24,14 @@ CREATE OR REPLACE MACRO client_risk_fires(n, p) AS {
         n.portfolio_revenue > 0 AND n.revenue_share >= p['concentration_share']
 };
 
+-- client_risk_rules_at(as_of, p): one row per client with an invoice on or
+-- before as_of: the numbers every prepayment rule looks at, and whether each
+-- rule fires under the thresholds in the struct p (see data/policy.toml):
+--   p['new_min_settled'], p['new_days'], p['chronic_last'], p['chronic_share'],
+--   p['chronic_days'], p['slowing_days'], p['overdue_days'], p['promise_months'],
+--   p['promise_min'], p['notice_months'], p['collection_months'],
+--   p['concentration_share'].
+-- Only what was known on as_of is used.
 CREATE OR REPLACE MACRO client_risk_rules_at(as_of, p) AS TABLE
 WITH
 profile AS (
