@@ -26,7 +26,7 @@ from dunning_analytics.common.formatting import (
 )
 from dunning_analytics.common.messages import marked, tr
 from dunning_analytics.common.settings_file import Setting, SettingsError, check_settings, read_toml
-from dunning_analytics.ledger import connected, ledger_signature, query_frame
+from dunning_analytics.ledger import connected, ledger_signature, money_columns, query_frame
 from dunning_analytics.questions.queries import query_on
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "data" / "policy.toml"
@@ -262,26 +262,6 @@ _NUMBER_PARAMS = (
     "notice_months",
     "collection_months",
 )
-# the numbers client_risk_fires reads
-_FIRE_INPUTS = [
-    "client_id",
-    "settled_invoices",
-    "client_age_days",
-    "last_settled",
-    "last_late",
-    "last_late_avg_days",
-    "slowing",
-    "lateness_change",
-    "oldest_overdue_days",
-    "broken_promises",
-    "formal_notices",
-    "collections",
-    "open_disputed",
-    "credit_limit",
-    "open_exposure",
-    "portfolio_revenue",
-    "revenue_share",
-]
 
 
 def rule_inputs(
@@ -315,12 +295,15 @@ def _fired_again(con, kept: pd.DataFrame, params: dict) -> pd.DataFrame:
     """`kept` with its fires_ columns for the thresholds in `params`."""
     import pyarrow as pa
 
-    columns = kept[_FIRE_INPUTS].copy()
+    columns = kept.drop(columns=[c for c in kept.columns if c.startswith("fires_")])
     columns.attrs = {}  # the date in attrs is no Arrow metadata
-    for money in ("credit_limit", "open_exposure", "portfolio_revenue"):
+    for money in money_columns(columns):
         # compared only (with each other and 0): distinct cent amounts below 10^13 stay
         # distinct and in order as floats, and floats convert far faster than Decimals
         columns[money] = columns[money].astype("float64")
+    # the rules fire on counts, days, shares and money; the dates (Python objects, slow to
+    # convert) only go into the reasons
+    columns = columns.loc[:, [not pd.api.types.is_object_dtype(t) for t in columns.dtypes]]
     numbers = pa.Table.from_pandas(columns, preserve_index=False)
     con.register("da_rule_numbers", numbers)
     try:
