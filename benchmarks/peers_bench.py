@@ -36,6 +36,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import peers  # noqa: E402
+from bench import ledger_for, machine, timed  # noqa: E402
 from sections import write_section  # noqa: E402
 
 AS_OF = dt.date(2026, 6, 30)
@@ -55,12 +56,6 @@ def interleaved(contestants: dict, rounds: int) -> dict:
             run()
             times[name].append(time.perf_counter() - started)
     return {name: statistics.median(values) for name, values in times.items()}
-
-
-def once(run) -> float:
-    started = time.perf_counter()
-    run()
-    return time.perf_counter() - started
 
 
 def checked(ledger: Path, ours, pandas_tables, polars_tables) -> dict:
@@ -98,15 +93,15 @@ def loaded(ledger: Path, threads: int, rounds: int) -> dict:
     con.execute(f"SET threads = {threads}")
     try:
         with transaction(con):
-            out = {"ours_index_seconds": once(lambda: refresh_index(con, list(INDEX_TABLES)))}
+            seconds, _ = timed(lambda: refresh_index(con, list(INDEX_TABLES)), 1, warmup=0)
+            out = {"ours_index_seconds": seconds}
     finally:
         con.close()
         copy.unlink()
     tables = {}
     for name in ("pandas", "polars"):
-        started = time.perf_counter()
-        tables[name] = getattr(peers, f"{name}_tables")(ledger)
-        out[f"{name}_read_seconds"] = time.perf_counter() - started
+        read = getattr(peers, f"{name}_tables")
+        out[f"{name}_read_seconds"], tables[name] = timed(lambda r=read: r(ledger), 1, warmup=0)
     ours = open_ledger(ledger, read_only=True)
     ours.execute(f"SET threads = {threads}")
     out.update(checked(ledger, ours, tables["pandas"], tables["polars"]))
@@ -159,7 +154,6 @@ def run_one(size: int, threads: int, rounds: int, ledger: Path | None = None) ->
     """One size at one thread count, in this process (POLARS_MAX_THREADS set by the caller),
     on the benchmark's demo ledger of `size` invoices or on `ledger`."""
     import polars
-    from bench import ledger_for, machine
 
     ledger = ledger or ledger_for(size)
     out = {"size": size, "threads": threads, "polars_threads": polars.thread_pool_size()}
