@@ -303,3 +303,59 @@ def test_the_timeline_lists_invoices_by_date_and_the_trend_quarters_in_order(dem
         # plotly puts categories in the order of first appearance unless told: a client's
         # quarter without invoices would come after the portfolio's later quarters
         assert explorer.trend.layout.xaxis.categoryorder == "category ascending"
+
+
+def _drawn(figure) -> dict:
+    """What a chart shows: its traces and layout as plotly JSON, without the trace ids."""
+    import plotly.graph_objects as go
+
+    shown = go.Figure(figure).to_plotly_json()
+    for trace in shown["data"]:
+        trace.pop("uid", None)
+    return shown
+
+
+def test_an_explorer_chart_updated_in_place_shows_what_a_fresh_chart_shows(demo_ledger):
+    """A pick updates the charts in place (one message, plotly draws once): after clients
+    with and without due invoices, disputes and contacts, each chart shows exactly what
+    the same chart drawn on an empty widget shows."""
+    from dunning_analytics.notebook.shared_figure import FigureWidget
+    from dunning_analytics.notebook.widgets import ClientExplorer
+
+    as_of = dt.date(2026, 10, 31)
+    explorer = ClientExplorer(demo_ledger, as_of=as_of)
+    fresh = ClientExplorer(demo_ledger, as_of=as_of)
+    clients = list(explorer.profiles["client_id"])
+    for client_id in [*clients[1:12], clients[0]]:
+        explorer.client.value = client_id
+        fresh.client.value = client_id
+        fresh.timeline, fresh.trend = FigureWidget(), FigureWidget()
+        fresh.show()  # drawn on empty widgets: every trace added anew
+        for chart in ("timeline", "trend"):
+            drawn = _drawn(getattr(explorer, chart))
+            assert drawn == _drawn(getattr(fresh, chart)), (client_id, chart)
+
+
+def test_a_chart_update_clears_what_the_new_chart_does_not_have():
+    """Same traces, other properties: a property only the old chart had (a trace's click
+    data, a stacked layout) goes back to plotly's default, and the browser gets one message."""
+    import plotly.graph_objects as go
+
+    from dunning_analytics.notebook.shared_figure import FigureWidget
+    from dunning_analytics.notebook.widgets import _replace
+
+    widget = FigureWidget()
+    old = go.Figure(
+        [go.Bar(x=[1, 2], y=[3, 4], customdata=[["a"], ["b"]], name="one"), go.Bar(x=[1], y=[2])],
+        layout={"title": "A", "barmode": "stack"},
+    )
+    new = go.Figure(
+        [go.Bar(x=[5], y=[6], name="two"), go.Bar(x=[1], y=[9], marker={"color": "red"})],
+        layout={"title": "B"},
+    )
+    _replace(widget, old)
+    sent = []
+    widget._send_update_msg = lambda *args, **kwargs: sent.append(kwargs)
+    _replace(widget, new)
+    assert _drawn(widget) == _drawn(new)
+    assert len(sent) == 1

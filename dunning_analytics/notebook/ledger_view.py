@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from dunning_analytics.common.formatting import resolve_lang
 from dunning_analytics.common.vocabulary import heading, pick
 from dunning_analytics.ledger import read_frame
-from dunning_analytics.present.charts import shown_table
+from dunning_analytics.present.charts import shown_table, styled
 
 _TABLES = {
     "clients": ("clients", "klanten"),
@@ -59,7 +59,7 @@ def days_late_chart(ledger, lang: str | None = None) -> go.Figure:
     )
     nl = resolve_lang(lang) == "nl"
     figure = go.Figure(go.Bar(x=late["days_late"], y=late["invoices"], marker_color="#4c78a8"))
-    return figure.update_layout(
+    return styled(figure).update_layout(
         title=(
             "Voldane facturen naar dagen te laat (afgekapt op -30 en 120)"
             if nl
@@ -67,7 +67,6 @@ def days_late_chart(ledger, lang: str | None = None) -> go.Figure:
         ),
         xaxis_title=heading("days_late", lang),
         yaxis_title=heading("invoices", lang),
-        template="plotly_white",
         separators=",." if nl else ".,",
     )
 

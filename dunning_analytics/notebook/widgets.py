@@ -25,10 +25,10 @@ from dunning_analytics.common.formatting import (
     resolve_lang,
 )
 from dunning_analytics.common.vocabulary import heading, pick, shown_frame, word
-from dunning_analytics.ledger import LedgerError, ledger_end_date
+from dunning_analytics.ledger import LedgerError, connected, ledger_end_date
 from dunning_analytics.ledger.outputs import unique_path
 from dunning_analytics.notebook.shared_figure import FigureWidget
-from dunning_analytics.present.charts import aging_by_client_chart, money_table
+from dunning_analytics.present.charts import aging_by_client_chart, money_table, styled
 from dunning_analytics.present.pages import render_page
 from dunning_analytics.questions.aging import BUCKET_SCHEMES, aging, aging_totals, bucket_labels
 
@@ -167,6 +167,7 @@ def _floats(frame, money: list[str]):
     return out
 
 
+_TREND_SHOWN = ["quarter", "weighted_lateness"]  # what the client explorer's trend draws
 PICKER_CLIENTS = 200  # clients listed in the aging explorer's picker
 
 _TABLE_CODES = ["kind", "grade", "bucket", "item_type"]  # columns whose values are translated
@@ -275,6 +276,8 @@ class AgingExplorer:
         self.invoices = w.HTML()
         self.frame = None
         self.timings: list[float] = []
+        self._source = ledger  # the ledger, or during an update the update's connection
+        self._listing = False  # True while the picker's options are being replaced
         self.as_of.observe(self.refresh)
         for control in (self.scheme, self.basis, self.kind, self.min_amount):
             control.observe(self.refresh, names="value")
@@ -303,7 +306,8 @@ class AgingExplorer:
         return BUCKET_SCHEMES[self.scheme.value]
 
     def refresh(self, *_) -> None:
-        """Recompute the aging for the current controls and update every panel in place."""
+        """Recompute the aging for the current controls and update every panel in place
+        (one connection for the update's queries, closed after it)."""
         import time
 
         as_of = self.as_of.value
@@ -311,9 +315,19 @@ class AgingExplorer:
             return
         started = time.perf_counter()
         self.busy.value = f"<i>⏳ {ui_text('busy', self.lang)}</i>"
+        with connected(self.ledger) as con:
+            self._source = con
+            try:
+                self._update(as_of)
+            finally:
+                self._source = self.ledger
+        self.busy.value = ""
+        self.timings.append(time.perf_counter() - started)
+
+    def _update(self, as_of: dt.date) -> None:
         labels = bucket_labels(self.buckets)
         self.frame = aging(
-            self.ledger,
+            self._source,
             as_of,
             buckets=self.buckets,
             basis=self.basis.value,
@@ -338,26 +352,28 @@ class AgingExplorer:
         self._draw_chart(labels)
         money = [*labels, "outstanding", "overdue"]
         self.table.update(**table_data(self.frame, money, self.lang), selected_rows=[])
-        # the picker lists the clients owing most (the table finds any other); a client
-        # picked in the table or the chart joins the list
+        self._list_clients()
+        self.show_client()
+
+    def _list_clients(self) -> None:
+        """List the clients owing most in the picker (the table finds any other), keeping
+        the picked client while it still owes; the picker's own changes show no client
+        (the update shows the picked one once, after)."""
         shown = self.frame.head(PICKER_CLIENTS)
         options = [
             (client_text(n, c), c) for c, n in zip(shown["client_id"], shown["name"], strict=True)
         ]
         current = self.client.value
-        if current in self.frame["client_id"].values and current not in shown["client_id"].values:
+        owing = current in self.frame["client_id"].values
+        if owing and current not in shown["client_id"].values:
             options.insert(0, self._option(current))
-        self.client.options = options
-        if not options:
-            self.show_client()
-        else:
-            keep = current if current in self.frame["client_id"].values else options[0][1]
-            if self.client.value != keep:
-                self.client.value = keep
-            else:
-                self.show_client()
-        self.busy.value = ""
-        self.timings.append(time.perf_counter() - started)
+        self._listing = True
+        try:
+            self.client.options = options
+            if options:
+                self.client.value = current if owing else options[0][1]
+        finally:
+            self._listing = False
 
     def _draw_chart(self, labels: list[str]) -> None:
         """Replace the chart's traces and layout in one batch (the widget stays)."""
@@ -393,12 +409,14 @@ class AgingExplorer:
 
     def show_client(self, *_) -> None:
         """Show the open items of the chosen client (or say there is none to show)."""
+        if self._listing:
+            return
         if not self.client.value or self.frame is None or self.frame.empty:
             self.items_title.value = ui_text("no_client", self.lang)
             self.invoices.value = ""
             return
         items = aging(
-            self.ledger,
+            self._source,
             self.as_of.value,
             buckets=self.buckets,
             basis=self.basis.value,
@@ -549,12 +567,15 @@ class ClientExplorer:
 
     def __init__(self, ledger: str | Path, as_of: dt.date | None = None, lang: str | None = None):
 
-        from dunning_analytics.questions.behaviour import client_profiles
+        from dunning_analytics.questions.behaviour import client_profiles, client_trend
 
         self.lang = resolve_lang(lang)
         self.ledger = ledger  # opened for each update and closed again: never held
         self.as_of = as_of or ledger_end_date(self.ledger) or dt.date.today()
         self.profiles = client_profiles(self.ledger, self.as_of)
+        # every client's quarters and the portfolio's, as of the explorer's date like the
+        # profiles: a pick reads its client's rows instead of asking the ledger again
+        self.trends = dict(tuple(client_trend(self.ledger, self.as_of).groupby("client_id")))
         grade = "beoordeling" if self.lang == "nl" else "grade"
         options = [
             (f"{client_text(n, c)} · {grade} {word(g, self.lang)}", c)
@@ -591,7 +612,7 @@ class ClientExplorer:
         import plotly.graph_objects as go
 
         from dunning_analytics.present.charts import client_timeline_chart
-        from dunning_analytics.questions.behaviour import PORTFOLIO, client_timeline, client_trend
+        from dunning_analytics.questions.behaviour import PORTFOLIO, client_timeline
 
         client_id = self.client.value
         if client_id is None:
@@ -602,6 +623,8 @@ class ClientExplorer:
         profile["client_id"] = client_id
         self.card.value = profile_card(profile, self.lang)
         invoices, contacts = client_timeline(self.ledger, self.as_of, client_id)
+        kept = [self.trends[who] for who in (client_id, PORTFOLIO) if who in self.trends]
+        trend = pd.concat(kept) if kept else pd.DataFrame(columns=["client_id", *_TREND_SHOWN])
         recent = invoices.tail(30)
         shown_contacts = contacts[
             contacts["invoice_id"].isin(recent["invoice_id"]) | contacts["invoice_id"].isna()
@@ -617,7 +640,6 @@ class ClientExplorer:
                 recent, shown_contacts, title=title, lang=self.lang, as_of=self.as_of
             ),
         )
-        trend = client_trend(self.ledger, self.as_of, client_id=client_id)
         fig = go.Figure()
         names = {client_id: "deze klant" if nl else "this client"}
         for who in (client_id, PORTFOLIO):
@@ -639,11 +661,10 @@ class ClientExplorer:
             )
             + "</i>"
         )
-        fig.update_layout(
+        styled(fig).update_layout(
             title="Gewogen dagen te laat per kwartaal (op vervaldatum)"
             if nl
             else "Weighted days late per quarter (by due date)",
-            template="plotly_white",
             height=380,
             width=520,
             barmode="group",
@@ -661,11 +682,33 @@ class ClientExplorer:
 
 
 def _replace(widget, figure) -> None:
-    """Put `figure`'s traces and layout into the FigureWidget `widget` in one batch."""
+    """Make the FigureWidget `widget` show `figure`'s traces and layout.
+
+    When the traces are of the same number and types (an explorer's chart for another
+    date or client), only what changed goes to the browser, as one update that plotly
+    draws once; otherwise the traces are replaced (three messages, three drawings). The
+    layout is always updated by what changed.
+    """
+    same_traces = len(widget.data) == len(figure.data) and all(
+        old.type == new.type for old, new in zip(widget.data, figure.data, strict=True)
+    )
     with widget.batch_update():
-        widget.data = []
-        widget.add_traces(list(figure.data))
-        widget.layout = figure.layout
+        if same_traces:
+            for old, new in zip(widget.data, figure.data, strict=True):
+                old.update(_replacing(old, new), overwrite=True)
+        else:
+            widget.data = []
+            widget.add_traces(list(figure.data))
+        widget.layout.update(_replacing(widget.layout, figure.layout), overwrite=True)
+
+
+def _replacing(old, new) -> dict:
+    """The update that turns plotly object `old` into `new`: every property of `new`, and
+    None (back to plotly's default) for a property only `old` has."""
+    props, before = new.to_plotly_json(), old.to_plotly_json()
+    gone = {key: None for key in before if key not in props and key != "uid"}
+    # what is unchanged is left out: plotly would check it again (the template: ~50 ms)
+    return {**gone, **{key: value for key, value in props.items() if before.get(key) != value}}
 
 
 def client_explorer(

@@ -41,6 +41,7 @@ from dunning_analytics.present.charts import (
     bucket_colours,
     cash_forecast_chart,
     payment_curve_chart,
+    styled,
     tradeoff_chart,
 )
 from dunning_analytics.questions.aging import aging, aging_totals, bucket_labels
@@ -789,9 +790,8 @@ def _aging_parts(review: Review) -> tuple[dict, Markup]:
             y=[float(review.aging_before[label]), float(review.aging_now[label])],
             marker_color=colours[label],
         )
-    fig.update_layout(
+    styled(fig).update_layout(
         barmode="relative",
-        template="plotly_white",
         xaxis={"type": "category"},  # the two quarter ends, not a time axis with months between
         yaxis_title="euro",
         height=380,

@@ -10,9 +10,20 @@
 // as if it had just arrived.
 const KEY = "__KEY__";
 
+// Compiling holds the page's one thread for about 2 seconds: it waits until the page is
+// idle (at most 1 s), so that widgets already starting finish first instead of running
+// into anywidget's 2-second limit behind the compile.
+function whenIdle() {
+  return new Promise((ready) =>
+    globalThis.requestIdleCallback
+      ? globalThis.requestIdleCallback(() => ready(), { timeout: 1000 })
+      : setTimeout(ready, 50),
+  );
+}
+
 function plotlyWidgetModule(model) {
   if (!globalThis[KEY]) {
-    globalThis[KEY] = Promise.resolve().then(() => {
+    globalThis[KEY] = whenIdle().then(() => {
       const blob = new Blob([model.get("_bundle")], { type: "text/javascript" });
       const url = URL.createObjectURL(blob);
       return import(url).finally(() => URL.revokeObjectURL(url));
