@@ -359,3 +359,21 @@ def test_a_chart_update_clears_what_the_new_chart_does_not_have():
     _replace(widget, new)
     assert _drawn(widget) == _drawn(new)
     assert len(sent) == 1
+
+
+def test_the_client_scatter_draws_the_clients_owing_most_and_says_how_many_of_all(demo_ledger):
+    """A large portfolio's scatter draws the clients with the most open (a picture of tens
+    of thousands of markers slowed every later change on the page) and its title says so;
+    a small one draws every client with due invoices."""
+    from dunning_analytics.present.charts import client_scatter
+
+    profiles = client_profiles(demo_ledger, dt.date(2026, 10, 31))
+    due = profiles[profiles["weighted_lateness_incl_open"].notna()]
+    every = client_scatter(profiles)
+    assert sum(len(trace.x) for trace in every.data) == len(due)
+    assert "<sub>" not in every.layout.title.text
+    part = client_scatter(profiles, limit=20, lang="nl")
+    drawn = sorted(y for trace in part.data for y in trace.y)
+    most_open = sorted(float(v) for v in due["open_exposure"])[-20:]
+    assert drawn == most_open
+    assert f"de 20 klanten met het meeste open van {len(due)}" in part.layout.title.text
