@@ -189,26 +189,48 @@ SELECT * FROM final;
 -- invoice date, its direct money, and for a client with a credit pool, any day
 -- the client's invoices, money or credit change or an invoice is paid up (those
 -- move the pool).
-CREATE OR REPLACE VIEW receivable_settled_run_live AS
+-- Most receivables need none of the day-by-day work: one of a client without credit,
+-- paid up by direct money that only added up (amount above zero), is open before its
+-- paid_up_on and closed from then on (before it, its money had not reached its amount;
+-- no credit can cover it): its one run is [paid_up_on, infinity), not by credit. Only
+-- the others (a credit-pool client's, never paid up, a reversal, a zero amount) are
+-- checked day by day.
+-- receivable_settled_runs(span, money, credit) reads the spans, money and credit from the
+-- tables or views of those names: the live views below, or at a full rebuild the index
+-- tables just built (ledger._rebuild_index_tables), which it need not compute again.
+CREATE OR REPLACE MACRO receivable_settled_runs(span_source, money_source, credit_source) AS TABLE
 WITH
-spans AS (
+all_spans AS (
     SELECT invoice_id, client_id, invoice_date, due_date, amount, queue_rank, active_until
-    FROM receivable_span_live
-),
-
-money_days AS (
-    SELECT DISTINCT invoice_id, client_id, allocated_on AS day FROM receivable_money_live
+    FROM query_table(span_source)
 ),
 
 credit_changes AS (
-    SELECT client_id, credited_on AS day, amount FROM receivable_credit_live
+    SELECT client_id, credited_on AS day, amount FROM query_table(credit_source)
     UNION ALL
-    SELECT client_id, linked_from, -amount FROM receivable_credit_live
+    SELECT client_id, linked_from, -amount FROM query_table(credit_source)
     WHERE linked_from IS NOT NULL
 ),
 
 pool_clients AS (
     SELECT DISTINCT client_id FROM credit_changes
+),
+
+paid_up_plainly AS (
+    SELECT *
+    FROM all_spans
+    ANTI JOIN pool_clients USING (client_id)
+    WHERE active_until < 'infinity'::DATE AND amount > 0
+),
+
+spans AS (
+    SELECT * FROM all_spans ANTI JOIN paid_up_plainly USING (invoice_id)
+),
+
+money_days AS (
+    SELECT DISTINCT invoice_id, client_id, allocated_on AS day
+    FROM query_table(money_source)
+    SEMI JOIN spans USING (invoice_id)
 ),
 
 client_days AS (
@@ -314,6 +336,21 @@ final AS (
     FROM runs AS r
     JOIN spans AS s USING (invoice_id)
     WHERE r.closed
+    UNION ALL
+    SELECT
+        invoice_id,
+        client_id,
+        invoice_date,
+        due_date,
+        active_until,
+        'infinity'::DATE,
+        false
+    FROM paid_up_plainly
 )
 
 SELECT * FROM final;
+
+CREATE OR REPLACE VIEW receivable_settled_run_live AS
+SELECT * FROM receivable_settled_runs(
+    'receivable_span_live', 'receivable_money_live', 'receivable_credit_live'
+);
