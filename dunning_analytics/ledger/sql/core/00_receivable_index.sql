@@ -116,10 +116,12 @@ SELECT * FROM final;
 -- receivable is paid up (a single payment in full is never needed), with what
 -- it needs of its receivable, so that a computation starts from the money.
 -- allocated_on: the day it counts for the receivable (counts_from above).
-CREATE OR REPLACE VIEW receivable_money_live AS
+-- (receivable_money_of(span): with the spans from the table or view of that name; the live
+-- view reads the live spans, a full rebuild the span table just built)
+CREATE OR REPLACE MACRO receivable_money_of(span_source) AS TABLE
 WITH
 spans AS (
-    SELECT invoice_id, active_until FROM receivable_span_live
+    SELECT invoice_id, active_until FROM query_table(span_source)
 ),
 
 final AS (
@@ -137,6 +139,9 @@ final AS (
 )
 
 SELECT * FROM final;
+
+CREATE OR REPLACE VIEW receivable_money_live AS
+SELECT * FROM receivable_money_of('receivable_span_live');
 
 -- money that is (at some dates) not tied to a known receivable: unallocated
 -- payments, unlinked credit notes, money dated before its invoice (linked_from:
