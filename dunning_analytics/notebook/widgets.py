@@ -276,7 +276,6 @@ class AgingExplorer:
         self.invoices = w.HTML()
         self.frame = None
         self.timings: list[float] = []
-        self._source = ledger  # the ledger, or during an update the update's connection
         self._listing = False  # True while the picker's options are being replaced
         self.as_of.observe(self.refresh)
         for control in (self.scheme, self.basis, self.kind, self.min_amount):
@@ -316,18 +315,14 @@ class AgingExplorer:
         started = time.perf_counter()
         self.busy.value = f"<i>⏳ {ui_text('busy', self.lang)}</i>"
         with connected(self.ledger) as con:
-            self._source = con
-            try:
-                self._update(as_of)
-            finally:
-                self._source = self.ledger
+            self._update(con, as_of)
         self.busy.value = ""
         self.timings.append(time.perf_counter() - started)
 
-    def _update(self, as_of: dt.date) -> None:
+    def _update(self, con, as_of: dt.date) -> None:
         labels = bucket_labels(self.buckets)
         self.frame = aging(
-            self._source,
+            con,
             as_of,
             buckets=self.buckets,
             basis=self.basis.value,
@@ -353,7 +348,7 @@ class AgingExplorer:
         money = [*labels, "outstanding", "overdue"]
         self.table.update(**table_data(self.frame, money, self.lang), selected_rows=[])
         self._list_clients()
-        self.show_client()
+        self._show_items(con)
 
     def _list_clients(self) -> None:
         """List the clients owing most in the picker (the table finds any other), keeping
@@ -409,14 +404,17 @@ class AgingExplorer:
 
     def show_client(self, *_) -> None:
         """Show the open items of the chosen client (or say there is none to show)."""
-        if self._listing:
-            return
+        if not self._listing:
+            self._show_items(self.ledger)
+
+    def _show_items(self, ledger) -> None:
+        """show_client, reading `ledger` (a path, or the connection of an update)."""
         if not self.client.value or self.frame is None or self.frame.empty:
             self.items_title.value = ui_text("no_client", self.lang)
             self.invoices.value = ""
             return
         items = aging(
-            self._source,
+            ledger,
             self.as_of.value,
             buckets=self.buckets,
             basis=self.basis.value,
