@@ -221,45 +221,99 @@ pool_clients AS (
     SELECT DISTINCT client_id FROM credit_changes
 ),
 
+money_invoices AS (
+    SELECT DISTINCT invoice_id FROM query_table(money_source)
+),
+
+-- pooled: the receivable's client has a credit pool; has_money: it has direct money before
+-- it is paid up
+pooled_spans AS (
+    SELECT s.*, p.client_id IS NOT NULL AS pooled, m.invoice_id IS NOT NULL AS has_money
+    FROM all_spans AS s
+    LEFT JOIN pool_clients AS p USING (client_id)
+    LEFT JOIN money_invoices AS m USING (invoice_id)
+),
+
 paid_up_plainly AS (
-    SELECT *
-    FROM all_spans
-    ANTI JOIN pool_clients USING (client_id)
-    WHERE active_until < 'infinity'::DATE AND amount > 0
+    SELECT * FROM pooled_spans
+    WHERE NOT pooled AND active_until < 'infinity'::DATE AND amount > 0
 ),
 
 spans AS (
-    SELECT * FROM all_spans ANTI JOIN paid_up_plainly USING (invoice_id)
+    SELECT * FROM pooled_spans
+    WHERE pooled OR active_until = 'infinity'::DATE OR amount <= 0
+),
+
+-- the direct money before each receivable is paid up (all a check day can see: every check
+-- day lies before that), summed per day and running
+money_running AS (
+    SELECT
+        invoice_id,
+        client_id,
+        day,
+        sum(amount) OVER (
+            PARTITION BY invoice_id ORDER BY day ROWS UNBOUNDED PRECEDING
+        ) AS paid_to_date
+    FROM (
+        SELECT invoice_id, client_id, allocated_on AS day, sum(amount) AS amount
+        FROM query_table(money_source)
+        SEMI JOIN spans USING (invoice_id)
+        GROUP BY ALL
+    )
 ),
 
 money_days AS (
-    SELECT DISTINCT invoice_id, client_id, allocated_on AS day
-    FROM query_table(money_source)
-    SEMI JOIN spans USING (invoice_id)
+    SELECT invoice_id, client_id, day FROM money_running
 ),
 
 client_days AS (
-    SELECT client_id, invoice_date AS day FROM spans SEMI JOIN pool_clients USING (client_id)
+    SELECT client_id, invoice_date AS day FROM spans WHERE pooled
     UNION
-    SELECT client_id, active_until FROM spans SEMI JOIN pool_clients USING (client_id)
-    WHERE active_until < 'infinity'::DATE
+    SELECT client_id, active_until FROM spans WHERE pooled AND active_until < 'infinity'::DATE
     UNION
     SELECT client_id, day FROM money_days SEMI JOIN pool_clients USING (client_id)
     UNION
     SELECT client_id, day FROM credit_changes
 ),
 
-check_days AS (
-    SELECT invoice_id, invoice_date AS day FROM spans WHERE invoice_date < active_until
-    UNION
-    SELECT invoice_id, day FROM money_days
-    UNION
-    SELECT s.invoice_id, c.day
+-- each (receivable, day) to check once, with what the check needs of the receivable: its
+-- invoice date; its money days after it (a pool client's are among its client days); its
+-- client's days (only a pool client has them)
+checked AS (
+    SELECT invoice_id, client_id, invoice_date AS day, queue_rank, pooled, has_money, amount
+    FROM spans
+    WHERE invoice_date < active_until
+    UNION ALL
+    SELECT s.invoice_id, s.client_id, m.day, s.queue_rank, s.pooled, s.has_money, s.amount
+    FROM money_days AS m
+    JOIN spans AS s USING (invoice_id)
+    WHERE NOT s.pooled AND m.day > s.invoice_date
+    UNION ALL
+    SELECT s.invoice_id, s.client_id, c.day, s.queue_rank, s.pooled, s.has_money, s.amount
     FROM spans AS s
     JOIN client_days AS c
         ON c.client_id = s.client_id AND c.day > s.invoice_date AND c.day < s.active_until
 ),
 
+-- what is left to pay of a receivable on a check day (one without direct money: all of it)
+residuals AS (
+    SELECT
+        c.invoice_id,
+        c.client_id,
+        c.day,
+        c.queue_rank,
+        c.pooled,
+        c.amount - least(coalesce(m.paid_to_date, 0), c.amount) AS residual
+    FROM (SELECT * FROM checked WHERE has_money) AS c
+    ASOF LEFT JOIN money_running AS m
+        ON m.invoice_id = c.invoice_id AND c.day >= m.day
+    UNION ALL
+    SELECT invoice_id, client_id, day, queue_rank, pooled, amount
+    FROM checked
+    WHERE NOT has_money
+),
+
+-- a pool client's credit to date, on each day it changed
 pool_running AS (
     SELECT client_id, day, sum(amount) OVER (
         PARTITION BY client_id ORDER BY day ROWS UNBOUNDED PRECEDING
@@ -267,19 +321,11 @@ pool_running AS (
     FROM (SELECT client_id, day, sum(amount) AS amount FROM credit_changes GROUP BY ALL)
 ),
 
-residuals AS (
-    SELECT
-        c.invoice_id,
-        s.client_id,
-        c.day,
-        s.queue_rank,
-        s.amount - least(coalesce(r.paid_to_date, 0), s.amount) AS residual
-    FROM check_days AS c
-    JOIN spans AS s USING (invoice_id)
-    -- every check day lies before the receivable is paid up, so the running total
-    -- over all its direct money is the total up to that day
-    ASOF LEFT JOIN receivable_direct_running_live AS r
-        ON r.invoice_id = c.invoice_id AND c.day >= r.counts_from
+-- a pool client's credit on each of its days (every check day of its invoices is one)
+client_day_pool AS (
+    SELECT c.client_id, c.day, p.pool
+    FROM client_days AS c
+    ASOF JOIN pool_running AS p ON p.client_id = c.client_id AND c.day >= p.day
 ),
 
 queued AS (
@@ -290,20 +336,18 @@ queued AS (
             PARTITION BY q.client_id, q.day ORDER BY q.queue_rank ROWS UNBOUNDED PRECEDING
         ) AS queue_end
     FROM residuals AS q
-    SEMI JOIN pool_clients AS p USING (client_id)
-    WHERE q.residual > 0
-),
-
-covered AS (
-    SELECT q.invoice_id, q.day, p.pool >= q.queue_end AS covered
-    FROM queued AS q
-    ASOF JOIN pool_running AS p ON p.client_id = q.client_id AND q.day >= p.day
+    WHERE q.pooled AND q.residual > 0
 ),
 
 statuses AS (
-    SELECT r.invoice_id, r.day, r.residual <= 0 OR coalesce(v.covered, false) AS closed
-    FROM residuals AS r
-    LEFT JOIN covered AS v USING (invoice_id, day)
+    -- paid by its direct money, or (a pool client's) covered by the credit pool
+    SELECT invoice_id, day, true AS closed FROM residuals WHERE residual <= 0
+    UNION ALL
+    SELECT invoice_id, day, false FROM residuals WHERE NOT pooled AND residual > 0
+    UNION ALL
+    SELECT q.invoice_id, q.day, coalesce(p.pool >= q.queue_end, false)
+    FROM queued AS q
+    LEFT JOIN client_day_pool AS p USING (client_id, day)
     UNION ALL
     -- paid up by direct money: closed from then on
     SELECT invoice_id, active_until, true FROM spans WHERE active_until < 'infinity'::DATE
