@@ -223,30 +223,37 @@ def refresh_index(con: duckdb.DuckDBPyConnection, tables=None) -> None:
     )
 
 
-# index tables that can be built from others just rebuilt instead of the live views:
-# table -> (the tables it reads, the query on them)
-_FROM_REBUILT = {
-    "receivable_money": (("receivable_span",), "receivable_money_of('receivable_span')"),
+# index tables that can be built from others just built instead of the live views:
+# table -> (the table macro, the index tables it reads, in the macro's order)
+_FROM_BUILT = {
+    "receivable_money": ("receivable_money_of", ("receivable_span",)),
     "receivable_settled_run": (
+        "receivable_settled_runs",
         ("receivable_span", "receivable_money", "receivable_credit"),
-        "receivable_settled_runs('receivable_span', 'receivable_money', 'receivable_credit')",
     ),
 }
 
 
+def index_source(table: str, built: dict[str, str]) -> str:
+    """The query that computes index table `table`: its live view, or, when the index tables
+    it reads are in `built` (index table -> the name of a table holding its new rows), the
+    table macro over those (at a full rebuild at 1M: the settled runs 4.0 -> 0.9 s)."""
+    macro, inputs = _FROM_BUILT.get(table, (None, ()))
+    if macro is None or not all(name in built for name in inputs):
+        return INDEX_TABLES[table]
+    names = ", ".join("'" + built[name] + "'" for name in inputs)
+    return f"{macro}({names})"
+
+
 def _rebuild_index_tables(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
     """Build the index tables `tables` anew, in order; one whose inputs were built earlier
-    in this call reads them instead of computing them again (at 1M: the settled runs
-    4.0 -> 0.9 s, the money 1.4 -> 0.6 s)."""
-    built: set[str] = set()
+    in this call reads them instead of computing them again."""
+    built: dict[str, str] = {}
     for table in tables:
         order = _INDEX_ORDER.get(table, "")
-        source = INDEX_TABLES[table]
-        inputs, query = _FROM_REBUILT.get(table, ((), None))
-        if query and built.issuperset(inputs):
-            source = query
+        source = index_source(table, built)
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {source}{order}")
-        built.add(table)
+        built[table] = table
 
 
 def ensure_index(con: duckdb.DuckDBPyConnection) -> bool:

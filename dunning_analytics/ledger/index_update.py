@@ -162,7 +162,7 @@ def update_index(con: duckdb.DuckDBPyConnection, index_tables: dict[str, str]) -
     stored_dates = [d for (d,) in con.execute(query).fetchall()]
     if touched:
         con.execute(_SCOPE_SQL)
-        _replace_rows(con, index_tables)
+        _replace_rows(con)
     _update_month_ends(con, dates, stored_dates, touched > 0)
     for temp in ("da_touched", "da_scope_invoices", "da_scope_payments", "da_scope_rows"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
@@ -188,22 +188,29 @@ def _shadowed(con: duckdb.DuckDBPyConnection, views: dict[str, str]):
             con.execute(f"DROP VIEW IF EXISTS temp.{name}")
 
 
-def _replace_rows(con: duckdb.DuckDBPyConnection, index_tables: dict[str, str]) -> None:
+def _replace_rows(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute the touched clients' rows of the index tables from the live views over
-    the ledger rows they depend on, and put them in place of the old ones."""
+    the ledger rows they depend on (a table that reads others, from their new rows), and
+    put them in place of the old ones."""
+    from dunning_analytics.ledger import index_source
+
     ledger = {
         "invoices": "SELECT * FROM da_scope_rows",
         "payments": "SELECT * FROM da_scope_payments",
     }
-    for table, where in _BY_CLIENT.items():
-        with _shadowed(con, ledger):
+    built: dict[str, str] = {}
+    with _shadowed(con, ledger):
+        for table, where in _BY_CLIENT.items():
+            source = index_source(table, built)
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE da_new_rows AS "
-                f"SELECT * FROM {index_tables[table]} WHERE {where}"
+                f"CREATE OR REPLACE TEMP TABLE da_new_{table} AS "
+                f"SELECT * FROM {source} WHERE {where}"
             )
+            built[table] = f"da_new_{table}"
+    for table, where in _BY_CLIENT.items():
         con.execute(f"DELETE FROM {table} WHERE {where}")
-        con.execute(f"INSERT INTO {table} SELECT * FROM da_new_rows")
-    con.execute("DROP TABLE IF EXISTS da_new_rows")
+        con.execute(f"INSERT INTO {table} SELECT * FROM da_new_{table}")
+        con.execute(f"DROP TABLE da_new_{table}")
 
 
 MONTH_ENDS_PER_QUERY = 6
