@@ -642,7 +642,8 @@ def _invoice_checks(fields) -> list[str]:
     return [
         f"SELECT _line, 'due_date', due_date__raw, {early} FROM da_staged "
         "WHERE due_date < invoice_date",
-        # the same invoice id twice with different contents: refuse every such row
+        # the same invoice id twice with different contents: refuse every such row (the
+        # contents compared only for ids that occur more than once: a light count first)
         f"""
         SELECT s._line, 'invoice_id', s.invoice_id, {twice}
         FROM da_staged AS s
@@ -650,7 +651,12 @@ def _invoice_checks(fields) -> list[str]:
             SELECT invoice_id, count(*) AS n, string_agg(_line::VARCHAR, ', ' ORDER BY _line)
                 AS lines
             FROM da_staged
-            WHERE invoice_id IS NOT NULL
+            SEMI JOIN (
+                SELECT invoice_id FROM da_staged
+                WHERE invoice_id IS NOT NULL
+                GROUP BY invoice_id
+                HAVING count(*) > 1
+            ) USING (invoice_id)
             GROUP BY invoice_id
             HAVING count(DISTINCT row({", ".join(fields)})) > 1
         ) AS d USING (invoice_id)
