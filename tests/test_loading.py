@@ -331,3 +331,24 @@ def test_cp1252_file_with_bom_free_header(ledger, write):
     )
     load(ledger, write("w.csv", text, encoding="cp1252"))
     assert rows(ledger, "SELECT name FROM clients") == [("Café Überweg",)]
+
+
+def test_a_file_staged_in_parts_keeps_every_row_and_its_line(ledger, write, monkeypatch):
+    """The file's text moves into DuckDB a part at a time (to hold it once, not twice): with
+    parts of two rows, every good row is loaded with its values and a bad row in the third
+    part is still reported by its own line, column and value."""
+    from dunning_analytics.ingest import loading
+
+    monkeypatch.setattr(loading, "COPY_ROWS", 2)
+    lines = [f"A{n},K{n % 3},2025-03-{n:02d},{n}.50" for n in range(1, 8)]
+    lines[5] = "A6,K0,2025-03-06,zes"  # line 7 of the file, the third part
+    text = "invoice_id,client_id,invoice_date,amount\n" + "\n".join(lines) + "\n"
+    with pytest.raises(LoadError) as caught:
+        load(ledger, write("parts.csv", text))
+    assert [(r.line, r.column, r.value) for r in caught.value.rejections] == [(7, "amount", "zes")]
+    result = load(ledger, write("parts.csv", text), skip_bad_rows=True)
+    assert (result.rows_loaded, result.rows_rejected) == (6, 1)
+    assert rows(ledger, "SELECT invoice_id, client_id, invoice_date, amount FROM invoices "
+                "ORDER BY invoice_date") == [
+        (f"A{n}", f"K{n % 3}", dt.date(2025, 3, n), Decimal(f"{n}.50")) for n in (1, 2, 3, 4, 5, 7)
+    ]  # fmt: skip

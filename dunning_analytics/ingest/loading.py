@@ -509,14 +509,8 @@ def _stage(
             columns[name] = raw.table.column(mapping[name])
         else:
             columns[name] = pa.nulls(raw.table.num_rows, type=pa.string())
-    con.register("da_raw_arrow", pa.table(columns))
-    con.execute("CREATE OR REPLACE TEMP TABLE da_raw AS SELECT * FROM da_raw_arrow")
-    con.unregister("da_raw_arrow")
-    # the rows now live in DuckDB: let go of the file's text in Python memory
-    # (10 million rows: about a gigabyte) before parsing doubles what DuckDB holds
-    del columns
     raw.table = raw.table.schema.empty_table()
-    pa.default_memory_pool().release_unused()
+    _copy_into_duckdb(con, columns, "da_raw")
     con.execute(_parse_macros())
 
     money = [f for f, (t, _, _) in fields.items() if t == "money" and f in mapping]
@@ -540,6 +534,38 @@ def _stage(
     )
     con.execute("DROP TABLE da_raw")
     return decimal
+
+
+# rows per step when the file's text moves from Arrow into DuckDB
+COPY_ROWS = 500_000
+
+
+def _copy_into_duckdb(con: duckdb.DuckDBPyConnection, columns: dict, name: str) -> None:
+    """Move `columns` (name -> Arrow column; emptied here, the caller holding no other
+    reference) into the temp table `name` a few hundred thousand rows at a time, letting go
+    of each part's Arrow memory once it is in DuckDB: the file's text is not held twice
+    (10 million rows: about a gigabyte each)."""
+    import pyarrow as pa
+
+    table = pa.table(columns)
+    columns.clear()
+    batches = table.to_batches(max_chunksize=COPY_ROWS)
+    schema = table.schema
+    del table
+    batches.reverse()  # popped from the end: the file's order
+    con.register("da_raw_arrow", schema.empty_table())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM da_raw_arrow")
+    con.unregister("da_raw_arrow")
+    while batches:
+        part, rows = [], 0
+        while batches and rows < COPY_ROWS:
+            part.append(batches.pop())
+            rows += part[-1].num_rows
+        con.register("da_raw_arrow", pa.Table.from_batches(part, schema))
+        con.execute(f"INSERT INTO {name} SELECT * FROM da_raw_arrow")
+        con.unregister("da_raw_arrow")
+        del part
+        pa.default_memory_pool().release_unused()
 
 
 def _parse_macros() -> str:
