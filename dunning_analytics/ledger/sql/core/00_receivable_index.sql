@@ -201,8 +201,9 @@ SELECT * FROM final;
 -- the others (a credit-pool client's, never paid up, a reversal, a zero amount) are
 -- checked day by day.
 -- receivable_settled_runs(span, money, credit) reads the spans, money and credit from the
--- tables or views of those names: the live views below, or at a full rebuild the index
--- tables just built (ledger._rebuild_index_tables), which it need not compute again.
+-- tables or views of those names: the live views below, or the rows just built for the
+-- same receivables (ledger.index_source: a full rebuild's tables, an update's temporary
+-- tables), which it need not compute again.
 CREATE OR REPLACE MACRO receivable_settled_runs(span_source, money_source, credit_source) AS TABLE
 WITH
 all_spans AS (
@@ -226,22 +227,24 @@ money_invoices AS (
 ),
 
 -- pooled: the receivable's client has a credit pool; has_money: it has direct money before
--- it is paid up
+-- it is paid up; plain: one run from paid_up_on, no day-by-day check (see above)
 pooled_spans AS (
-    SELECT s.*, p.client_id IS NOT NULL AS pooled, m.invoice_id IS NOT NULL AS has_money
+    SELECT
+        s.*,
+        p.client_id IS NOT NULL AS pooled,
+        m.invoice_id IS NOT NULL AS has_money,
+        p.client_id IS NULL AND s.active_until < 'infinity'::DATE AND s.amount > 0 AS plain
     FROM all_spans AS s
     LEFT JOIN pool_clients AS p USING (client_id)
     LEFT JOIN money_invoices AS m USING (invoice_id)
 ),
 
 paid_up_plainly AS (
-    SELECT * FROM pooled_spans
-    WHERE NOT pooled AND active_until < 'infinity'::DATE AND amount > 0
+    SELECT * FROM pooled_spans WHERE plain
 ),
 
 spans AS (
-    SELECT * FROM pooled_spans
-    WHERE pooled OR active_until = 'infinity'::DATE OR amount <= 0
+    SELECT * FROM pooled_spans WHERE NOT plain
 ),
 
 -- the direct money before each receivable is paid up (all a check day can see: every check
